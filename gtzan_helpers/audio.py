@@ -1,0 +1,106 @@
+"""Loading audio of any common format as 22 050 Hz mono float32.
+
+Used by ``01_features``, ``06_shap`` and the command line. Every failure is an
+:class:`AudioError` whose message names the file and the reason in one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .features import SR
+
+AUDIO_EXTENSIONS = (".wav", ".au", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+"""File extensions treated as audio when walking folders."""
+MIN_SECONDS = 1.0
+"""Shortest clip that gives a segment: shorter audio is refused."""
+
+
+class AudioError(ValueError):
+    """An audio file cannot be used; the message names the file and says why."""
+
+
+def load_audio(path: str | Path, *, sr: int = SR, min_seconds: float = MIN_SECONDS) -> np.ndarray:
+    """Read an audio file as mono float32 at ``sr`` Hz.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any file libsndfile reads (WAV of any bit depth or float, AU, FLAC, OGG, MP3).
+    sr : int
+        Target sample rate in Hz; other rates are resampled (librosa's soxr).
+    min_seconds : float
+        Shorter audio raises :class:`AudioError`.
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (n_samples,)
+        The samples in [-1, 1]; several channels are averaged to one.
+
+    Raises
+    ------
+    AudioError
+        Missing, empty, unreadable or truncated file, too short, or silent.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(f"{path}: no such file")
+    if path.is_dir():
+        raise AudioError(f"{path}: is a directory, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: empty file")
+    try:
+        samples, file_sr = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        reason = str(exc).split(":")[-1].strip() or "unreadable"
+        raise AudioError(f"{path}: not a readable audio file ({reason})") from None
+    y = samples.mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
+    if not np.all(np.isfinite(y)):
+        raise AudioError(f"{path}: holds NaN or infinite samples")
+    if file_sr != sr:
+        import librosa
+
+        y = librosa.resample(y, orig_sr=file_sr, target_sr=sr).astype(np.float32)
+    seconds = len(y) / sr
+    if seconds < min_seconds:
+        raise AudioError(f"{path}: {seconds:.2f} s of audio, shorter than the minimum of "
+                         f"{min_seconds:g} s")
+    if not np.any(y):
+        raise AudioError(f"{path}: silent (every sample is zero)")
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def find_audio_files(paths) -> list[Path]:
+    """Expand files and folders into a sorted list of audio files.
+
+    Parameters
+    ----------
+    paths : str, Path or iterable of them
+        Files are kept as given (whatever their extension); folders are walked
+        recursively for files with an extension in :data:`AUDIO_EXTENSIONS`.
+
+    Raises
+    ------
+    AudioError
+        A path does not exist, or a folder holds no audio.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            inside = sorted(f for f in p.rglob("*")
+                            if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS)
+            if not inside:
+                raise AudioError(f"{p}: folder holds no audio files "
+                                 f"({', '.join(AUDIO_EXTENSIONS)})")
+            found += inside
+        elif p.exists():
+            found.append(p)
+        else:
+            raise AudioError(f"{p}: no such file or folder")
+    return found

@@ -1,0 +1,150 @@
+"""Loading and checking the feature table (``data/audio_gtzan.csv``).
+
+One loader owns the on-disk format: every notebook, the command line and the tests
+call :func:`load_feature_table` and get features, labels and track ids back.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import GENRES
+from .features import FEATURE_NAMES
+from .paths import FEATURE_TABLE
+
+_FILENAME = re.compile(r"^(?P<genre>[A-Za-z]+)\.(?P<track>\d+)\.(?P<segment>\d+)\.wav$")
+
+
+class TableError(ValueError):
+    """The feature table cannot be used; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class FeatureTable:
+    """A checked feature table.
+
+    Attributes
+    ----------
+    X : pandas.DataFrame, shape (n_segments, 57)
+        Features in the table's column order (:data:`gtzan_helpers.features.FEATURE_NAMES`).
+    y : numpy.ndarray of int, shape (n_segments,)
+        Label: index into :data:`gtzan_helpers.GENRES` (0 = blues, 1 = metal).
+    groups : numpy.ndarray of str, shape (n_segments,)
+        Track id of each segment, e.g. ``"blues.00000"``; all segments of a track share it.
+    filenames : numpy.ndarray of str, shape (n_segments,)
+        The table's ``filename`` column.
+    """
+
+    X: pd.DataFrame
+    y: np.ndarray
+    groups: np.ndarray
+    filenames: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Column names of :attr:`X`."""
+        return list(self.X.columns)
+
+    def subset(self, index) -> "FeatureTable":
+        """Rows ``index`` (positions) as a new table."""
+        index = np.asarray(index)
+        return FeatureTable(self.X.iloc[index].reset_index(drop=True), self.y[index],
+                            self.groups[index], self.filenames[index])
+
+
+def load_feature_table(path: str | Path = FEATURE_TABLE, *, genres=GENRES) -> FeatureTable:
+    """Read and check a feature table.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV with a ``filename`` column (``<genre>.<track>.<segment>.wav``) and the 57
+        feature columns. Defaults to the shipped ``data/audio_gtzan.csv``.
+    genres : sequence of str
+        Genre words in label order; any other genre word in ``filename`` is an error.
+
+    Returns
+    -------
+    FeatureTable
+
+    Raises
+    ------
+    TableError
+        The file is missing or unreadable, a column is missing, a value is not a
+        finite number, or a filename is malformed or names an unknown genre.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TableError(f"{path}: no such file")
+    try:
+        frame = pd.read_csv(path, dtype={"filename": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise TableError(f"{path}: not a readable CSV table ({exc})") from None
+    return table_from_frame(frame, source=str(path), genres=genres)
+
+
+def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=GENRES) -> FeatureTable:
+    """Check an in-memory table as :func:`load_feature_table` does and split it up.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A ``filename`` column and the 57 feature columns (extra columns are ignored).
+    source : str
+        Name used in error messages.
+    genres : sequence of str
+        Genre words in label order.
+
+    Returns
+    -------
+    FeatureTable
+    """
+    missing = [c for c in ("filename", *FEATURE_NAMES) if c not in frame.columns]
+    if missing:
+        raise TableError(f"{source}: missing column(s) {', '.join(missing)}")
+    if len(frame) == 0:
+        raise TableError(f"{source}: the table has no rows")
+
+    X = frame[list(FEATURE_NAMES)]
+    numeric = X.apply(pd.to_numeric, errors="coerce")
+    bad = numeric.isna() & X.notna()
+    if bad.any().any():
+        row, col = _first_true(bad)
+        raise TableError(f"{source}: column {col} row {row + 2} holds non-numeric value "
+                         f"{X.iloc[row][col]!r}")
+    finite = np.isfinite(numeric.to_numpy(dtype=float))
+    if not finite.all():
+        row, col = _first_true(pd.DataFrame(~finite, columns=X.columns))
+        raise TableError(f"{source}: column {col} row {row + 2} is empty, NaN or infinite")
+
+    labels, groups = [], []
+    for i, name in enumerate(frame["filename"].astype(str)):
+        match = _FILENAME.match(name)
+        if not match:
+            raise TableError(f"{source}: row {i + 2} filename {name!r} is not "
+                             "<genre>.<track>.<segment>.wav")
+        genre = match["genre"]
+        if genre not in genres:
+            raise TableError(f"{source}: row {i + 2} filename {name!r} has unknown genre "
+                             f"{genre!r} (expected one of {', '.join(genres)})")
+        labels.append(genres.index(genre))
+        groups.append(f"{genre}.{match['track']}")
+
+    return FeatureTable(numeric.astype(np.float64).reset_index(drop=True),
+                        np.asarray(labels, dtype=np.int64), np.asarray(groups),
+                        frame["filename"].astype(str).to_numpy())
+
+
+def _first_true(mask: pd.DataFrame) -> tuple[int, str]:
+    """Row position and column name of the first True cell, row-major."""
+    rows, cols = np.nonzero(mask.to_numpy())
+    first = np.lexsort((cols, rows))[0]
+    return int(rows[first]), mask.columns[cols[first]]

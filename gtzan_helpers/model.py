@@ -1,0 +1,60 @@
+"""The study's multilayer perceptron."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import nn
+
+STUDY_HIDDEN = (128, 128, 128)
+"""Hidden layer widths of the study's network."""
+
+
+class MLP(nn.Module):
+    """Feed-forward binary classifier: ``[Linear → ReLU → Dropout] × k → Linear → Sigmoid``.
+
+    Every activation is its own module (not a functional call in ``forward``), which is
+    what SHAP's ``DeepExplainer`` needs to attribute through the network.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input, taken from the data (57 for the shipped table).
+    hidden : sequence of int
+        Widths of the hidden layers; the study uses ``(128, 128, 128)``.
+    dropout : float
+        Dropout probability after each hidden layer.
+
+    Notes
+    -----
+    ``forward`` maps a float tensor of shape ``(n, n_features)`` to probabilities of
+    the label 1 (metal), shape ``(n, 1)``. Used by notebooks 02–06 and the CLI.
+    """
+
+    def __init__(self, n_features: int, hidden: Sequence[int] = STUDY_HIDDEN, dropout: float = 0.2):
+        super().__init__()
+        if n_features < 1 or not hidden or min(hidden) < 1:
+            raise ValueError(f"MLP needs positive sizes, got n_features={n_features}, hidden={hidden}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.n_features = int(n_features)
+        self.hidden = tuple(int(h) for h in hidden)
+        self.dropout = float(dropout)
+        layers: list[nn.Module] = []
+        width = self.n_features
+        for h in self.hidden:
+            layers += [nn.Linear(width, h), nn.ReLU(), nn.Dropout(dropout)]
+            width = h
+        layers += [nn.Linear(width, 1), nn.Sigmoid()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)
+
+    def extra_repr(self) -> str:
+        return f"n_features={self.n_features}, hidden={self.hidden}, dropout={self.dropout}"
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable weights and biases in ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

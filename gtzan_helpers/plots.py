@@ -1,0 +1,141 @@
+"""Figures with labelled axes, saved under ``figures/`` with stable names.
+
+Every ``plot_*`` function takes ``ax=None`` (or draws its own figure) and returns the
+figure, so a notebook can show it and :func:`save_figure` can write it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import GENRES
+from .features import HOP_LENGTH, N_FFT, SR
+from .paths import FIGURES_DIR
+
+
+def save_figure(fig, name: str, *, folder: str | Path | None = None, dpi: int = 110) -> Path:
+    """Write ``fig`` as ``<folder>/<name>.png`` (folder defaults to ``figures/``).
+
+    The PNG carries no creation date, so re-running the report rewrites the same bytes.
+    """
+    folder = Path(folder) if folder is not None else FIGURES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    return path
+
+
+def _axes(ax, figsize=(6, 4)):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.figure, ax
+
+
+def plot_clip_overview(y: np.ndarray, *, sr: int = SR, title: str = ""):
+    """Waveform, log spectrogram, chroma, MFCCs and HPSS of one clip (used by 01_features).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Mono audio at ``sr`` Hz.
+    title : str
+        Shown above the panels.
+    """
+    import librosa
+    import librosa.display
+
+    S = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH)
+    harmonic, percussive = librosa.decompose.hpss(S)
+    fig, axes = plt.subplots(5, 1, figsize=(9, 12), constrained_layout=True)
+    librosa.display.waveshow(y, sr=sr, ax=axes[0])
+    axes[0].set(title="Waveform", xlabel="time (s)", ylabel="amplitude")
+    db = librosa.amplitude_to_db(np.abs(S), ref=np.max)
+    img = librosa.display.specshow(db, sr=sr, hop_length=HOP_LENGTH, x_axis="time",
+                                   y_axis="log", ax=axes[1])
+    fig.colorbar(img, ax=axes[1], format="%+2.0f dB", label="level (dB)")
+    axes[1].set(title="Spectrogram (log frequency)", xlabel="time (s)", ylabel="frequency (Hz)")
+    chroma = librosa.feature.chroma_stft(S=np.abs(S) ** 2, sr=sr)
+    img = librosa.display.specshow(chroma, sr=sr, hop_length=HOP_LENGTH, x_axis="time",
+                                   y_axis="chroma", ax=axes[2])
+    fig.colorbar(img, ax=axes[2], label="energy (normalised)")
+    axes[2].set(title="Chroma", xlabel="time (s)", ylabel="pitch class")
+    mfcc = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20)
+    img = librosa.display.specshow(mfcc, sr=sr, hop_length=HOP_LENGTH, x_axis="time", ax=axes[3])
+    fig.colorbar(img, ax=axes[3], label="coefficient value")
+    axes[3].set(title="MFCC", xlabel="time (s)", ylabel="coefficient (1–20)")
+    for part, label in ((harmonic, "harmonic"), (percussive, "percussive")):
+        librosa.display.waveshow(librosa.istft(part, length=len(y)), sr=sr, ax=axes[4],
+                                 alpha=0.6, label=label)
+    axes[4].set(title="Harmonic–percussive separation", xlabel="time (s)", ylabel="amplitude")
+    axes[4].legend(loc="upper right")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_training_curves(history: pd.DataFrame, *, best_epoch: int | None = None, title: str = "",
+                         axes=None):
+    """Loss and accuracy per epoch for training and validation (used by 02 and 03).
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        ``epoch``, ``train_loss``, ``val_loss``, ``train_accuracy``, ``val_accuracy``.
+    best_epoch : int, optional
+        Marked with a dotted line (the epoch whose weights were kept).
+    axes : pair of matplotlib Axes, optional
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    fig = axes[0].figure
+    for ax, metric, unit in ((axes[0], "loss", "BCE loss"), (axes[1], "accuracy", "accuracy (%)")):
+        scale = 100 if metric == "accuracy" else 1
+        ax.plot(history["epoch"], history[f"train_{metric}"] * scale, marker=".", label="train")
+        ax.plot(history["epoch"], history[f"val_{metric}"] * scale, marker=".", label="validation")
+        if best_epoch:
+            ax.axvline(best_epoch, ls=":", color="grey", label=f"best epoch ({best_epoch})")
+        ax.set(xlabel="epoch", ylabel=unit, title=f"{title} {metric}".strip())
+        ax.legend()
+    return fig
+
+
+def plot_confusion(y_true, y_pred, *, labels=GENRES, title: str = "", ax=None):
+    """Confusion matrix with counts (rows: true genre, columns: predicted genre)."""
+    import seaborn as sns
+    from sklearn.metrics import confusion_matrix
+
+    fig, ax = _axes(ax, figsize=(3.6, 3.2))
+    cm = confusion_matrix(y_true, y_pred, labels=range(len(labels)))
+    sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax,
+                xticklabels=labels, yticklabels=labels)
+    ax.set(xlabel="predicted genre", ylabel="true genre", title=title)
+    return fig
+
+
+def plot_sweep(summary: pd.DataFrame, *, parameter: str, xlabel: str, ax=None):
+    """Mean cross-validated accuracy per setting with ±1 standard deviation bars.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Columns ``split``, ``parameter``, ``accuracy`` and ``accuracy_std`` (fractions).
+    parameter : str
+        Column holding the swept setting.
+    """
+    fig, ax = _axes(ax, figsize=(6, 3.8))
+    settings = sorted(summary[parameter].unique())
+    positions = {s: i for i, s in enumerate(settings)}
+    for offset, (split, part) in zip((-0.08, 0.08), summary.groupby("split", sort=False)):
+        x = np.array([positions[s] for s in part[parameter]]) + offset
+        ax.errorbar(x, part["accuracy"] * 100, yerr=part["accuracy_std"] * 100, marker="o",
+                    capsize=4, linestyle="-", label=f"{split}-grouped folds"
+                    if split == "track" else "segment-random folds (study)")
+    ax.set_xticks(range(len(settings)), [str(s) for s in settings])
+    ax.set(xlabel=xlabel, ylabel="5-fold CV accuracy (%)", title="Mean ± 1 s.d. over folds")
+    ax.legend()
+    return fig

@@ -1,0 +1,127 @@
+"""Re-execute the notebooks in order and render them as a static HTML report.
+
+``python -m gtzan_helpers.report`` (what ``make report`` runs) executes
+``notebooks/01_features.ipynb`` … ``06_shap.ipynb`` with papermill — kernel
+``python3`` of the running interpreter, working directory ``notebooks/`` — saves
+each executed notebook in place, and writes ``report/index.html`` with one page
+per notebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import sys
+import time
+from pathlib import Path
+
+from .paths import RESULTS_DIR, ROOT
+
+NOTEBOOKS_DIR = ROOT / "notebooks"
+REPORT_DIR = ROOT / "report"
+NOTEBOOKS = ("01_features", "02_model", "03_early_stopping", "04_batch_size_cv",
+             "05_neurons_cv", "06_shap")
+"""The report's notebooks, in the order they run."""
+
+
+def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3") -> dict[str, float]:
+    """Execute each notebook with papermill and save it over the committed copy.
+
+    A notebook is written to a temporary file first and moved into place only when
+    it ran without error, so a failed run leaves the committed notebook untouched.
+
+    Returns
+    -------
+    dict
+        Notebook name → seconds it took.
+    """
+    import papermill as pm
+
+    seconds = {}
+    for name in names:
+        source = NOTEBOOKS_DIR / f"{name}.ipynb"
+        scratch = NOTEBOOKS_DIR / f".{name}.running.ipynb"
+        start = time.perf_counter()
+        print(f"running {source.relative_to(ROOT)} …", flush=True)
+        try:
+            pm.execute_notebook(str(source), str(scratch), kernel_name=kernel,
+                                cwd=str(NOTEBOOKS_DIR), progress_bar=False)
+        except pm.PapermillExecutionError as exc:
+            raise SystemExit(f"{source.relative_to(ROOT)}: failed in cell {exc.exec_count}: "
+                             f"{exc.ename}: {exc.evalue} (executed copy kept at {scratch})")
+        scratch.replace(source)
+        seconds[name] = time.perf_counter() - start
+        print(f"  done in {seconds[name]:.1f} s", flush=True)
+    return seconds
+
+
+def _summary_rows() -> str:
+    rows = []
+    for path in sorted(RESULTS_DIR.glob("*.json")):
+        data = json.loads(path.read_text())
+        headline = data.get("headline", {})
+        for key, value in headline.items():
+            rows.append(f"<tr><td>{html.escape(path.stem)}</td><td>{html.escape(key)}</td>"
+                        f"<td>{html.escape(str(value))}</td></tr>")
+    return "\n".join(rows)
+
+
+def render_html(names=NOTEBOOKS) -> Path:
+    """Render executed notebooks to ``report/<name>.html`` and write ``report/index.html``.
+
+    Figures are embedded in the pages, so the report opens from disk without a server.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    REPORT_DIR.mkdir(exist_ok=True)
+    exporter = HTMLExporter(template_name="lab")
+    links = []
+    for name in names:
+        notebook = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+        body, _ = exporter.from_notebook_node(notebook)
+        (REPORT_DIR / f"{name}.html").write_text(body)
+        title = next((c.source.splitlines()[0].lstrip("# ") for c in notebook.cells
+                      if c.cell_type == "markdown" and c.source), name)
+        links.append(f'<li><a href="{name}.html">{html.escape(title)}</a></li>')
+    index = REPORT_DIR / "index.html"
+    index.write_text(f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Blues or metal? A reproducible GTZAN study</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .6rem}}</style>
+</head><body>
+<h1>Blues or metal? A reproducible GTZAN study</h1>
+<p>Each page is one executed notebook of the report.</p>
+<ol>
+{chr(10).join(links)}
+</ol>
+<h2>Headline numbers</h2>
+<table id="results"><tr><th>notebook</th><th>quantity</th><th>value</th></tr>
+{_summary_rows()}
+</table>
+</body></html>
+""")
+    return index
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", default=list(NOTEBOOKS),
+                        help="notebook names to run (default: all, in order)")
+    parser.add_argument("--no-run", action="store_true", help="only render the HTML report")
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.notebooks if n not in NOTEBOOKS]
+    if unknown:
+        parser.error(f"unknown notebook(s): {', '.join(unknown)}")
+    start = time.perf_counter()
+    if not args.no_run:
+        run_notebooks(args.notebooks)
+    index = render_html()
+    print(f"report written to {index.relative_to(ROOT)} in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

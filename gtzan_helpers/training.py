@@ -1,0 +1,189 @@
+"""Seeding, device choice and the training loop with early stopping.
+
+The loop here is the readable reference recipe of the study: a ``DataLoader`` over
+the training rows, Adam with learning rate 1e-3, binary cross-entropy, and early
+stopping on the validation loss that restores the best epoch's weights.
+Used by notebooks 02–06, the CLI and the scikit-learn wrapper.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and PyTorch and return a seeded generator for data order.
+
+    Parameters
+    ----------
+    seed : int
+        Any non-negative integer.
+
+    Returns
+    -------
+    torch.Generator
+        CPU generator seeded with ``seed``, for shuffling batches.
+    """
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    os.environ.setdefault("PYTHONHASHSEED", str(seed))
+    return torch.Generator().manual_seed(seed)
+
+
+def choose_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` if given, else CUDA when available, else the CPU.
+
+    The environment variable ``GTZAN_DEVICE`` overrides the automatic choice
+    (the tests set it to ``cpu``).
+    """
+    if device is not None:
+        return torch.device(device)
+    forced = os.environ.get("GTZAN_DEVICE")
+    if forced:
+        return torch.device(forced)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def as_tensor(x, device=None, dtype=torch.float32) -> torch.Tensor:
+    """Array-like (NumPy, pandas, tensor) → float32 tensor on ``device``."""
+    if isinstance(x, (pd.DataFrame, pd.Series)):
+        x = x.to_numpy()
+    return torch.as_tensor(np.asarray(x), dtype=dtype, device=device)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`fit` returns.
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+        The trained model, in eval mode, holding the best epoch's weights when
+        early stopping restored them.
+    history : pandas.DataFrame
+        One row per epoch: ``epoch`` (from 1), ``train_loss``, ``train_accuracy``,
+        ``val_loss``, ``val_accuracy``.
+    best_epoch : int
+        Epoch with the lowest validation loss (the one whose weights were kept).
+    stopped_epoch : int
+        Last epoch that ran.
+    seconds : float
+        Wall time of the training.
+    """
+
+    model: nn.Module
+    history: pd.DataFrame
+    best_epoch: int
+    stopped_epoch: int
+    seconds: float
+
+    @property
+    def best(self) -> pd.Series:
+        """The history row of :attr:`best_epoch`."""
+        return self.history.iloc[self.best_epoch - 1]
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """Mean binary cross-entropy and accuracy (threshold 0.5) of ``model`` on ``X, y``."""
+    model.eval()
+    p = model(X).squeeze(1)
+    loss = nn.functional.binary_cross_entropy(p, y).item()
+    accuracy = ((p >= 0.5).float() == y).float().mean().item()
+    return loss, accuracy
+
+
+def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = 128,
+        lr: float = 1e-3, max_epochs: int = 100, patience: int | None = 3,
+        seed: int = 0, device=None) -> TrainResult:
+    """Train ``model`` with Adam and BCE; stop early on the validation loss.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps ``(n, d)`` features to ``(n, 1)`` probabilities (e.g. :class:`~gtzan_helpers.model.MLP`).
+    X_train, y_train : array-like, shapes (n, d) and (n,)
+        Scaled training features and 0/1 labels.
+    X_val, y_val : array-like
+        Validation data, watched for early stopping and reported each epoch.
+    batch_size : int
+        Rows per optimizer step; the training rows are reshuffled every epoch.
+    lr : float
+        Adam learning rate.
+    max_epochs : int
+        Upper bound on epochs.
+    patience : int or None
+        Stop after this many epochs without a lower validation loss and restore the
+        best epoch's weights; ``None`` trains all ``max_epochs`` and keeps the last.
+    seed : int
+        Seeds the data order and dropout.
+    device : str or torch.device, optional
+        Defaults to :func:`choose_device`.
+
+    Returns
+    -------
+    TrainResult
+    """
+    import time
+
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    device = choose_device(device)
+    generator = seed_everything(seed)
+    model = model.to(device)
+    X_train, X_val = as_tensor(X_train, device), as_tensor(X_val, device)
+    y_train, y_val = as_tensor(y_train, device), as_tensor(y_val, device)
+    loader = DataLoader(TensorDataset(X_train, y_train), batch_size=batch_size,
+                        shuffle=True, generator=generator)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = nn.BCELoss()
+
+    rows, best_loss, best_state, best_epoch, waited = [], np.inf, None, 0, 0
+    start = time.perf_counter()
+    for epoch in range(1, max_epochs + 1):
+        model.train()
+        total_loss, total_correct = 0.0, 0.0
+        for xb, yb in loader:
+            optimizer.zero_grad()
+            p = model(xb).squeeze(1)
+            loss = loss_fn(p, yb)
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(yb)
+            total_correct += ((p.detach() >= 0.5).float() == yb).sum().item()
+        val_loss, val_accuracy = evaluate(model, X_val, y_val)
+        rows.append((epoch, total_loss / len(y_train), total_correct / len(y_train),
+                     val_loss, val_accuracy))
+        if val_loss < best_loss:
+            best_loss, best_epoch, waited = val_loss, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            waited += 1
+            if patience is not None and waited >= patience:
+                break
+    if patience is not None:
+        model.load_state_dict(best_state)
+    else:
+        best_epoch = epoch
+    model.eval()
+    history = pd.DataFrame(rows, columns=["epoch", "train_loss", "train_accuracy",
+                                          "val_loss", "val_accuracy"])
+    return TrainResult(model, history, best_epoch, epoch, time.perf_counter() - start)
+
+
+@torch.no_grad()
+def predict_proba(model: nn.Module, X, device=None) -> np.ndarray:
+    """Probability of label 1 (metal) for each row of ``X``, as a NumPy array of shape (n,)."""
+    device = next(model.parameters()).device if device is None else device
+    model.eval()
+    return model(as_tensor(X, device)).squeeze(1).cpu().numpy()
