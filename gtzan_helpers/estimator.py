@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .model import MLP, STUDY_HIDDEN
+from .model import STUDY_HIDDEN, make_mlp
 from .training import fit, predict_proba
 
 
@@ -75,7 +75,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             X_fit, X_val, y_fit, y_val = train_test_split(
                 X, target, test_size=self.validation_fraction, stratify=target,
                 random_state=self.seed)
-        result = fit(MLP(X.shape[1], self.hidden, self.dropout), X_fit, y_fit, X_val, y_val,
+        model = make_mlp(X.shape[1], self.hidden, self.dropout, seed=self.seed)
+        result = fit(model, X_fit, y_fit, X_val, y_val,
                      batch_size=self.batch_size, lr=self.lr, max_epochs=self.max_epochs,
                      patience=self.patience, seed=self.seed, device=self.device)
         self.model_, self.history_ = result.model, result.history

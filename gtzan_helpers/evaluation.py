@@ -19,7 +19,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train
 from sklearn.preprocessing import StandardScaler
 
 from .data import FeatureTable
-from .model import MLP, STUDY_HIDDEN
+from .model import STUDY_HIDDEN, make_mlp
 from .training import TrainResult, fit, predict_proba
 
 SPLITS = ("segment", "track")
@@ -121,7 +121,7 @@ def train_holdout(table: FeatureTable, *, split: str = "segment", test_size: flo
     train_rows, test_rows = holdout_split(table, split=split, test_size=test_size, seed=seed)
     scaler, (X_train, X_test) = scale(table.X.iloc[train_rows], table.X.iloc[test_rows])
     y_train, y_test = table.y[train_rows], table.y[test_rows]
-    model = MLP(X_train.shape[1], hidden, dropout)
+    model = make_mlp(X_train.shape[1], hidden, dropout, seed=seed)
     result = fit(model, X_train, y_train, X_test, y_test, batch_size=batch_size,
                  max_epochs=max_epochs, patience=patience, seed=seed, device=device)
     proba = predict_proba(result.model, X_test)
@@ -154,7 +154,8 @@ def cross_validate(table: FeatureTable, *, split: str = "segment", n_splits: int
         start = time.perf_counter()
         _, (X_train, X_val) = scale(table.X.iloc[train_rows], table.X.iloc[val_rows])
         y_val = table.y[val_rows]
-        result = fit(MLP(X_train.shape[1], hidden, dropout), X_train, table.y[train_rows],
+        model = make_mlp(X_train.shape[1], hidden, dropout, seed=seed + fold)
+        result = fit(model, X_train, table.y[train_rows],
                      X_val, y_val, batch_size=batch_size, max_epochs=max_epochs,
                      patience=patience, seed=seed + fold, device=device)
         proba = predict_proba(result.model, X_val)
@@ -179,3 +180,78 @@ def summarize_folds(folds: pd.DataFrame, columns=("loss", "accuracy", "track_acc
         out[f"{c}_std"] = float(folds[c].std(ddof=1))
     out["seconds"] = float(folds["seconds"].sum())
     return out
+
+
+def sweep(table: FeatureTable, parameter: str, values, *, splits=SPLITS, n_splits: int = 5,
+          seed: int = 0, **fixed) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cross-validate the MLP for each value of one setting, under each protocol.
+
+    Parameters
+    ----------
+    table : FeatureTable
+    parameter : str
+        ``"batch_size"``, or ``"first_layer"`` (width of the first hidden layer; the
+        other hidden layers keep the study's 128), or any keyword of :func:`cross_validate`.
+    values : iterable
+        The settings to try.
+    splits : sequence of {"segment", "track"}
+    n_splits, seed : int
+        Folds and seed; every setting sees the same folds (a paired comparison).
+    **fixed
+        Further keywords passed to :func:`cross_validate`.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        One row per (split, value): mean and standard deviation over folds of
+        ``loss``, ``accuracy`` and ``track_accuracy``, and total ``seconds``.
+    folds : pandas.DataFrame
+        Every fold's row of :func:`cross_validate`, tagged with ``split`` and the value.
+    """
+    summaries, all_folds = [], []
+    for split in splits:
+        for value in values:
+            kwargs = dict(fixed)
+            if parameter == "first_layer":
+                kwargs["hidden"] = (value, *STUDY_HIDDEN[1:])
+            else:
+                kwargs[parameter] = value
+            folds = cross_validate(table, split=split, n_splits=n_splits, seed=seed, **kwargs)
+            all_folds.append(folds.assign(split=split, **{parameter: value}))
+            summaries.append({"split": split, parameter: value, **summarize_folds(folds)})
+    return pd.DataFrame(summaries), pd.concat(all_folds, ignore_index=True)
+
+
+def sweep_table(summary: pd.DataFrame, parameter: str, study: dict | None = None) -> pd.DataFrame:
+    """The sweep's summary as the notebooks show it, the study's numbers first.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        First output of :func:`sweep`.
+    parameter : str
+        The swept column.
+    study : dict, optional
+        Setting → (loss, accuracy, seconds) as printed in the study.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per setting; accuracies in % as ``"mean ± sd"`` over folds.
+    """
+    def mean_sd(part, column):
+        return ((part[column] * 100).map("{:.2f}".format) + " ± "
+                + (part[f"{column}_std"] * 100).map("{:.2f}".format))
+
+    columns = {}
+    if study:
+        columns["study: loss"] = pd.Series({k: v[0] for k, v in study.items()})
+        columns["study: accuracy (%)"] = pd.Series({k: round(v[1] * 100, 2) for k, v in study.items()})
+    for split in summary["split"].unique():
+        part = summary[summary["split"] == split].set_index(parameter)
+        columns[f"{split} folds: loss"] = part["loss"].round(4)
+        columns[f"{split} folds: accuracy (%)"] = mean_sd(part, "accuracy")
+        columns[f"{split} folds: track accuracy (%)"] = mean_sd(part, "track_accuracy")
+    frame = pd.DataFrame(columns)
+    frame.index.name = parameter
+    return frame

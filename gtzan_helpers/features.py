@@ -145,3 +145,54 @@ def extract_file(path, *, label: str | None = None) -> "pd.DataFrame":
     frame = pd.DataFrame(features, columns=FEATURE_NAMES)
     frame.insert(0, "filename", [f"{stem}.{i}.wav" for i in range(len(frame))])
     return frame
+
+
+def _extract_or_error(path, label):
+    from .audio import AudioError
+
+    try:
+        return extract_file(path, label=label), None
+    except AudioError as exc:
+        return None, str(exc)
+
+
+def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
+                  progress: bool = False) -> tuple["pd.DataFrame", list[str]]:
+    """Feature table of many audio files, in parallel; bad files are reported, not fatal.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        Files and folders (folders are walked for audio files).
+    n_jobs : int
+        Worker processes (joblib); ``-1`` uses every core.
+    label_from_folder : bool
+        Prefix each file's rows with its parent folder's name as genre word
+        (the GTZAN layout ``genres/<genre>/<file>``).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        ``filename`` and the 57 features of every good file, in input order.
+    errors : list of str
+        One line per file that could not be used, naming it and the reason.
+    """
+    import pandas as pd
+    from joblib import Parallel, delayed
+
+    from .audio import find_audio_files
+
+    files = find_audio_files(paths)
+    jobs = (delayed(_extract_or_error)(f, f.parent.name if label_from_folder else None)
+            for f in files)
+    if progress:
+        from tqdm.auto import tqdm
+
+        jobs = tqdm(jobs, total=len(files), desc="extracting", unit="file")
+    results = Parallel(n_jobs=n_jobs)(jobs)
+    frames = [frame for frame, _ in results if frame is not None]
+    errors = [error for _, error in results if error is not None]
+    empty = pd.DataFrame(columns=["filename", *FEATURE_NAMES])
+    return (pd.concat(frames, ignore_index=True) if frames else empty), errors

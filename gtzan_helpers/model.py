@@ -55,6 +55,15 @@ class MLP(nn.Module):
         return f"n_features={self.n_features}, hidden={self.hidden}, dropout={self.dropout}"
 
 
+def make_mlp(n_features: int, hidden: Sequence[int] = STUDY_HIDDEN, dropout: float = 0.2, *,
+             seed: int = 0) -> MLP:
+    """An :class:`MLP` whose initial weights depend only on ``seed``."""
+    import torch
+
+    torch.manual_seed(seed)
+    return MLP(n_features, hidden, dropout)
+
+
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable weights and biases in ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -137,5 +137,5 @@ def plot_sweep(summary: pd.DataFrame, *, parameter: str, xlabel: str, ax=None):
                     if split == "track" else "segment-random folds (study)")
     ax.set_xticks(range(len(settings)), [str(s) for s in settings])
     ax.set(xlabel=xlabel, ylabel="5-fold CV accuracy (%)", title="Mean ± 1 s.d. over folds")
-    ax.legend()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
     return fig

@@ -78,7 +78,7 @@ def render_html(names=NOTEBOOKS) -> Path:
     REPORT_DIR.mkdir(exist_ok=True)
     exporter = HTMLExporter(template_name="lab")
     links = []
-    for name in names:
+    for name in (n for n in names if (NOTEBOOKS_DIR / f"{n}.ipynb").exists()):
         notebook = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
         body, _ = exporter.from_notebook_node(notebook)
         (REPORT_DIR / f"{name}.html").write_text(body)

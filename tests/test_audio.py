@@ -1,0 +1,64 @@
+"""Loading audio: formats that work, and one-line errors for files that do not."""
+
+import numpy as np
+import pytest
+
+from gtzan_helpers.audio import AudioError, find_audio_files, load_audio
+
+from .conftest import tone
+
+
+def test_shipped_au_and_wav_load_at_22050(table):
+    from gtzan_helpers.paths import AUDIO_DIR
+
+    y = load_audio(AUDIO_DIR / "blues" / "blues.00000.au")
+    assert y.dtype == np.float32 and len(y) == 661794 and np.abs(y).max() <= 1
+
+
+def test_stereo_is_mixed_and_other_rates_resampled(write_wav):
+    left = tone(440, sr=44100)
+    path = write_wav("stereo.wav", np.column_stack([left, np.zeros_like(left)]), sr=44100)
+    y = load_audio(path)
+    assert len(y) == pytest.approx(3 * 22050, abs=2)
+    assert np.abs(y).max() == pytest.approx(0.25, abs=0.01)  # mean of the two channels
+
+
+@pytest.mark.parametrize("subtype", ["PCM_U8", "PCM_24", "FLOAT"])
+def test_bit_depths(write_wav, subtype):
+    assert len(load_audio(write_wav(f"{subtype}.wav", tone(), subtype=subtype))) == 3 * 22050
+
+
+def test_errors_name_the_file_and_reason(tmp_path, write_wav):
+    cases = {
+        tmp_path / "missing.wav": "no such file",
+        tmp_path: "is a directory",
+    }
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    cases[empty] = "empty file"
+    fake = tmp_path / "notes.mp3"
+    fake.write_text("these are not sounds\n" * 50)
+    cases[fake] = "not a readable audio file"
+    truncated = tmp_path / "truncated.wav"
+    truncated.write_bytes(write_wav("whole.wav", tone()).read_bytes()[:30])
+    cases[truncated] = "not a readable audio file"
+    cases[write_wav("short.wav", tone(seconds=0.5))] = "shorter than the minimum"
+    cases[write_wav("silent.wav", np.zeros(3 * 22050, np.float32))] = "silent"
+    for path, reason in cases.items():
+        with pytest.raises(AudioError) as info:
+            load_audio(path)
+        message = str(info.value)
+        assert message.startswith(str(path)) and reason in message and "\n" not in message
+
+
+def test_find_audio_files(tmp_path, write_wav):
+    write_wav("b.wav", tone())
+    (tmp_path / "sub").mkdir()
+    write_wav("sub/a.wav", tone())
+    (tmp_path / "readme.txt").write_text("x")
+    assert [p.name for p in find_audio_files(tmp_path)] == ["b.wav", "a.wav"]
+    (tmp_path / "none").mkdir()
+    with pytest.raises(AudioError, match="holds no audio"):
+        find_audio_files(tmp_path / "none")
+    with pytest.raises(AudioError, match="no such file or folder"):
+        find_audio_files(tmp_path / "ghost")

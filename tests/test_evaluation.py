@@ -1,0 +1,79 @@
+"""Splits, folds and cross-validation under both protocols."""
+
+import numpy as np
+import pytest
+
+import gtzan_helpers.evaluation as evaluation
+from gtzan_helpers.evaluation import (holdout_split, make_folds, scale, sweep, sweep_table,
+                                      track_accuracy)
+
+
+@pytest.mark.parametrize("split", ["segment", "track"])
+def test_holdout_is_a_stratified_70_30_partition(table, split):
+    train, test = holdout_split(table, split=split, seed=0)
+    assert len(np.intersect1d(train, test)) == 0 and len(train) + len(test) == len(table)
+    assert len(test) == 600
+    assert table.y[test].mean() == pytest.approx(0.5, abs=0.02)
+
+
+def test_track_holdout_keeps_tracks_whole(table):
+    train, test = holdout_split(table, split="track", seed=0)
+    assert not set(table.groups[train]) & set(table.groups[test])
+
+
+def test_segment_holdout_mixes_tracks(table):
+    # the study's protocol: most test tracks also have segments in training
+    train, test = holdout_split(table, split="segment", seed=0)
+    assert len(set(table.groups[train]) & set(table.groups[test])) > 150
+
+
+def test_grouped_folds_never_share_a_track(table):
+    folds = make_folds(table, split="track", n_splits=5, seed=0)
+    assert len(folds) == 5
+    seen = np.concatenate([val for _, val in folds])
+    assert sorted(seen) == list(range(len(table)))
+    for train, val in folds:
+        assert not set(table.groups[train]) & set(table.groups[val])
+        assert table.y[val].mean() == pytest.approx(0.5, abs=0.05)
+
+
+def test_unknown_split_is_refused(table):
+    with pytest.raises(ValueError, match="split must be one of"):
+        make_folds(table, split="random")
+
+
+def test_scaler_is_fitted_on_training_rows_only(table, monkeypatch):
+    seen = []
+
+    def recording_scale(train, *others):
+        seen.append((len(train), [len(o) for o in others]))
+        return scale(train, *others)
+
+    monkeypatch.setattr(evaluation, "scale", recording_scale)
+    folds = evaluation.cross_validate(table, split="track", n_splits=5, max_epochs=2, patience=None)
+    assert [n for n, _ in seen] == [1600] * 5 and [o for _, o in seen] == [[400]] * 5
+    assert list(folds.columns) == ["fold", "loss", "accuracy", "track_accuracy", "epochs", "seconds"]
+
+
+def test_scale_uses_training_statistics():
+    train = np.array([[0.0], [2.0]])
+    scaler, (a, b) = scale(train, np.array([[4.0]]))
+    assert scaler.mean_[0] == 1.0 and b[0, 0] == pytest.approx(3.0)
+
+
+def test_track_accuracy_averages_segment_probabilities():
+    proba = np.array([0.9, 0.2, 0.3, 0.1, 0.6, 0.7])
+    y = np.array([1, 1, 1, 0, 0, 0])
+    groups = np.array(["a", "a", "a", "b", "b", "b"])
+    # track a: mean 0.47 -> blues (wrong); track b: mean 0.47 -> blues (right)
+    assert track_accuracy(proba, y, groups) == 0.5
+
+
+def test_sweep_gives_one_row_per_split_and_setting(table):
+    summary, folds = sweep(table, "first_layer", [8, 16], n_splits=2, max_epochs=1, patience=None)
+    assert summary[["split", "first_layer"]].values.tolist() == [
+        ["segment", 8], ["segment", 16], ["track", 8], ["track", 16]]
+    assert len(folds) == 8
+    shown = sweep_table(summary, "first_layer", {8: (0.1, 0.9, 1.0)})
+    assert shown.loc[8, "study: accuracy (%)"] == 90.0
+    assert " ± " in shown.loc[16, "track folds: accuracy (%)"]

@@ -1,0 +1,39 @@
+"""SHAP explanations obey their defining identities."""
+
+import numpy as np
+import pytest
+
+from gtzan_helpers.explain import explain, top_contributions
+from gtzan_helpers.model import make_mlp
+from gtzan_helpers.training import fit, predict_proba
+
+from .test_training import separable
+
+
+@pytest.fixture(scope="module")
+def trained():
+    X, y = separable(n=300, d=5)
+    result = fit(make_mlp(5, (16, 16)), X[:200], y[:200], X[200:], y[200:], max_epochs=20)
+    return result.model, X
+
+
+def test_additivity_and_base_value(trained):
+    model, X = trained
+    background, rows = X[:100], X[250:260]
+    expl = explain(model, background, rows, feature_names=list("abcde"), background_size=100)
+    p = predict_proba(model, rows)
+    # f(x) = base value + sum of contributions
+    assert np.allclose(expl.base_values + expl.values.sum(axis=1), p, atol=1e-4)
+    # the base value is the mean output over the background, not the 0.5 threshold
+    assert expl.base_values[0] == pytest.approx(predict_proba(model, background).mean(), abs=1e-5)
+    assert expl.values.shape == (10, 5)
+
+
+def test_informative_feature_dominates(trained):
+    model, X = trained
+    expl = explain(model, X[:100], X[200:300], feature_names=list("abcde"))
+    importance = np.abs(expl.values).mean(axis=0)
+    assert importance.argmax() == 0  # the label is mostly x0
+    top = top_contributions(expl, row=0, k=3)
+    assert list(top.columns) == ["feature", "value", "contribution"] and len(top) == 3
+    assert top["contribution"].abs().is_monotonic_decreasing

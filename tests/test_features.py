@@ -1,0 +1,80 @@
+"""Features: known answers on synthetic signals, and fidelity to the shipped table."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gtzan_helpers.features import (FEATURE_NAMES, SEGMENT_LENGTH, SR, compute_clip_features,
+                                    compute_segment_features, extract_file, extract_files,
+                                    segment_bounds)
+from gtzan_helpers.paths import AUDIO_DIR, FEATURE_TABLE, TEST_CLIP
+
+from .conftest import tone
+
+
+def test_schema_is_the_tables():
+    header = FEATURE_TABLE.read_text().split("\n", 1)[0].split(",")
+    assert header == ["filename", *FEATURE_NAMES] and len(FEATURE_NAMES) == 57
+
+
+def test_segment_bounds():
+    bounds = segment_bounds(661794)
+    assert len(bounds) == 10 and bounds[1] == (66150, 66150 + 66149)
+    assert segment_bounds(65700) == [(0, 65700)]      # shorter than a segment: one row
+    assert len(segment_bounds(61 * SR)) == 20          # longer clips: every full segment
+    assert segment_bounds(0) == []
+
+
+def test_known_answers_on_a_sine():
+    f = compute_segment_features(tone(1000.0, seconds=3.0, amplitude=0.5)[:SEGMENT_LENGTH])
+    assert f["spectral_centroid_mean"] == pytest.approx(1000, rel=0.03)
+    assert f["zero_crossing_rate_mean"] == pytest.approx(2 * 1000 / SR, rel=0.02)
+    assert f["rms_mean"] == pytest.approx(0.5 / np.sqrt(2), rel=0.02)
+    assert f["perceptr_var"] < 0.01 * f["harmony_var"]  # a steady tone is harmonic
+
+
+def test_chroma_of_a440_peaks_at_a():
+    import librosa
+
+    chroma = librosa.feature.chroma_stft(y=tone(440.0), sr=SR)
+    assert chroma.mean(axis=1).argmax() == 9  # C, C#, ..., A is the tenth pitch class
+
+
+def test_tempo_of_a_click_track():
+    clicks = np.zeros(SEGMENT_LENGTH, np.float32)
+    clicks[:: SR // 2] = 1.0  # 120 beats per minute
+    assert compute_segment_features(clicks)["tempo"] == pytest.approx(120, rel=0.05)
+
+
+def test_test_clip_gives_one_row():
+    frame = extract_file(TEST_CLIP)
+    assert frame["filename"].tolist() == ["audio_test.0.wav"]
+    assert frame[list(FEATURE_NAMES)].notna().all().all()
+
+
+def test_clip_features_shape():
+    assert compute_clip_features(tone(seconds=7.0)).shape == (2, 57)
+
+
+def test_features_reproduce_the_shipped_table():
+    """All 28 shipped clips, every column of every row, against the table."""
+    ours, errors = extract_files([AUDIO_DIR], n_jobs=2)
+    assert not errors and len(ours) == 280
+    ours = ours.set_index("filename")
+    theirs = pd.read_csv(FEATURE_TABLE).set_index("filename").loc[ours.index]
+    scale = pd.read_csv(FEATURE_TABLE)[list(FEATURE_NAMES)].std()
+    for column in FEATURE_NAMES:
+        a, b = ours[column].to_numpy(), theirs[column].to_numpy()
+        if column == "tempo":
+            np.testing.assert_allclose(a, b, rtol=1e-9, err_msg=column)  # equal as printed
+            continue
+        rtol = 1e-2 if column in ("harmony_mean", "perceptr_mean") else 1e-3
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-4 * scale[column], err_msg=column)
+
+
+def test_batch_reports_bad_files_and_keeps_good_rows(tmp_path, write_wav):
+    write_wav("good.wav", tone(seconds=4.0))
+    (tmp_path / "bad.wav").write_bytes(b"RIFF....WAVEnonsense")
+    frame, errors = extract_files([tmp_path], label_from_folder=False)
+    assert frame["filename"].tolist() == ["good.0.wav"]
+    assert len(errors) == 1 and "bad.wav" in errors[0]

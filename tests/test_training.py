@@ -1,0 +1,69 @@
+"""The training loop: it learns, stops early, restores the best epoch, and is repeatable."""
+
+import numpy as np
+import pytest
+import torch
+
+from gtzan_helpers.model import make_mlp
+from gtzan_helpers.training import choose_device, evaluate, fit, predict_proba, seed_everything
+
+
+def separable(n=400, d=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.float32)
+    return X, y
+
+
+def test_learns_a_separable_problem():
+    X, y = separable()
+    result = fit(make_mlp(6, (16, 16)), X[:300], y[:300], X[300:], y[300:], patience=None,
+                 max_epochs=40, batch_size=32)
+    assert result.history["val_accuracy"].iloc[-1] >= 0.95
+    assert result.history["train_loss"].iloc[-1] < result.history["train_loss"].iloc[0]
+    assert list(result.history.columns) == ["epoch", "train_loss", "train_accuracy",
+                                            "val_loss", "val_accuracy"]
+
+
+def test_early_stopping_stops_and_restores_the_best_epoch():
+    # Validation labels are noise: the validation loss soon rises while training fits.
+    X, y = separable(n=600)
+    y_val = np.random.default_rng(1).integers(0, 2, 200).astype(np.float32)
+    result = fit(make_mlp(6, (64, 64), dropout=0.0), X[:400], y[:400], X[400:], y_val,
+                 patience=3, max_epochs=100)
+    history = result.history
+    assert result.stopped_epoch < 100
+    assert result.stopped_epoch == result.best_epoch + 3
+    assert result.best_epoch == history["val_loss"].idxmin() + 1
+    loss, _ = evaluate(result.model, torch.as_tensor(X[400:]), torch.as_tensor(y_val))
+    assert loss == pytest.approx(history["val_loss"].min(), rel=1e-5)
+    assert not result.model.training
+
+
+def test_same_seed_same_numbers():
+    X, y = separable()
+    runs = [fit(make_mlp(6, (16,), seed=7), X[:300], y[:300], X[300:], y[300:], seed=7,
+                max_epochs=5, patience=None) for _ in range(2)]
+    assert runs[0].history.equals(runs[1].history)
+    assert np.array_equal(predict_proba(runs[0].model, X), predict_proba(runs[1].model, X))
+
+
+def test_device_choice(monkeypatch):
+    monkeypatch.delenv("GTZAN_DEVICE", raising=False)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert choose_device().type == expected
+    assert choose_device("cpu").type == "cpu"
+    monkeypatch.setenv("GTZAN_DEVICE", "cpu")
+    assert choose_device().type == "cpu"
+
+
+def test_bad_batch_size():
+    X, y = separable(n=20)
+    with pytest.raises(ValueError, match="batch_size"):
+        fit(make_mlp(6, (4,)), X, y, X, y, batch_size=0)
+
+
+def test_seed_everything_returns_seeded_generator():
+    a = torch.randperm(10, generator=seed_everything(5))
+    b = torch.randperm(10, generator=seed_everything(5))
+    assert torch.equal(a, b)
