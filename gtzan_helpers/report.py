@@ -56,6 +56,60 @@ def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3") -> dict[str, floa
     return seconds
 
 
+README = ROOT / "README.md"
+_START, _END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def results_markdown() -> str:
+    """The README's results table, built from ``results/*.json`` and the study's numbers.
+
+    Accuracies in %; cross-validation cells are mean ± standard deviation over 5 folds.
+    """
+    from .results import STUDY, load_results
+
+    def pct(x):
+        return f"{100 * x:.2f}"
+
+    holdout = load_results("02_model")
+    rows = [
+        ("70:30 hold-out, test accuracy (segments)", pct(STUDY["holdout"]["test_accuracy"]),
+         pct(holdout["segment"]["test_accuracy"]), pct(holdout["track"]["test_accuracy"])),
+        ("70:30 hold-out, test accuracy (tracks, mean probability)", "–",
+         pct(holdout["segment"]["test_track_accuracy"]), pct(holdout["track"]["test_track_accuracy"])),
+        ("70:30 hold-out, early stop at epoch", str(STUDY["holdout"]["stopped_epoch"]),
+         str(holdout["segment"]["stopped_epoch"]), str(holdout["track"]["stopped_epoch"])),
+    ]
+    for notebook, key, label in (("04_batch_size_cv", "batch_size", "batch size"),
+                                 ("05_neurons_cv", "first_layer", "first layer width")):
+        summary = load_results(notebook)["summary"]
+        study = STUDY["batch_size_cv" if key == "batch_size" else "neurons_cv"]
+        for value, (_, study_accuracy, _) in study.items():
+            cells = {r["split"]: f"{pct(r['accuracy'])} ± {pct(r['accuracy_std'])}"
+                     for r in summary if r[key] == value}
+            rows.append((f"5-fold CV, {label} {value}", pct(study_accuracy),
+                         cells["segment"], cells["track"]))
+    shap = load_results("06_shap")["headline"]
+    p = shap["test_clip_p_metal"]
+    rows.append(("SHAP: P(metal) of `audio_test.wav`", f"{STUDY['shap']['predicted_value']} (metal)",
+                 f"{p:.3f} ({'metal' if p >= 0.5 else 'blues'})", "–"))
+    lines = ["| experiment | study (segment-random) | ours, segment-random | ours, track-grouped |",
+             "|---|---:|---:|---:|"]
+    lines += [f"| {' | '.join(r)} |" for r in rows]
+    return "\n".join(lines)
+
+
+def update_readme(path: Path = README) -> bool:
+    """Replace the results table between the README's markers; True if it changed."""
+    text = path.read_text()
+    head, sep, rest = text.partition(_START)
+    if not sep or _END not in rest:
+        return False
+    new = f"{head}{_START}\n{results_markdown()}\n{_END}{rest.split(_END, 1)[1]}"
+    if new != text:
+        path.write_text(new)
+    return new != text
+
+
 def _summary_rows() -> str:
     rows = []
     for path in sorted(RESULTS_DIR.glob("*.json")):
@@ -118,6 +172,8 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     if not args.no_run:
         run_notebooks(args.notebooks)
+    if update_readme():
+        print("README.md results table updated")
     index = render_html()
     print(f"report written to {index.relative_to(ROOT)} in {time.perf_counter() - start:.0f} s")
     return 0
