@@ -27,3 +27,7 @@ lab: $(STAMP)
 
 clean:
 	rm -rf $(VENV) report .pytest_cache
+
+## Speed benchmarks: the plain recipe against the fast path, in one run.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_features.py

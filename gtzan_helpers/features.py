@@ -6,6 +6,9 @@ Used by ``01_features`` (rebuilding the table from raw clips) and ``06_shap``
 
 from __future__ import annotations
 
+import functools
+import os
+
 import numpy as np
 
 SR = 22050
@@ -69,6 +72,122 @@ def compute_segment_features(segment: np.ndarray, *, sr: int = SR) -> dict[str, 
     harmony and perceptr are the waveforms of HPSS on that STFT, inverted by
     ``istft`` without ``length=`` and zero-padded to the segment's length; tempo is
     beat tracking on an onset envelope with median aggregation and the same padding.
+
+    It gives the same numbers as :func:`compute_segment_features_plain`, faster:
+    one STFT feeds chroma, centroid, bandwidth, roll-off, HPSS and the mel spectrogram
+    (shared by the MFCCs and the onset envelope), and HPSS's median filters are
+    exact running medians (:mod:`gtzan_helpers.median`).
+    """
+    import librosa
+
+    y = np.asarray(segment, dtype=np.float32)
+    stft = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH, center=True, pad_mode="reflect")
+    magnitude = np.abs(stft)
+    power = magnitude ** 2.0
+    out: dict[str, float] = {}
+    out |= _mean_var("chroma_stft", librosa.feature.chroma_stft(S=power, sr=sr))
+    out |= _mean_var("rms", librosa.feature.rms(y=y, frame_length=N_FFT, hop_length=HOP_LENGTH,
+                                                 center=True, pad_mode="reflect"))
+    centroid = librosa.feature.spectral_centroid(S=magnitude, sr=sr)
+    out |= _mean_var("spectral_centroid", centroid)
+    out |= _mean_var("spectral_bandwidth", librosa.feature.spectral_bandwidth(
+        S=magnitude, sr=sr, centroid=centroid))
+    out |= _mean_var("rolloff", librosa.feature.spectral_rolloff(S=magnitude, sr=sr))
+    out |= _mean_var("zero_crossing_rate", librosa.feature.zero_crossing_rate(
+        y, frame_length=N_FFT, hop_length=HOP_LENGTH))
+    # both HPSS parts inverted in one call
+    waves = librosa.istft(np.stack(hpss(stft, magnitude=magnitude)), hop_length=HOP_LENGTH)
+    for name, wave in zip(("harmony", "perceptr"), waves):
+        out |= _mean_var(name, np.pad(wave, (0, max(0, len(y) - len(wave)))))
+    # what librosa.feature.melspectrogram(S=power) computes, with the filter bank built once
+    mel = np.einsum("...ft,mf->...mt", power, _mel_basis(sr), optimize=True)
+    log_mel = librosa.power_to_db(mel)
+    onset = librosa.onset.onset_strength(S=log_mel, sr=sr, aggregate=np.median,
+                                         n_fft=N_FFT, hop_length=HOP_LENGTH)
+    tempo, _ = librosa.beat.beat_track(onset_envelope=onset, sr=sr, hop_length=HOP_LENGTH)
+    out["tempo"] = float(np.atleast_1d(tempo)[0])
+    mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC)
+    for k in range(N_MFCC):
+        out |= _mean_var(f"mfcc{k + 1}", mfcc[k])
+    return {name: out[name] for name in FEATURE_NAMES}
+
+
+@functools.lru_cache(maxsize=4)
+def _mel_basis(sr: int) -> np.ndarray:
+    import librosa
+
+    return librosa.filters.mel(sr=sr, n_fft=N_FFT)
+
+
+def hpss(stft: np.ndarray, *, kernel_size: int = 31,
+         magnitude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Harmonic and percussive parts of a complex STFT, as ``librosa.decompose.hpss``.
+
+    Same soft masks (power 2, margin 1) and bit-identical output, with the two
+    median filters replaced by :func:`gtzan_helpers.median.median_filter_1d`.
+
+    Parameters
+    ----------
+    stft : numpy.ndarray of complex, shape (n_bins, n_frames)
+    kernel_size : int
+        Median window in frames (harmonic) and in bins (percussive).
+    magnitude : numpy.ndarray, optional
+        ``np.abs(stft)`` when the caller has it already.
+
+    Returns
+    -------
+    harmonic, percussive : numpy.ndarray of complex, same shape as ``stft``
+    """
+    from .median import median_filter_1d
+
+    # librosa.magphase(stft), reusing the magnitude
+    magnitude = np.abs(stft) if magnitude is None else magnitude
+    zeros = magnitude == 0
+    nonzero = magnitude + zeros
+    phase = np.empty_like(stft)
+    phase.real = stft.real / nonzero + zeros
+    phase.imag = stft.imag / nonzero
+    harmonic = np.empty_like(magnitude)
+    harmonic[:] = median_filter_1d(magnitude, kernel_size, axis=1)
+    percussive = np.empty_like(magnitude)
+    percussive[:] = median_filter_1d(magnitude, kernel_size, axis=0)
+    # librosa.util.softmask(X, X_ref, power=2, split_zeros=True), both masks from one pass
+    z = np.maximum(harmonic, percussive)
+    silent = z < np.finfo(z.dtype).tiny
+    z[silent] = 1
+    h, p = (harmonic / z) ** 2.0, (percussive / z) ** 2.0
+    total = h + p
+    mask_h = np.divide(h, total, out=np.full_like(h, 0.5), where=~silent)
+    mask_p = np.divide(p, total, out=np.full_like(p, 0.5), where=~silent)
+    return (magnitude * mask_h) * phase, (magnitude * mask_p) * phase
+
+
+def compute_segment_features_plain(segment: np.ndarray, *, sr: int = SR) -> dict[str, float]:
+    """The 57 features of one segment, one librosa call per feature (the reference recipe).
+
+    This is the recipe as public notebooks write it, with the table's settings. It
+    is kept as the readable reference and as the baseline of ``benchmarks/``;
+    :func:`compute_segment_features` gives the same numbers several times faster.
+
+    Parameters
+    ----------
+    segment : numpy.ndarray of float32, shape (n_samples,)
+        Mono audio at ``sr`` Hz, normally 66 149 samples (3 s).
+    sr : int
+        Sample rate in Hz.
+
+    Returns
+    -------
+    dict
+        Feature name → value, in the order of :data:`FEATURE_NAMES`.
+
+    Notes
+    -----
+    The table was made with librosa's pre-0.10 defaults, which this recipe restores:
+    every STFT is centred with reflect padding (``n_fft=2048, hop_length=512``);
+    harmony and perceptr are the waveforms of HPSS on that STFT, inverted by
+    ``istft`` without ``length=`` and zero-padded to the segment's length; tempo is
+    beat tracking on an onset envelope with median aggregation and the same padding.
     """
     import librosa
 
@@ -97,25 +216,80 @@ def compute_segment_features(segment: np.ndarray, *, sr: int = SR) -> dict[str, 
     return {name: out[name] for name in FEATURE_NAMES}
 
 
-def compute_clip_features(y: np.ndarray, *, sr: int = SR) -> np.ndarray:
+def compute_clip_features(y: np.ndarray, *, sr: int = SR, recipe: str = "fast") -> np.ndarray:
     """Features of every segment of a clip.
 
     Parameters
     ----------
     y : numpy.ndarray, shape (n_samples,)
         Mono audio at ``sr`` Hz.
+    recipe : {"fast", "plain"}
+        :func:`compute_segment_features` or the reference
+        :func:`compute_segment_features_plain` (same numbers, slower).
 
     Returns
     -------
     numpy.ndarray of float64, shape (n_segments, 57)
         One row per segment (see :func:`segment_bounds`), columns in :data:`FEATURE_NAMES` order.
     """
-    rows = [list(compute_segment_features(y[a:b], sr=sr).values())
+    if recipe not in ("fast", "plain"):
+        raise ValueError(f"recipe must be 'fast' or 'plain', got {recipe!r}")
+    segment_features = compute_segment_features if recipe == "fast" else compute_segment_features_plain
+    rows = [list(segment_features(y[a:b], sr=sr).values())
             for a, b in segment_bounds(len(y))]
     return np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURE_NAMES))
 
 
-def extract_file(path, *, label: str | None = None) -> "pd.DataFrame":
+RECIPE_VERSION = "gtzan-table-1"
+"""Changes whenever the recipe's numbers change, so that stale cache entries are ignored."""
+
+
+def _file_digest(path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(RECIPE_VERSION.encode())
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_features(path, *, cache_dir=None) -> np.ndarray:
+    """Feature rows of one audio file, cached by the file's content.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any audio file :func:`gtzan_helpers.audio.load_audio` reads.
+    cache_dir : str or Path, optional
+        Folder of cached results keyed by the SHA-256 of the file's bytes (and the
+        recipe version): unchanged audio is never extracted twice, whatever its name.
+        ``None`` disables the cache.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n_segments, 57)
+    """
+    from pathlib import Path
+
+    from .audio import load_audio
+
+    cached = None
+    if cache_dir is not None:
+        cached = Path(cache_dir) / f"{_file_digest(path)}.npy"
+        if cached.is_file():
+            return np.load(cached)
+    features = compute_clip_features(load_audio(path))
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        scratch = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+        with open(scratch, "wb") as handle:
+            np.save(handle, features)
+        os.replace(scratch, cached)  # atomic: readers never see half an entry
+    return features
+
+
+def extract_file(path, *, label: str | None = None, cache_dir=None) -> "pd.DataFrame":
     """Feature rows of one audio file, named as the shipped table names them.
 
     Parameters
@@ -125,6 +299,8 @@ def extract_file(path, *, label: str | None = None) -> "pd.DataFrame":
     label : str, optional
         Genre word to prefix; when given and the file's stem does not start with it,
         ``filename`` becomes ``<label>.<stem>.<segment>.wav``.
+    cache_dir : str or Path, optional
+        See :func:`file_features`.
 
     Returns
     -------
@@ -135,10 +311,8 @@ def extract_file(path, *, label: str | None = None) -> "pd.DataFrame":
 
     import pandas as pd
 
-    from .audio import load_audio
-
     path = Path(path)
-    features = compute_clip_features(load_audio(path))
+    features = file_features(path, cache_dir=cache_dir)
     stem = path.stem
     if label and not stem.startswith(f"{label}."):
         stem = f"{label}.{stem}"
@@ -147,17 +321,18 @@ def extract_file(path, *, label: str | None = None) -> "pd.DataFrame":
     return frame
 
 
-def _extract_or_error(path, label):
+def _extract_or_error(path, label, cache_dir):
     from .audio import AudioError
 
     try:
-        return extract_file(path, label=label), None
+        return extract_file(path, label=label, cache_dir=cache_dir), None
     except AudioError as exc:
         return None, str(exc)
 
 
 def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
-                  progress: bool = False) -> tuple["pd.DataFrame", list[str]]:
+                  progress: bool = False, cache_dir=None,
+                  backend: str | None = None) -> tuple["pd.DataFrame", list[str]]:
     """Feature table of many audio files, in parallel; bad files are reported, not fatal.
 
     Parameters
@@ -165,12 +340,17 @@ def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
     paths : iterable of str or Path
         Files and folders (folders are walked for audio files).
     n_jobs : int
-        Worker processes (joblib); ``-1`` uses every core.
+        Parallel workers (joblib); ``-1`` uses every core.
     label_from_folder : bool
         Prefix each file's rows with its parent folder's name as genre word
         (the GTZAN layout ``genres/<genre>/<file>``).
     progress : bool
         Show a progress bar.
+    cache_dir : str or Path, optional
+        Reuse features of unchanged files (see :func:`file_features`).
+    backend : str, optional
+        joblib backend: ``None`` for local processes, ``"dask"`` to run on the Dask
+        cluster of the current ``distributed.Client``.
 
     Returns
     -------
@@ -180,19 +360,35 @@ def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
         One line per file that could not be used, naming it and the reason.
     """
     import pandas as pd
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, parallel_config
 
     from .audio import find_audio_files
 
     files = find_audio_files(paths)
-    jobs = (delayed(_extract_or_error)(f, f.parent.name if label_from_folder else None)
-            for f in files)
-    if progress:
-        from tqdm.auto import tqdm
+    jobs = [delayed(_extract_or_error)(f, f.parent.name if label_from_folder else None, cache_dir)
+            for f in files]
+    config = {"n_jobs": n_jobs} if backend is None else {"n_jobs": n_jobs, "backend": backend}
+    with parallel_config(**config):
+        results = Parallel(return_as="generator")(jobs)
+        if progress:
+            from tqdm.auto import tqdm
 
-        jobs = tqdm(jobs, total=len(files), desc="extracting", unit="file")
-    results = Parallel(n_jobs=n_jobs)(jobs)
+            results = tqdm(results, total=len(files), desc="extracting", unit="file")
+        results = list(results)
     frames = [frame for frame, _ in results if frame is not None]
     errors = [error for _, error in results if error is not None]
     empty = pd.DataFrame(columns=["filename", *FEATURE_NAMES])
     return (pd.concat(frames, ignore_index=True) if frames else empty), errors
+
+
+def write_table(frame: "pd.DataFrame", path) -> None:
+    """Write a feature table as CSV atomically: the file is complete or absent, never half."""
+    from pathlib import Path
+
+    path = Path(path)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        frame.to_csv(scratch, index=False)
+        os.replace(scratch, path)
+    finally:
+        scratch.unlink(missing_ok=True)

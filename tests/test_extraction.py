@@ -1,0 +1,111 @@
+"""The fast path, the cache, parallel and Dask runs, and the `gtzan extract` command."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import gtzan_helpers.features as features
+from gtzan_helpers.audio import load_audio
+from gtzan_helpers.cli import main
+from gtzan_helpers.features import (SEGMENT_LENGTH, compute_segment_features,
+                                    compute_segment_features_plain, extract_files, hpss)
+from gtzan_helpers.paths import AUDIO_DIR
+
+from .conftest import tone
+
+CLIPS = [AUDIO_DIR / "blues" / "blues.00013.wav", AUDIO_DIR / "metal" / "metal.00001.au"]
+
+
+@pytest.mark.parametrize("clip", CLIPS, ids=lambda p: p.name)
+def test_fast_path_is_bit_identical_to_the_plain_recipe(clip):
+    y = load_audio(clip)
+    for start in (0, 4 * 66150):
+        segment = y[start:start + SEGMENT_LENGTH]
+        assert compute_segment_features(segment) == compute_segment_features_plain(segment)
+
+
+def test_hpss_equals_librosa():
+    import librosa
+
+    rng = np.random.default_rng(0)
+    stft = (rng.normal(size=(1025, 60)) + 1j * rng.normal(size=(1025, 60))).astype(np.complex64)
+    stft[:, :4] = 0  # silent frames take the split-zeros branch
+    for ours, theirs in zip(hpss(stft), librosa.decompose.hpss(stft)):
+        assert np.array_equal(ours, theirs)
+
+
+def test_unknown_recipe():
+    with pytest.raises(ValueError, match="recipe"):
+        features.compute_clip_features(tone(), recipe="slow")
+
+
+def test_cache_is_keyed_by_content(tmp_path, write_wav, monkeypatch):
+    first = write_wav("a.wav", tone(330, seconds=4.0))
+    cache = tmp_path / "cache"
+    rows, _ = extract_files([first], cache_dir=cache)
+    assert len(list(cache.glob("*.npy"))) == 1
+    # the same bytes under another name are not extracted again
+    renamed = tmp_path / "renamed.wav"
+    renamed.write_bytes(first.read_bytes())
+    monkeypatch.setattr(features, "compute_clip_features",
+                        lambda *a, **k: pytest.fail("extracted although cached"))
+    again, _ = extract_files([renamed], cache_dir=cache)
+    assert np.array_equal(rows.iloc[:, 1:].to_numpy(), again.iloc[:, 1:].to_numpy())
+    assert again["filename"].tolist() == ["renamed.0.wav"]
+
+
+def test_parallel_run_equals_serial_run():
+    serial, _ = extract_files(CLIPS, n_jobs=1)
+    parallel, _ = extract_files(CLIPS, n_jobs=2, progress=True)
+    pd.testing.assert_frame_equal(serial, parallel)
+
+
+def test_dask_cluster_gives_identical_results():
+    distributed = pytest.importorskip("distributed")
+    local, _ = extract_files(CLIPS[:1], n_jobs=1)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        remote, errors = extract_files(CLIPS[:1], backend="dask", n_jobs=2)
+    assert not errors
+    pd.testing.assert_frame_equal(local, remote)
+
+
+def test_label_from_folder(tmp_path, write_wav):
+    (tmp_path / "blues").mkdir()
+    write_wav("blues/00042.wav", tone(seconds=3.5))
+    frame, _ = extract_files([tmp_path], label_from_folder=True)
+    assert frame["filename"].tolist() == ["blues.00042.0.wav"]
+
+
+def test_cli_extract_keeps_good_rows_and_reports_bad_files(tmp_path, write_wav, capsys):
+    write_wav("good.wav", tone(seconds=6.5))
+    (tmp_path / "broken.wav").write_bytes(b"RIFF\x00\x00")
+    write_wav("silent.wav", np.zeros(22050 * 2, np.float32))
+    out = tmp_path / "features.csv"
+    status = main(["extract", str(tmp_path), "-o", str(out), "-q", "--no-cache"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "broken.wav: not a readable audio file" in err and "silent.wav: silent" in err
+    assert "Traceback" not in err
+    table = pd.read_csv(out)
+    assert table["filename"].tolist() == ["good.0.wav", "good.1.wav"]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_cli_extract_missing_path(tmp_path, capsys):
+    out = tmp_path / "features.csv"
+    assert main(["extract", str(tmp_path / "ghost"), "-o", str(out), "-q"]) == 1
+    assert "ghost: no such file or folder" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_write_table_leaves_nothing_half_written(tmp_path):
+    class Exploding(pd.DataFrame):
+        def to_csv(self, path, **kwargs):
+            open(path, "w").write("filename,chroma")
+            raise OSError("disk full")
+
+    out = tmp_path / "table.csv"
+    with pytest.raises(OSError):
+        features.write_table(Exploding({"a": [1]}), out)
+    assert not out.exists() and not list(tmp_path.iterdir())
