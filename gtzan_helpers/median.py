@@ -69,6 +69,13 @@ def median_filter_1d(x: np.ndarray, size: int, *, axis: int = -1) -> np.ndarray:
         raise ValueError(f"median_filter_1d needs a 2-D array and an odd size, got {x.shape}, {size}")
     rows = np.moveaxis(x, axis, -1)
     half = size // 2
+    if rows.shape[-1] <= half:
+        # the window reflects more than once: scipy's edge rule then differs from np.pad's
+        import scipy.ndimage as ndi
+
+        shape = [1, 1]
+        shape[axis] = size
+        return ndi.median_filter(x, size=shape, mode="reflect")
     # scipy's "reflect" (d c b a | a b c d) is NumPy's "symmetric"
     padded = np.ascontiguousarray(np.pad(rows, ((0, 0), (half, half)), mode="symmetric"))
     return np.moveaxis(_running_median_rows(padded, size), -1, axis)
