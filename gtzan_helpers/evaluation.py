@@ -255,3 +255,186 @@ def sweep_table(summary: pd.DataFrame, parameter: str, study: dict | None = None
     frame = pd.DataFrame(columns)
     frame.index.name = parameter
     return frame
+
+
+# --- the honest protocol: a fixed held-out set of tracks, repeated grouped CV, CIs ---------
+
+HELDOUT_FILE_NAME = "heldout_tracks.csv"
+
+
+def make_heldout_split(table: FeatureTable, *, test_size: float = 0.3, seed: int = 0) -> pd.DataFrame:
+    """Assign each track to ``dev`` (model selection) or ``test`` (final numbers only).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``track``, ``genre`` and ``set`` (``"dev"`` or ``"test"``), one row per track.
+    """
+    from . import GENRES
+
+    tracks, first = np.unique(table.groups, return_index=True)
+    _, test = train_test_split(tracks, test_size=test_size, stratify=table.y[first],
+                               random_state=seed)
+    return pd.DataFrame({"track": tracks, "genre": [GENRES[k] for k in table.y[first]],
+                         "set": np.where(np.isin(tracks, test), "test", "dev")})
+
+
+def load_heldout_split(table: FeatureTable, path=None) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of the development and held-out test tracks, from ``data/heldout_tracks.csv``.
+
+    The split is data: made once by :func:`make_heldout_split` (seed 0), saved, and reused.
+    """
+    from .paths import DATA_DIR
+
+    split = pd.read_csv(path or DATA_DIR / HELDOUT_FILE_NAME)
+    test_tracks = split.loc[split["set"] == "test", "track"].to_numpy()
+    missing = set(table.groups) - set(split["track"])
+    if missing:
+        raise ValueError(f"held-out split does not list track(s) {', '.join(sorted(missing)[:5])}")
+    in_test = np.isin(table.groups, test_tracks)
+    rows = np.arange(len(table))
+    return rows[~in_test], rows[in_test]
+
+
+def track_table(proba, y, groups, *, method: str = "mean") -> pd.DataFrame:
+    """One row per track: its segments' probabilities, the track decision and the truth.
+
+    Parameters
+    ----------
+    method : {"mean", "vote"}
+        Average the segment probabilities, or take the majority of segment decisions
+        (ties go to metal).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by track: ``p_metal`` (mean probability or share of metal votes),
+        ``predicted`` and ``label`` (0/1), ``correct`` and ``segments`` (list of probabilities).
+    """
+    frame = pd.DataFrame({"p": np.asarray(proba), "y": np.asarray(y), "g": np.asarray(groups)})
+    if method == "vote":
+        frame["p"] = (frame["p"] >= 0.5).astype(float)
+    elif method != "mean":
+        raise ValueError(f"method must be 'mean' or 'vote', got {method!r}")
+    tracks = frame.groupby("g").agg(p_metal=("p", "mean"), label=("y", "first"))
+    tracks["predicted"] = (tracks["p_metal"] >= 0.5).astype(int)
+    tracks["correct"] = tracks["predicted"] == tracks["label"]
+    tracks["segments"] = pd.Series({g: np.round(np.asarray(proba)[np.asarray(groups) == g], 3).tolist()
+                                    for g in tracks.index})
+    return tracks
+
+
+def score(proba, y, groups) -> dict:
+    """Segment accuracy, BCE loss, and track accuracy (mean probability and vote)."""
+    proba, y = np.asarray(proba, dtype=float), np.asarray(y)
+    clipped = np.clip(proba, 1e-7, 1 - 1e-7)
+    return {"accuracy": float(((proba >= 0.5) == y).mean()),
+            "loss": float(-np.mean(y * np.log(clipped) + (1 - y) * np.log(1 - clipped))),
+            "track_accuracy": float(track_table(proba, y, groups)["correct"].mean()),
+            "track_vote_accuracy": float(track_table(proba, y, groups, method="vote")["correct"].mean())}
+
+
+def repeated_cv(table: FeatureTable, candidates: dict, *, split: str = "track", n_splits: int = 5,
+                n_repeats: int = 5, seed: int = 0, progress: bool = False) -> pd.DataFrame:
+    """Score each candidate on the same repeated k-fold splits.
+
+    Parameters
+    ----------
+    table : FeatureTable
+    candidates : dict
+        Name → object with ``fit(X, y, groups)`` and ``predict_proba(X, groups)``
+        (see :mod:`gtzan_helpers.candidates`); a fresh copy is trained in every fold.
+    split : {"segment", "track"}
+    n_splits, n_repeats, seed : int
+        Repeat ``r`` uses folds shuffled with ``seed + r``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (candidate, repeat, fold): the :func:`score` columns, ``n_train``,
+        ``n_test`` and ``seconds``.
+    """
+    import copy
+
+    rows = []
+    for repeat in range(n_repeats):
+        folds = make_folds(table, split=split, n_splits=n_splits, seed=seed + repeat)
+        for fold, (train, test) in enumerate(folds):
+            for name, candidate in candidates.items():
+                start = time.perf_counter()
+                model = copy.deepcopy(candidate)
+                model.fit(table.X.iloc[train], table.y[train], table.groups[train])
+                proba = model.predict_proba(table.X.iloc[test], table.groups[test])
+                rows.append({"candidate": name, "repeat": repeat + 1, "fold": fold + 1,
+                             **score(proba, table.y[test], table.groups[test]),
+                             "n_train": len(train), "n_test": len(test),
+                             "seconds": time.perf_counter() - start})
+            if progress:
+                print(f"repeat {repeat + 1} fold {fold + 1} done", flush=True)
+    return pd.DataFrame(rows)
+
+
+def corrected_t_interval(scores, *, test_fraction: float, level: float = 0.95) -> tuple[float, float]:
+    """Mean of repeated-CV scores and the half-width of its confidence interval.
+
+    Fold scores of repeated cross-validation overlap in their training data, so the
+    plain standard error is too small. This uses the corrected resampled t
+    (Nadeau & Bengio, 2003): variance ``(1/J + n_test/n_train) · s²`` over the ``J``
+    fold scores, with ``J − 1`` degrees of freedom.
+    """
+    from scipy import stats
+
+    scores = np.asarray(scores, dtype=float)
+    J = len(scores)
+    if J < 2:
+        return float(scores.mean()), float("nan")
+    ratio = test_fraction / (1 - test_fraction)
+    se = np.sqrt((1 / J + ratio) * scores.var(ddof=1))
+    return float(scores.mean()), float(stats.t.ppf(0.5 + level / 2, J - 1) * se)
+
+
+def _test_fraction(part: pd.DataFrame) -> float:
+    # share of rows held out per fold; 1/k when the folds' sizes were not recorded
+    if {"n_train", "n_test"} <= set(part.columns):
+        return float((part["n_test"] / (part["n_train"] + part["n_test"])).mean())
+    return 1.0 / part["fold"].nunique()
+
+
+def summarize_cv(results: pd.DataFrame, *, by: str = "candidate",
+                 metrics=("accuracy", "track_accuracy", "loss")) -> pd.DataFrame:
+    """Mean and 95 % CI half-width of each metric per candidate (see :func:`corrected_t_interval`)."""
+    rows = []
+    for name, part in results.groupby(by, sort=False):
+        fraction = _test_fraction(part)
+        row = {by: name}
+        for metric in metrics:
+            mean, half = corrected_t_interval(part[metric], test_fraction=fraction)
+            row[metric], row[f"{metric}_ci"] = mean, half
+        rows.append(row)
+    return pd.DataFrame(rows).set_index(by)
+
+
+def paired_comparison(results: pd.DataFrame, reference: str, *, by: str = "candidate",
+                      metric: str = "accuracy") -> pd.DataFrame:
+    """Each candidate against ``reference`` on the same folds: mean difference, CI, p-value.
+
+    Uses the corrected resampled paired t-test on the per-fold differences; a
+    difference whose interval contains 0 is not distinguishable from noise.
+    """
+    from scipy import stats
+
+    keys = [k for k in ("repeat", "fold") if k in results.columns]
+    ref = results[results[by] == reference].set_index(keys)
+    rows = []
+    for name, part in results.groupby(by, sort=False):
+        if name == reference:
+            continue
+        part = part.set_index(keys)
+        diff = (part[metric] - ref.loc[part.index, metric]).to_numpy()
+        fraction = _test_fraction(part.reset_index())
+        mean, half = corrected_t_interval(diff, test_fraction=fraction)
+        se = half / stats.t.ppf(0.975, len(diff) - 1) if len(diff) > 1 else np.nan
+        p = float(2 * stats.t.sf(abs(mean) / se, len(diff) - 1)) if se > 0 else (0.0 if mean else 1.0)
+        rows.append({by: name, "difference": mean, "ci": half, "p_value": p,
+                     "distinguishable": bool(p < 0.05)})
+    return pd.DataFrame(rows).set_index(by)

@@ -139,3 +139,26 @@ def plot_sweep(summary: pd.DataFrame, *, parameter: str, xlabel: str, ax=None):
     ax.set(xlabel=xlabel, ylabel="5-fold CV accuracy (%)", title="Mean ± 1 s.d. over folds")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
     return fig
+
+
+def plot_leakage(leakage: pd.DataFrame, ax=None):
+    """Accuracy under segment-random vs track-grouped CV per model, with 95 % CI bars.
+
+    Parameters
+    ----------
+    leakage : pandas.DataFrame
+        Index: model names; columns ``(split, "accuracy")`` and ``(split, "accuracy_ci")`` in %,
+        for split in ``segment`` and ``track``.
+    """
+    fig, ax = _axes(ax, figsize=(6.5, 3.8))
+    x = np.arange(len(leakage))
+    for offset, split, label in ((-0.2, "segment", "segment-random (study)"),
+                                 (0.2, "track", "track-grouped")):
+        ax.bar(x + offset, leakage[(split, "accuracy")], width=0.4,
+               yerr=leakage[(split, "accuracy_ci")], capsize=4, label=label)
+    ax.set_xticks(x, leakage.index)
+    low = float((leakage[("track", "accuracy")] - leakage[("track", "accuracy_ci")]).min())
+    ax.set_ylim(max(0, low - 3), 100)
+    ax.set(ylabel="5×5-fold CV accuracy (%)", title="Segments of one track on both sides inflate accuracy")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
+    return fig

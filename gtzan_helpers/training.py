@@ -104,8 +104,8 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float,
 
 
 def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = 128,
-        lr: float = 1e-3, max_epochs: int = 100, patience: int | None = 3,
-        seed: int = 0, device=None) -> TrainResult:
+        lr: float = 1e-3, weight_decay: float = 0.0, max_epochs: int = 100,
+        patience: int | None = 3, seed: int = 0, device=None) -> TrainResult:
     """Train ``model`` with Adam and BCE; stop early on the validation loss.
 
     Parameters
@@ -120,6 +120,8 @@ def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = 1
         Rows per optimizer step; the training rows are reshuffled every epoch.
     lr : float
         Adam learning rate.
+    weight_decay : float
+        L2 penalty of Adam (0 in the study).
     max_epochs : int
         Upper bound on epochs.
     patience : int or None
@@ -145,7 +147,7 @@ def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = 1
     y_train, y_val = as_tensor(y_train, device), as_tensor(y_val, device)
     loader = DataLoader(TensorDataset(X_train, y_train), batch_size=batch_size,
                         shuffle=True, generator=generator)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_fn = nn.BCELoss()
 
     rows, best_loss, best_state, best_epoch, waited = [], np.inf, None, 0, 0

@@ -1,0 +1,116 @@
+"""The honest protocol: held-out split as data, repeated grouped CV, intervals, candidates, CLI."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from gtzan_helpers.candidates import (MLPCandidate, SklearnCandidate, add_track_context,
+                                      baselines, log_variances)
+from gtzan_helpers.cli import main
+from gtzan_helpers.evaluation import (corrected_t_interval, load_heldout_split, make_heldout_split,
+                                      paired_comparison, repeated_cv, summarize_cv, track_table)
+from gtzan_helpers.paths import DATA_DIR, FEATURE_TABLE
+from gtzan_helpers.results import load_results
+
+
+def test_heldout_split_is_the_saved_data(table):
+    saved = pd.read_csv(DATA_DIR / "heldout_tracks.csv")
+    pd.testing.assert_frame_equal(saved, make_heldout_split(table, seed=0))
+    assert saved.groupby(["set", "genre"]).size().to_dict() == {
+        ("dev", "blues"): 70, ("dev", "metal"): 70, ("test", "blues"): 30, ("test", "metal"): 30}
+    dev, test = load_heldout_split(table)
+    assert len(test) == 600 and not set(table.groups[dev]) & set(table.groups[test])
+
+
+def test_corrected_interval_against_scipy():
+    scores = np.array([0.90, 0.92, 0.95, 0.91, 0.93])
+    mean, half = corrected_t_interval(scores, test_fraction=0.0)  # no correction: plain t interval
+    low, high = stats.t.interval(0.95, 4, loc=scores.mean(), scale=stats.sem(scores))
+    assert mean == pytest.approx(scores.mean()) and half == pytest.approx((high - low) / 2)
+    _, wider = corrected_t_interval(scores, test_fraction=0.2)
+    assert wider == pytest.approx(half * np.sqrt((1 / 5 + 0.25) / (1 / 5)))
+
+
+class Constant:
+    """A candidate that predicts a fixed probability: for checking the CV loop."""
+
+    def __init__(self, p):
+        self.p = p
+
+    def fit(self, X, y, groups):
+        self.seen = set(groups)
+        return self
+
+    def predict_proba(self, X, groups):
+        assert not self.seen & set(groups)  # no test track was trained on
+        return np.full(len(X), self.p)
+
+
+def test_repeated_cv_same_folds_for_every_candidate(table):
+    small = table.subset(np.flatnonzero(np.isin(table.groups, np.unique(table.groups)[::5])))
+    results = repeated_cv(small, {"metal": Constant(0.9), "blues": Constant(0.1)},
+                          split="track", n_splits=4, n_repeats=3)
+    assert len(results) == 2 * 4 * 3
+    sizes = results.pivot_table(index=["repeat", "fold"], columns="candidate", values="n_test")
+    assert (sizes["metal"] == sizes["blues"]).all()
+    summary = summarize_cv(results)
+    assert summary.loc["metal", "accuracy"] == pytest.approx(0.5)
+    paired = paired_comparison(results, "blues")
+    assert paired.loc["metal", "difference"] == pytest.approx(0.0)
+    assert not paired.loc["metal", "distinguishable"]
+
+
+def test_track_decisions_mean_and_vote():
+    proba = [0.9, 0.4, 0.4, 0.2, 0.2, 0.6]
+    tracks = track_table(proba, [1, 1, 1, 0, 0, 0], ["a", "a", "a", "b", "b", "b"])
+    assert tracks["predicted"].tolist() == [1, 0] and tracks["correct"].tolist() == [True, True]
+    votes = track_table(proba, [1, 1, 1, 0, 0, 0], ["a", "a", "a", "b", "b", "b"], method="vote")
+    assert votes["predicted"].tolist() == [0, 0]
+    assert tracks.loc["a", "segments"] == [0.9, 0.4, 0.4]
+
+
+def test_track_context_uses_only_the_segments_own_track():
+    X = pd.DataFrame({"f": [1.0, 3.0, 10.0, 20.0]})
+    out = add_track_context(X, ["a", "a", "b", "b"])
+    assert out["f_track"].tolist() == [2.0, 2.0, 15.0, 15.0]
+    X.loc[3, "f"] = 1000.0  # changing track b leaves track a alone
+    assert add_track_context(X, ["a", "a", "b", "b"])["f_track"].tolist()[:2] == [2.0, 2.0]
+
+
+def test_log_variances_only_touches_var_columns():
+    X = pd.DataFrame({"rms_mean": [0.5], "rms_var": [100.0]})
+    assert log_variances(X).iloc[0].tolist() == [0.5, 2.0]
+
+
+def test_candidates_fit_and_predict(table):
+    rows = np.flatnonzero(np.isin(table.groups, np.unique(table.groups)[::4]))
+    part = table.subset(rows)
+    for candidate in (MLPCandidate(hidden=(8,), log_var=True, track_context=True, n_models=2),
+                      *baselines().values()):
+        proba = candidate.fit(part.X, part.y, part.groups).predict_proba(part.X, part.groups)
+        assert proba.shape == (len(part),) and ((proba >= 0) & (proba <= 1)).all()
+    assert isinstance(baselines()["SVM (RBF)"], SklearnCandidate)
+
+
+def test_cli_evaluate_reproduces_the_notebook(capsys):
+    assert main(["evaluate", str(FEATURE_TABLE), "--split", "track", "--repeats", "5",
+                 "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 1 and {"accuracy", "accuracy_ci", "track_accuracy", "track_accuracy_ci",
+                               "loss", "loss_ci", "batch_size", "first_layer"} <= set(rows[0])
+    notebook = load_results("07_honest_evaluation")["study_recipe_cv"]["track"]
+    for key in ("accuracy", "track_accuracy", "loss"):
+        assert rows[0][key] == pytest.approx(notebook[key], abs=1e-4)
+
+
+def test_cli_evaluate_sweeps_and_rejects_bad_lists(capsys, tmp_path):
+    with pytest.raises(SystemExit):
+        main(["evaluate", str(FEATURE_TABLE), "--batch-size", "64,x"])
+    assert "comma-separated integers" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("filename,tempo\nx.1.0.wav,1\n")
+    assert main(["evaluate", str(bad)]) == 1
+    assert "missing column(s)" in capsys.readouterr().err
