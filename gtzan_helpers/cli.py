@@ -9,10 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+import numpy as np
+
 EXAMPLES = {
     "extract": "example: gtzan extract data/gtzan/genres -o features.csv --jobs 2 --label-from-folder",
     "evaluate": "example: gtzan evaluate data/audio_gtzan.csv --split track --repeats 5 "
                 "--batch-size 64,128",
+    "train": "example: gtzan train data/audio_gtzan.csv -o my_model.npz --hidden 256,128,128",
+    "predict": "examples:\n  gtzan predict song.wav\n  gtzan predict ~/Music/albums --json",
+    "explain": "example: gtzan explain data/audio_test.wav --top 8 --plot why.png",
 }
 
 
@@ -55,6 +60,117 @@ def _evaluate(args) -> int:
               f"{100 * r['accuracy']:>8.2f} ± {100 * r['accuracy_ci']:<5.2f}  "
               f"{100 * r['track_accuracy']:>8.2f} ± {100 * r['track_accuracy_ci']:<5.2f}  "
               f"{r['loss']:>7.4f} ± {r['loss_ci']:<6.4f}")
+    return 0
+
+
+def _train(args) -> int:
+    from .bundle import train_bundle
+    from .data import load_feature_table
+
+    bundle = train_bundle(load_feature_table(args.table), args.output, split=args.split,
+                          hidden=tuple(args.hidden), batch_size=args.batch_size,
+                          max_epochs=args.epochs, seed=args.seed)
+    h = bundle.metadata["hyperparameters"]
+    print(f"wrote {args.output}: best epoch {h['best_epoch']}, validation accuracy "
+          f"{100 * h['validation_accuracy']:.2f} % ({args.split}-held-out 15 %)", file=sys.stderr)
+    return 0
+
+
+def _predict_files(bundle, paths):
+    """(path, features, probabilities) per good file and one error line per bad one."""
+    from .audio import AudioError, find_audio_files
+    from .features import file_features
+
+    good, errors = [], []
+    for path in paths:
+        try:
+            files = find_audio_files(path)
+        except AudioError as exc:
+            errors.append(str(exc))
+            continue
+        for file in files:
+            try:
+                rows = file_features(file)
+            except AudioError as exc:
+                errors.append(str(exc))
+                continue
+            if not np.all(np.isfinite(rows)):
+                errors.append(f"{file}: features are not finite numbers")
+                continue
+            good.append((file, rows, bundle.predict_proba(rows)))
+    return good, errors
+
+
+def _predict(args) -> int:
+    import json
+
+    from .bundle import load_bundle
+
+    bundle = load_bundle(args.model)
+    labels = bundle.labels
+    good, errors = _predict_files(bundle, args.files)
+    results = []
+    for file, _, proba in good:
+        p = float(proba.mean())
+        results.append({"file": str(file), "label": labels[int(p >= 0.5)],
+                        "probabilities": {labels[0]: round(1 - p, 6), labels[1]: round(p, 6)},
+                        "segments": [round(float(q), 6) for q in proba]})
+    if args.json:
+        print(json.dumps({"results": results, "errors": errors}, indent=2))
+    else:
+        for r in results:
+            probs = ", ".join(f"P({k}) = {v:.3f}" for k, v in r["probabilities"].items())
+            print(f"{r['file']}: {r['label']} ({probs}; {len(r['segments'])} segment"
+                  f"{'s' if len(r['segments']) != 1 else ''})")
+    for error in errors:
+        print(f"gtzan predict: {error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _explain(args) -> int:
+    from .bundle import load_bundle
+    from .explain import explain, top_contributions
+
+    bundle = load_bundle(args.model)
+    good, errors = _predict_files(bundle, [args.file])
+    if errors:
+        print(f"gtzan explain: {errors[0]}", file=sys.stderr)
+        return 1
+    if len(good) != 1:
+        print(f"gtzan explain: {args.file}: give one audio file, not a folder", file=sys.stderr)
+        return 1
+    file, rows, proba = good[0]
+    segments = explain(bundle.model, bundle.background, bundle.transform(rows),
+                       feature_names=bundle.feature_names, display_data=rows,
+                       background_size=len(bundle.background))
+    # the clip's P(metal) is the mean over its segments, and so are its SHAP values
+    clip = segments[:1]
+    clip.values, clip.data = segments.values.mean(axis=0)[None], rows.mean(axis=0)[None]
+    p, base, label = float(proba.mean()), float(clip.base_values[0]), bundle.labels[1]
+    plural = "s" if len(rows) != 1 else ""
+    print(f"{file}: {bundle.labels[int(p >= 0.5)]} (P({label}) = {p:.3f}, mean of {len(rows)} "
+          f"segment{plural})")
+    print(f"base value {base:.3f} = the model's mean P({label}) over {len(bundle.background)} "
+          "training segments (the expected output, not the 0.5 threshold)")
+    top = top_contributions(clip, k=args.top)
+    width = max(len(f) for f in top["feature"])
+    print(f"top {len(top)} contributions to P({label}) (feature value shown is the clip's mean):")
+    for r in top.itertuples():
+        print(f"  {r.feature:<{width}}  value {r.value:>12.5g}  contribution {r.contribution:+.4f}")
+    rest = float(clip.values.sum() - top["contribution"].sum())
+    print(f"  {'other features':<{width}}  {'':18}  contribution {rest:+.4f}")
+    print(f"base value + all contributions = {base + float(clip.values.sum()):.3f}")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import shap
+
+        shap.plots.waterfall(clip[0], max_display=args.top + 1, show=False)
+        plt.gcf().axes[0].set_xlabel(f"P({label}): base value + contributions")
+        plt.savefig(args.plot, dpi=110, bbox_inches="tight")
+        print(f"waterfall written to {args.plot}", file=sys.stderr)
     return 0
 
 
@@ -112,18 +228,60 @@ def build_parser() -> argparse.ArgumentParser:
                           help="width(s) of the first hidden layer (default 128; the others stay 128)")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     evaluate.set_defaults(run=_evaluate)
+
+    train = commands.add_parser(
+        "train", help="train the MLP on a feature table and save a model bundle",
+        description="Train the study's MLP on a whole feature table (early stopping on 15%% held out) "
+                    "and save a safe model bundle (.npz, never unpickled). The same seed gives "
+                    "the same file.", epilog=EXAMPLES["train"],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    train.add_argument("table", metavar="TABLE", help="feature table CSV")
+    train.add_argument("-o", "--output", required=True, help="bundle file to write (.npz)")
+    train.add_argument("--split", choices=("track", "segment"), default="track",
+                       help="hold out tracks (default) or segments for early stopping")
+    train.add_argument("--hidden", type=_int_list, default=[128, 128, 128], metavar="W,W,...",
+                       help="hidden layer widths (default 128,128,128)")
+    train.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
+    train.add_argument("--epochs", type=int, default=100, help="most epochs (default 100)")
+    train.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    train.set_defaults(run=_train)
+
+    model_help = "model bundle (default: the model shipped with the package)"
+    predict = commands.add_parser(
+        "predict", help="say whether songs are blues or metal",
+        description="Classify audio files (folders are walked): the song's label is decided by "
+                    "the mean of its 3-second segments' probabilities. Bad files are reported on "
+                    "stderr and the others still predicted; the exit status is 1 if any failed.",
+        epilog=EXAMPLES["predict"], formatter_class=argparse.RawDescriptionHelpFormatter)
+    predict.add_argument("files", nargs="+", metavar="FILE", help="audio files or folders")
+    predict.add_argument("--model", help=model_help)
+    predict.add_argument("--json", action="store_true", help="print JSON (results and errors)")
+    predict.set_defaults(run=_predict)
+
+    explain = commands.add_parser(
+        "explain", help="explain one song's prediction with SHAP",
+        description="SHAP contributions of the features to the song's probability of metal: "
+                    "base value (the model's mean output over training segments) + contributions "
+                    "= the song's probability.", epilog=EXAMPLES["explain"],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    explain.add_argument("file", metavar="FILE", help="one audio file")
+    explain.add_argument("--model", help=model_help)
+    explain.add_argument("--top", type=int, default=10, help="how many features to list (default 10)")
+    explain.add_argument("--plot", metavar="PNG", help="also write the waterfall picture here")
+    explain.set_defaults(run=_explain)
     return parser
 
 
 def main(argv=None) -> int:
     """Entry point of the ``gtzan`` console script."""
     from .audio import AudioError
+    from .bundle import BundleError
     from .data import TableError
 
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (AudioError, TableError, OSError) as exc:
+    except (AudioError, TableError, BundleError, OSError) as exc:
         print(f"gtzan {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -1,0 +1,234 @@
+"""Model bundles: a trained MLP with everything needed to use it, in one safe file.
+
+A bundle is a NumPy ``.npz`` archive read with ``allow_pickle=False``: plain arrays
+(the network's weights, the scaler's statistics, a background sample for SHAP) and
+one JSON document (format version, feature names and order, label names,
+hyperparameters, the versions that made it, and a SHA-256 of every array). Loading
+never unpickles or executes anything from the file; it checks the format version,
+the feature names, the shapes and the digests, and refuses a wrong or tampered file
+with a :class:`BundleError`.
+Used by ``gtzan train``, ``gtzan predict`` and ``gtzan explain``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import GENRES, __version__
+from .features import FEATURE_NAMES
+
+FORMAT = "gtzan-mlp-bundle"
+FORMAT_VERSION = 1
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.npz"
+"""The bundled model trained on the shipped table (``gtzan train`` with its defaults)."""
+
+
+class BundleError(ValueError):
+    """A model file cannot be used; the message names the file and says why."""
+
+
+@dataclass
+class Bundle:
+    """A loaded model bundle.
+
+    Attributes
+    ----------
+    model : gtzan_helpers.model.MLP
+        In eval mode, on the CPU.
+    mean, scale : numpy.ndarray, shape (n_features,)
+        Standardisation: the network sees ``(x - mean) / scale``.
+    background : numpy.ndarray, shape (m, n_features)
+        Scaled training rows, the reference of SHAP's base value.
+    metadata : dict
+        Feature names, labels, hyperparameters, versions.
+    """
+
+    model: object
+    mean: np.ndarray
+    scale: np.ndarray
+    background: np.ndarray
+    metadata: dict
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.metadata["feature_names"])
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.metadata["labels"])
+
+    def transform(self, X) -> np.ndarray:
+        """Scale raw features (n, n_features) as the network expects them."""
+        return ((np.asarray(X, dtype=np.float64) - self.mean) / self.scale).astype(np.float32)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probability of ``labels[1]`` for each row of raw features, shape (n,)."""
+        import torch
+
+        with torch.no_grad():
+            return self.model(torch.from_numpy(self.transform(X))).squeeze(1).numpy()
+
+
+def _digest(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def save_bundle(path, model, *, mean, scale, background, hyperparameters: dict,
+                feature_names=FEATURE_NAMES, labels=GENRES) -> Path:
+    """Write a bundle atomically; the same inputs always give the same bytes.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file (``.npz``).
+    model : gtzan_helpers.model.MLP
+    mean, scale : array-like, shape (n_features,)
+    background : array-like, shape (m, n_features)
+        Scaled rows kept for SHAP.
+    hyperparameters : dict
+        How it was trained (recorded, not used to load).
+    """
+    import librosa
+    import torch
+
+    arrays = {f"weight/{k}": v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+    arrays |= {"scaler/mean": np.asarray(mean, np.float64), "scaler/scale": np.asarray(scale, np.float64),
+               "background": np.asarray(background, np.float32)}
+    metadata = {
+        "format": FORMAT, "format_version": FORMAT_VERSION,
+        "feature_names": list(feature_names), "labels": list(labels),
+        "architecture": {"n_features": model.n_features, "hidden": list(model.hidden),
+                         "dropout": model.dropout},
+        "hyperparameters": hyperparameters,
+        "versions": {"gtzan_helpers": __version__, "torch": torch.__version__.split("+")[0],
+                     "numpy": np.__version__, "librosa": librosa.__version__},
+        "sha256": {name: _digest(a) for name, a in sorted(arrays.items())},
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        # zip entries with a fixed date, so that retraining with the same seed gives the same file
+        with zipfile.ZipFile(scratch, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            entries = {**arrays, "metadata": np.frombuffer(
+                json.dumps(metadata, sort_keys=True).encode(), dtype=np.uint8)}
+            for name, array in sorted(entries.items()):
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+                archive.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)),
+                                 buffer.getvalue())
+        os.replace(scratch, path)
+    finally:
+        scratch.unlink(missing_ok=True)
+    return path
+
+
+def load_bundle(path=None) -> Bundle:
+    """Read and check a bundle; never unpickles anything.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Defaults to the bundled model (:data:`DEFAULT_MODEL`).
+
+    Raises
+    ------
+    BundleError
+        Missing or unreadable file, unknown format or version, features other than
+        the table's, shapes that do not fit, or arrays whose digest does not match.
+    """
+    from .model import MLP
+
+    path = Path(path) if path is not None else DEFAULT_MODEL
+    if not path.is_file():
+        raise BundleError(f"{path}: no such model file")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise BundleError(f"{path}: not a model bundle ({type(exc).__name__}: {exc})") from None
+    try:
+        metadata = json.loads(arrays.pop("metadata").tobytes().decode())
+    except (KeyError, UnicodeDecodeError, json.JSONDecodeError):
+        raise BundleError(f"{path}: not a model bundle (no readable metadata)") from None
+    if metadata.get("format") != FORMAT:
+        raise BundleError(f"{path}: not a model bundle (format {metadata.get('format')!r})")
+    if metadata.get("format_version") != FORMAT_VERSION:
+        raise BundleError(f"{path}: bundle format version {metadata.get('format_version')!r} is not "
+                          f"supported (this version reads {FORMAT_VERSION})")
+    if metadata.get("feature_names") != list(FEATURE_NAMES):
+        raise BundleError(f"{path}: the model's features do not match the 57 features this package "
+                          "computes (names or order differ)")
+    digests = metadata.get("sha256", {})
+    if set(digests) != set(arrays) or any(_digest(arrays[k]) != v for k, v in digests.items()):
+        raise BundleError(f"{path}: the model's arrays do not match their recorded SHA-256 "
+                          "(file damaged or tampered with)")
+    arch = metadata["architecture"]
+    if arch.get("n_features") != len(FEATURE_NAMES):
+        raise BundleError(f"{path}: the network takes {arch.get('n_features')} inputs, not "
+                          f"{len(FEATURE_NAMES)} features")
+    model = MLP(arch["n_features"], arch["hidden"], arch["dropout"])
+    try:
+        import torch
+
+        state = {k[len("weight/"):]: torch.from_numpy(v.copy()) for k, v in arrays.items()
+                 if k.startswith("weight/")}
+        model.load_state_dict(state)
+    except (RuntimeError, KeyError) as exc:
+        raise BundleError(f"{path}: weights do not fit the recorded architecture "
+                          f"({str(exc).splitlines()[0]})") from None
+    mean, scale = arrays["scaler/mean"], arrays["scaler/scale"]
+    if mean.shape != (len(FEATURE_NAMES),) or scale.shape != mean.shape or np.any(scale <= 0):
+        raise BundleError(f"{path}: scaler statistics have the wrong shape or values")
+    return Bundle(model.eval(), mean, scale, arrays["background"], metadata)
+
+
+def train_bundle(table, path, *, split: str = "track", hidden=(128, 128, 128),
+                 batch_size: int = 128, max_epochs: int = 100, seed: int = 0,
+                 background_size: int = 100) -> Bundle:
+    """Train the study's MLP on a whole table and save it as a bundle.
+
+    Early stopping (patience 3) watches 15 % of the table held out by track
+    (``split="track"``) or by segment (``"segment"``); the scaler is fitted on the rest.
+
+    Returns
+    -------
+    Bundle
+        The bundle as :func:`load_bundle` reads it back from ``path``.
+    """
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from .candidates import grouped_validation_split
+    from .model import make_mlp
+    from .training import fit
+
+    if split == "track":
+        fit_rows, val_rows = grouped_validation_split(table.y, table.groups, seed=seed)
+    elif split == "segment":
+        fit_rows, val_rows = train_test_split(np.arange(len(table)), test_size=0.15,
+                                              stratify=table.y, random_state=seed)
+    else:
+        raise ValueError(f"split must be 'track' or 'segment', got {split!r}")
+    scaler = StandardScaler().fit(table.X.iloc[fit_rows])
+    X_fit = scaler.transform(table.X.iloc[fit_rows])
+    model = make_mlp(table.X.shape[1], hidden, seed=seed)
+    result = fit(model, X_fit, table.y[fit_rows], scaler.transform(table.X.iloc[val_rows]),
+                 table.y[val_rows], batch_size=batch_size, max_epochs=max_epochs, seed=seed,
+                 device="cpu")
+    pick = np.sort(np.random.default_rng(seed).choice(len(X_fit), min(background_size, len(X_fit)),
+                                                      replace=False))
+    save_bundle(path, result.model, mean=scaler.mean_, scale=scaler.scale_, background=X_fit[pick],
+                hyperparameters={"split": split, "hidden": list(hidden), "batch_size": batch_size,
+                                 "max_epochs": max_epochs, "seed": seed, "patience": 3,
+                                 "best_epoch": result.best_epoch,
+                                 "validation_accuracy": round(float(result.best["val_accuracy"]), 4)})
+    return load_bundle(path)

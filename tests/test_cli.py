@@ -1,0 +1,189 @@
+"""`gtzan train / predict / explain`: the bundle format, bad input, and the user's view."""
+
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+from gtzan_helpers.bundle import (DEFAULT_MODEL, BundleError, load_bundle, save_bundle,
+                                  train_bundle)
+from gtzan_helpers.cli import build_parser, main
+from gtzan_helpers.paths import FEATURE_TABLE, TEST_CLIP
+
+from .conftest import tone
+
+SR = 22050
+
+
+@pytest.fixture(scope="module")
+def small_bundle(tmp_path_factory, table):
+    part = table.subset(np.flatnonzero(np.isin(table.groups, np.unique(table.groups)[::4])))
+    return train_bundle(part, tmp_path_factory.mktemp("model") / "small.npz", max_epochs=3)
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_default_bundle_is_reproduced_by_gtzan_train(tmp_path, capsys):
+    out = tmp_path / "default.npz"
+    status, _, err = run(capsys, "train", str(FEATURE_TABLE), "-o", str(out))
+    assert status == 0 and "best epoch" in err
+    assert out.read_bytes() == DEFAULT_MODEL.read_bytes()
+
+
+def test_bundle_round_trip_gives_the_same_predictions(small_bundle, tmp_path, table):
+    again = tmp_path / "again.npz"
+    save_bundle(again, small_bundle.model, mean=small_bundle.mean, scale=small_bundle.scale,
+                background=small_bundle.background,
+                hyperparameters=small_bundle.metadata["hyperparameters"])
+    X = table.X.iloc[:50].to_numpy()
+    assert np.array_equal(load_bundle(again).predict_proba(X), small_bundle.predict_proba(X))
+
+
+def _rewrite(src, dst, change):
+    """Copy a bundle's zip entries, letting `change(name, bytes)` alter some."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, change(info.filename, zin.read(info.filename)))
+    return dst
+
+
+def test_tampered_weights_are_refused(tmp_path):
+    def flip(name, data):
+        if name == "weight/net.0.weight.npy":
+            data = data[:-1] + bytes([data[-1] ^ 1])
+        return data
+
+    bad = _rewrite(DEFAULT_MODEL, tmp_path / "tampered.npz", flip)
+    with pytest.raises(BundleError, match="do not match their recorded SHA-256"):
+        load_bundle(bad)
+
+
+def test_feature_mismatch_and_unknown_version_are_refused(tmp_path, small_bundle):
+    other = tmp_path / "other.npz"
+    names = [f"f{i}" for i in range(57)]
+    save_bundle(other, small_bundle.model, mean=small_bundle.mean, scale=small_bundle.scale,
+                background=small_bundle.background, hyperparameters={}, feature_names=names)
+    with pytest.raises(BundleError, match="features do not match"):
+        load_bundle(other)
+
+    def bump(name, data):
+        if name == "metadata.npy":
+            data = data.replace(b'"format_version": 1', b'"format_version": 9')
+        return data
+
+    future = _rewrite(DEFAULT_MODEL, tmp_path / "future.npz", bump)
+    with pytest.raises(BundleError, match="format version 9 is not supported"):
+        load_bundle(future)
+
+
+class Exploit:
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_pickles_are_never_unpickled(tmp_path):
+    marker = tmp_path / "pwned"
+    Exploit.marker = marker
+    evil = tmp_path / "model.pt"
+    evil.write_bytes(pickle.dumps(Exploit()))
+    with pytest.raises(BundleError, match="not a model bundle"):
+        load_bundle(evil)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("content, reason", [(b"", "not a model bundle"),
+                                             (b"hello, I am a text file\n", "not a model bundle")])
+def test_unknown_model_files(tmp_path, capsys, content, reason):
+    model = tmp_path / "model.npz"
+    model.write_bytes(content)
+    status, _, err = run(capsys, "predict", str(TEST_CLIP), "--model", str(model))
+    assert status == 1 and reason in err and str(model) in err and "Traceback" not in err
+    status, _, err = run(capsys, "predict", str(TEST_CLIP), "--model", str(tmp_path / "nope.npz"))
+    assert status == 1 and "no such model file" in err
+
+
+def test_predict_the_test_clip_with_the_bundled_model(capsys):
+    status, out, _ = run(capsys, "predict", str(TEST_CLIP), "--json")
+    assert status == 0
+    payload = json.loads(out)
+    assert payload["errors"] == [] and len(payload["results"]) == 1
+    result = payload["results"][0]
+    assert set(result) == {"file", "label", "probabilities", "segments"}
+    assert result["label"] in ("blues", "metal") and len(result["segments"]) == 1
+    assert sum(result["probabilities"].values()) == pytest.approx(1.0)
+
+
+def test_bad_inputs_each_get_one_clear_line_and_good_files_still_work(tmp_path, write_wav, capsys):
+    good = write_wav("good.wav", tone(seconds=4.0))
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    fake = tmp_path / "fake.mp3"
+    fake.write_text("not audio at all\n" * 30)
+    truncated = tmp_path / "truncated.wav"
+    truncated.write_bytes(good.read_bytes()[:40])
+    short = write_wav("short.wav", tone(seconds=0.4))
+    silent = write_wav("silent.wav", np.zeros(3 * SR, np.float32))
+    (tmp_path / "no_audio").mkdir()
+    cases = {tmp_path / "missing.wav": "no such file", empty: "empty file",
+             fake: "not a readable audio file", truncated: "not a readable audio file",
+             short: "shorter than the minimum", silent: "silent",
+             tmp_path / "no_audio": "holds no audio"}
+    status, out, err = run(capsys, "predict", str(good), *map(str, cases), "--json")
+    assert status == 1
+    assert [r["file"] for r in json.loads(out)["results"]] == [str(good)]
+    lines = err.strip().splitlines()
+    assert len(lines) == len(cases) and "Traceback" not in err
+    for path, reason in cases.items():
+        assert any(str(path) in line and reason in line for line in lines), (path, lines)
+    assert "nan" not in out.lower()
+
+
+@pytest.mark.parametrize("sr, channels, subtype", [(44100, 2, "PCM_16"), (48000, 1, "PCM_24"),
+                                                   (22050, 1, "PCM_U8"), (16000, 2, "FLOAT")])
+def test_unusual_but_valid_audio_just_works(tmp_path, capsys, sr, channels, subtype):
+    import soundfile as sf
+
+    y = tone(220, seconds=4.0, sr=sr)
+    path = tmp_path / f"song_{sr}_{channels}_{subtype}.wav"
+    sf.write(path, np.column_stack([y] * channels) if channels > 1 else y, sr, subtype=subtype)
+    status, out, err = run(capsys, "predict", str(path), "--json")
+    assert status == 0, err
+    assert len(json.loads(out)["results"][0]["segments"]) == 1
+
+
+def test_long_files_give_every_segment(tmp_path, write_wav, capsys):
+    path = write_wav("long.wav", tone(330, seconds=65.0))
+    status, out, _ = run(capsys, "predict", str(path), "--json")
+    assert status == 0 and len(json.loads(out)["results"][0]["segments"]) == 21
+
+
+def test_explain_states_the_base_value_and_adds_up(tmp_path, capsys):
+    plot = tmp_path / "why.png"
+    status, out, err = run(capsys, "explain", str(TEST_CLIP), "--top", "5", "--plot", str(plot))
+    assert status == 0, err
+    assert "not the 0.5 threshold" in out and "top 5 contributions" in out
+    probability = float(out.split("P(metal) = ")[1].split(",")[0])
+    total = float(out.strip().splitlines()[-1].split("= ")[1])
+    assert total == pytest.approx(probability, abs=2e-3)  # SHAP's additivity, as printed
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_explain_bad_input(tmp_path, capsys):
+    status, _, err = run(capsys, "explain", str(tmp_path / "ghost.wav"))
+    assert status == 1 and "ghost.wav: no such file" in err
+
+
+@pytest.mark.parametrize("command", ["extract", "evaluate", "train", "predict", "explain"])
+def test_every_command_has_help_with_an_example(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args([command, "--help"])
+    assert info.value.code == 0
+    assert "example" in capsys.readouterr().out
