@@ -19,3 +19,11 @@ __version__ = "0.1.0"
 
 GENRES = ("blues", "metal")
 """Label names, indexed by the integer label (0 = blues, 1 = metal)."""
+
+
+class GtzanError(ValueError):
+    """Base of the errors a user's input can cause (bad table, audio or model file).
+
+    The message is one line naming the file or value and the reason; the command line
+    prints it without a traceback.
+    """

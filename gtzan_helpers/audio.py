@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import GtzanError
 from .features import SR
 
 AUDIO_EXTENSIONS = (".wav", ".au", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
@@ -18,7 +19,7 @@ MIN_SECONDS = 1.0
 """Shortest clip that gives a segment: shorter audio is refused."""
 
 
-class AudioError(ValueError):
+class AudioError(GtzanError):
     """An audio file cannot be used; the message names the file and says why."""
 
 

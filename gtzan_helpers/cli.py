@@ -274,14 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``gtzan`` console script."""
-    from .audio import AudioError
-    from .bundle import BundleError
-    from .data import TableError
+    from . import GtzanError
 
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (AudioError, TableError, BundleError, OSError) as exc:
+    except (GtzanError, OSError) as exc:
         print(f"gtzan {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

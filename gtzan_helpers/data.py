@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import GENRES
+from . import GENRES, GtzanError
 from .features import FEATURE_NAMES
 from .paths import FEATURE_TABLE
 
 _FILENAME = re.compile(r"^(?P<genre>[A-Za-z]+)\.(?P<track>\d+)\.(?P<segment>\d+)\.wav$")
 
 
-class TableError(ValueError):
+class TableError(GtzanError):
     """The feature table cannot be used; the message says which file and why."""
 
 
