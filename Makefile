@@ -31,3 +31,4 @@ clean:
 ## Speed benchmarks: the plain recipe against the fast path, in one run.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_features.py
+	$(BIN)/python benchmarks/bench_training.py

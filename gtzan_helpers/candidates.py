@@ -17,7 +17,7 @@ Used by ``07_honest_evaluation`` and ``gtzan evaluate``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -25,8 +25,8 @@ from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from .model import STUDY_HIDDEN, make_mlp
-from .training import fit, predict_proba
+from .fast_training import fit_many
+from .model import STUDY_HIDDEN
 
 
 def log_variances(X: pd.DataFrame) -> pd.DataFrame:
@@ -95,7 +95,6 @@ class MLPCandidate:
     n_models: int = 1
     seed: int = 0
     device: str | None = None
-    models_: list = field(default_factory=list, repr=False)
 
     def fit(self, X, y, groups):
         X = _inputs(X, groups, self.log_var, self.track_context)
@@ -103,19 +102,18 @@ class MLPCandidate:
         fit_rows, val_rows = grouped_validation_split(y, groups, seed=self.seed)
         self.scaler_ = StandardScaler().fit(X.iloc[fit_rows])
         X_fit, X_val = self.scaler_.transform(X.iloc[fit_rows]), self.scaler_.transform(X.iloc[val_rows])
-        self.models_ = []
-        for k in range(self.n_models):
-            seed = self.seed * 1000 + k
-            model = make_mlp(X.shape[1], self.hidden, self.dropout, seed=seed)
-            result = fit(model, X_fit, y[fit_rows], X_val, y[val_rows], batch_size=self.batch_size,
-                         weight_decay=self.weight_decay, patience=self.patience, seed=seed,
-                         device=self.device)
-            self.models_.append(result.model)
+        # the ensemble's networks train together (fast path), each from its own seed
+        k = self.n_models
+        self.networks_ = fit_many([X_fit] * k, [y[fit_rows]] * k, [X_val] * k, [y[val_rows]] * k,
+                                  seeds=[self.seed * 1000 + i for i in range(k)],
+                                  hidden=self.hidden, dropout=self.dropout,
+                                  batch_size=self.batch_size, weight_decay=self.weight_decay,
+                                  patience=self.patience, device=self.device)
         return self
 
     def predict_proba(self, X, groups) -> np.ndarray:
         X = self.scaler_.transform(_inputs(X, groups, self.log_var, self.track_context))
-        return np.mean([predict_proba(m, X) for m in self.models_], axis=0)
+        return self.networks_.predict_proba(X).mean(axis=0)
 
 
 @dataclass

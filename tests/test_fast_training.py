@@ -1,0 +1,81 @@
+"""The batched trainer: each network trains as if alone, stops on its own, and learns."""
+
+import numpy as np
+import pytest
+import torch
+
+from gtzan_helpers.evaluation import cross_validate
+from gtzan_helpers.fast_training import fit_many
+from gtzan_helpers.training import predict_proba
+
+from .test_training import separable
+
+
+def problems(sizes, d=6):
+    data = []
+    for i, n in enumerate(sizes):
+        X, y = separable(n=n + 100, d=d, seed=i)
+        data.append((X[:n], y[:n], X[n:], y[n:]))
+    return [list(part) for part in zip(*data)]
+
+
+def test_batched_equals_alone():
+    Xt, yt, Xv, yv = problems([300, 250, 300])
+    together = fit_many(Xt, yt, Xv, yv, seeds=[5, 6, 7], hidden=(16, 16), batch_size=32)
+    for i, seed in enumerate([5, 6, 7]):
+        alone = fit_many(Xt[i:i + 1], yt[i:i + 1], Xv[i:i + 1], yv[i:i + 1], seeds=[seed],
+                         hidden=(16, 16), batch_size=32)
+        assert together.best_epochs[i] == alone.best_epochs[0]
+        for a, b in zip(together.weights, alone.weights):
+            torch.testing.assert_close(a[i], b[0], rtol=1e-5, atol=1e-6)
+        assert np.allclose(together.histories[i]["val_loss"], alone.histories[0]["val_loss"],
+                           rtol=1e-5)
+
+
+def test_no_cross_talk():
+    Xt, yt, Xv, yv = problems([200, 200])
+    base = fit_many(Xt, yt, Xv, yv, seeds=[1, 2], hidden=(8,), max_epochs=5, patience=None)
+    noisy_y = [yt[0], np.random.default_rng(0).integers(0, 2, 200).astype(np.float32)]
+    other = fit_many(Xt, noisy_y, Xv, yv, seeds=[1, 2], hidden=(8,), max_epochs=5, patience=None)
+    torch.testing.assert_close(base.weights[0][0], other.weights[0][0])
+    assert not torch.allclose(base.weights[0][1], other.weights[0][1])
+
+
+def test_each_network_stops_on_its_own_and_keeps_its_best_epoch():
+    Xt, yt, Xv, yv = problems([300, 300])
+    yv[1] = np.random.default_rng(3).integers(0, 2, len(yv[1])).astype(np.float32)  # noise
+    result = fit_many(Xt, yt, Xv, yv, seeds=[0, 1], hidden=(64, 64), dropout=0.0, patience=3)
+    for i in range(2):
+        history = result.histories[i]
+        assert result.stopped_epochs[i] == result.best_epochs[i] + 3 == len(history)
+        assert result.best_epochs[i] == history["val_loss"].idxmin() + 1
+        # the kept weights are the best epoch's: their validation loss is the minimum
+        module = result.to_module(i, dropout=0.0)
+        p = np.clip(predict_proba(module, Xv[i]), 1e-7, 1 - 1e-7)
+        loss = -np.mean(yv[i] * np.log(p) + (1 - yv[i]) * np.log(1 - p))
+        assert loss == pytest.approx(history["val_loss"].min(), rel=1e-4)
+    assert result.stopped_epochs[1] < result.stopped_epochs[0]
+
+
+def test_learns_and_predicts():
+    Xt, yt, Xv, yv = problems([400])
+    result = fit_many(Xt, yt, Xv, yv, seeds=[0], hidden=(16, 16), batch_size=32)
+    assert result.histories[0]["val_accuracy"].max() >= 0.95
+    assert result.predict_proba(Xv[0]).shape == (1, 100)
+    assert np.allclose(result.predict_proba(Xv[0], network=0),
+                       predict_proba(result.to_module(0), Xv[0]), atol=1e-6)
+
+
+def test_fast_cv_matches_the_plain_recipe_statistically(table):
+    fast = cross_validate(table, split="segment", engine="fast")
+    plain = cross_validate(table, split="segment", engine="plain")
+    assert abs(fast["accuracy"].mean() - plain["accuracy"].mean()) < 0.01
+    assert fast["accuracy"].mean() > 0.96
+
+
+def test_bad_arguments():
+    Xt, yt, Xv, yv = problems([50])
+    with pytest.raises(ValueError):
+        fit_many(Xt, yt, Xv, yv, seeds=[0, 1])
+    with pytest.raises(ValueError):
+        fit_many(Xt, yt, Xv, yv, seeds=[0], batch_size=0)
