@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import html
-import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -55,6 +55,14 @@ def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3") -> dict[str, floa
         print(f"  done in {seconds[name]:.1f} s", flush=True)
     return seconds
 
+
+SUMMARY = ("Under the study's protocol — 3-second segments split at random — the network reaches "
+           "about 98 % accuracy, as the study reports. But the ten segments of a song then sit on "
+           "both sides of the split: holding out whole songs, every model loses 4 to 5 points, the "
+           "study's MLP lands near 90–92 % of segments, simple baselines (an RBF SVM, kNN) do as "
+           "well or better, and the batch sizes and layer widths the study tunes cannot be told "
+           "apart within the fold-to-fold noise.")
+"""The report's three-sentence finding (index page)."""
 
 README = ROOT / "README.md"
 _START, _END = "<!-- results:start -->", "<!-- results:end -->"
@@ -135,51 +143,90 @@ def update_readme(path: Path = README) -> bool:
     return new != text
 
 
-def _summary_rows() -> str:
-    rows = []
-    for path in sorted(RESULTS_DIR.glob("*.json")):
-        data = json.loads(path.read_text())
-        headline = data.get("headline", {})
-        for key, value in headline.items():
-            rows.append(f"<tr><td>{html.escape(path.stem)}</td><td>{html.escape(key)}</td>"
-                        f"<td>{html.escape(str(value))}</td></tr>")
-    return "\n".join(rows)
+KEY_FIGURES = (
+    ("07_segment_leakage", "Segment-random splits inflate every model's accuracy"),
+    ("02_training_curves", "Training curves under both protocols"),
+    ("04_batch_size_cv", "Batch-size sweep, mean ± 1 s.d. over folds"),
+    ("06_shap_waterfall", "Why the network calls the test clip blues: SHAP waterfall"),
+)
+_EXTERNAL = re.compile(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>|'
+                       r'<link[^>]+href="https?://[^"]*"[^>]*>', re.IGNORECASE)
+
+_STYLE = """body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:62rem;margin:2rem auto;
+padding:0 1.2rem;line-height:1.5;color:#222}h1{margin-bottom:.2rem}.lead{color:#555;margin-top:0}
+table{border-collapse:collapse;margin:1rem 0;font-size:.92rem}td,th{border:1px solid #ccc;
+padding:.3rem .6rem}th{background:#f3f5f7}td{text-align:right}td:first-child{text-align:left}
+figure{margin:1.5rem 0}figure img{max-width:100%;border:1px solid #eee}figcaption{color:#555;
+font-size:.9rem}nav a{margin-right:1rem}ol li{margin:.3rem 0}"""
 
 
-def render_html(names=NOTEBOOKS) -> Path:
-    """Render executed notebooks to ``report/<name>.html`` and write ``report/index.html``.
+def _notebook_title(notebook) -> str:
+    first = next((c.source for c in notebook.cells if c.cell_type == "markdown" and c.source), "")
+    return first.splitlines()[0].lstrip("# ").strip() if first else ""
 
-    Figures are embedded in the pages, so the report opens from disk without a server.
+
+def render_html(names=NOTEBOOKS, *, out_dir: Path | None = None) -> Path:
+    """Write the static report: ``report/index.html`` and one page per notebook.
+
+    Figures are embedded in the notebook pages and copied next to the index, and
+    scripts that would be fetched from the network are dropped, so the report opens
+    from disk with no server and no network. Input cells tagged ``hide-input`` (set-up
+    code) are left out of the pages.
     """
+    import shutil
+
+    import mistune
     import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
-    REPORT_DIR.mkdir(exist_ok=True)
+    from .paths import FIGURES_DIR
+
+    out = Path(out_dir) if out_dir is not None else REPORT_DIR
+    (out / "figures").mkdir(parents=True, exist_ok=True)
     exporter = HTMLExporter(template_name="lab")
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={"hide-input"}),
+                                   enabled=True)
     links = []
     for name in (n for n in names if (NOTEBOOKS_DIR / f"{n}.ipynb").exists()):
         notebook = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
         body, _ = exporter.from_notebook_node(notebook)
-        (REPORT_DIR / f"{name}.html").write_text(body)
-        title = next((c.source.splitlines()[0].lstrip("# ") for c in notebook.cells
-                      if c.cell_type == "markdown" and c.source), name)
-        links.append(f'<li><a href="{name}.html">{html.escape(title)}</a></li>')
-    index = REPORT_DIR / "index.html"
+        body = _EXTERNAL.sub("", body).replace(
+            "<body", '<body><nav style="padding:.6rem 1rem;font-family:sans-serif">'
+            '<a href="index.html">&larr; report index</a></nav><div', 1)
+        (out / f"{name}.html").write_text(body)
+        title = html.escape(_notebook_title(notebook) or name)
+        links.append(f'<li><a href="{name}.html">{title}</a></li>')
+    figures = []
+    for figure, caption in KEY_FIGURES:
+        if (FIGURES_DIR / f"{figure}.png").exists():
+            shutil.copyfile(FIGURES_DIR / f"{figure}.png", out / "figures" / f"{figure}.png")
+            figures.append(f'<figure><img src="figures/{figure}.png" alt="{html.escape(caption)}">'
+                           f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    try:
+        tables = mistune.html(results_markdown())
+    except (FileNotFoundError, KeyError):
+        tables = "<p>Run <code>make report</code> to compute the results.</p>"
+    index = out / "index.html"
     index.write_text(f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Blues or metal? A reproducible GTZAN study</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .6rem}}</style>
+<style>{_STYLE}</style>
 </head><body>
 <h1>Blues or metal? A reproducible GTZAN study</h1>
-<p>Each page is one executed notebook of the report.</p>
+<p class="lead">A PyTorch MLP on 57 librosa features per 3-second segment, reproduced from the data
+up and evaluated honestly.</p>
+<p>{html.escape(SUMMARY)}</p>
+<h2>Results</h2>
+<div id="results">{tables}</div>
+<h2>Key figures</h2>
+{chr(10).join(figures)}
+<h2>The notebooks</h2>
 <ol>
 {chr(10).join(links)}
 </ol>
-<h2>Headline numbers</h2>
-<table id="results"><tr><th>notebook</th><th>quantity</th><th>value</th></tr>
-{_summary_rows()}
-</table>
+<p>Each page is an executed notebook; re-run them all with <code>make report</code>.</p>
 </body></html>
 """)
     return index

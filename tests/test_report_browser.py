@@ -1,0 +1,66 @@
+"""The rendered report, opened from disk in headless Chromium, as a reader would."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from gtzan_helpers.report import NOTEBOOKS, render_html
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium, installed with apt-get when missing and allowed (CI runs as root)."""
+    path = shutil.which("chromium")
+    if path is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env, check=False,
+                       capture_output=True)
+        path = shutil.which("chromium")
+    if path is None:
+        pytest.skip("Chromium is not installed and cannot be installed here (apt-get needs root)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    return render_html(out_dir=tmp_path_factory.mktemp("report")).parent
+
+
+def test_every_page_loads_without_errors_and_every_image_loads(report, chromium, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    problems = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+        for name in ("index", *NOTEBOOKS):
+            page.goto((report / f"{name}.html").as_uri(), wait_until="load")
+            broken = page.evaluate("Array.from(document.images)"
+                                   ".filter(i => !(i.complete && i.naturalWidth > 0)).length")
+            assert broken == 0, f"{name}: {broken} image(s) did not load"
+            if name == "index":
+                assert page.locator("#results table").count() == 2
+                assert page.locator("#results").get_by_text("study MLP").count() >= 1
+                assert page.locator("figure img").count() == 4
+                page.screenshot(path=str(tmp_path / "index.png"), full_page=True)
+            else:
+                assert page.locator("img").count() >= 1, f"{name}: no figure"
+        browser.close()
+    assert not problems, problems
+    assert (tmp_path / "index.png").stat().st_size > 10_000
+
+
+def test_report_needs_no_network(report):
+    for page in report.glob("*.html"):
+        text = page.read_text()
+        assert '<script src="http' not in text and 'src="https://' not in text, page.name
