@@ -25,6 +25,19 @@ NOTEBOOKS = ("01_features", "02_model", "03_early_stopping", "04_batch_size_cv",
 """The report's notebooks, in the order they run."""
 
 
+def _strip_run_metadata(path: Path) -> None:
+    """Drop papermill's timestamps and durations, so that an unchanged re-run leaves the
+    committed notebook unchanged too."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    notebook.metadata.pop("papermill", None)
+    for cell in notebook.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(notebook, path)
+
+
 def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3") -> dict[str, float]:
     """Execute each notebook with papermill and save it over the committed copy.
 
@@ -50,6 +63,7 @@ def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3") -> dict[str, floa
         except pm.PapermillExecutionError as exc:
             raise SystemExit(f"{source.relative_to(ROOT)}: failed in cell {exc.exec_count}: "
                              f"{exc.ename}: {exc.evalue} (executed copy kept at {scratch})")
+        _strip_run_metadata(scratch)
         scratch.replace(source)
         seconds[name] = time.perf_counter() - start
         print(f"  done in {seconds[name]:.1f} s", flush=True)
