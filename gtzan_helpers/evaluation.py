@@ -357,7 +357,8 @@ def track_table(proba, y, groups, *, method: str = "mean") -> pd.DataFrame:
     tracks = frame.groupby("g").agg(p_metal=("p", "mean"), label=("y", "first"))
     tracks["predicted"] = (tracks["p_metal"] >= 0.5).astype(int)
     tracks["correct"] = tracks["predicted"] == tracks["label"]
-    tracks["segments"] = pd.Series({g: np.round(np.asarray(proba)[np.asarray(groups) == g], 3).tolist()
+    proba64 = np.asarray(proba, dtype=np.float64)
+    tracks["segments"] = pd.Series({g: np.round(proba64[np.asarray(groups) == g], 3).tolist()
                                     for g in tracks.index})
     return tracks
 
