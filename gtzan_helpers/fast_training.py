@@ -163,7 +163,7 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     views = [flat[:, offsets[i]:offsets[i + 1]].view(N, *shapes[i]) for i in range(len(shapes))]
     W, b = views[:n_layers], views[n_layers:]
     m1, m2 = torch.zeros_like(flat), torch.zeros_like(flat)
-    steps = torch.zeros(N, 1, device=device)
+    steps_done = np.zeros(N, dtype=np.int64)  # Adam steps taken by each network
     best = flat.clone()  # every network's best weights, indexed by its original position
     best_loss = torch.full((N,), float("inf"), device=device)
     best_epoch = np.zeros(N, dtype=int)
@@ -183,62 +183,80 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     for epoch in range(1, max_epochs + 1):
         N = len(running)
         rows = torch.arange(N, device=device)[:, None]
+        left = np.array([sizes[net] for net in running])
         # each network draws its own row order and dropout randoms from its own generator,
         # so its training does not depend on the other networks in the stack
-        order = np.full((N, n_max), -1, dtype=np.int64)
-        kept = np.ones((N, n_max, sum(widths)), dtype=bool)
+        order = np.zeros((N, n_max), dtype=np.int64)
+        gates = np.ones((N, n_max, sum(widths)), dtype=np.float32) if dropout > 0 else None
         for i, net in enumerate(running):
             g, size = generators[net], sizes[net]
             order[i, :size] = g.permutation(size)
             if dropout > 0:
-                kept[i, :size] = g.integers(0, 65536, (size, sum(widths)), dtype=np.uint16) < threshold
-        order, kept = torch.from_numpy(order).to(device), torch.from_numpy(kept).to(device)
+                kept = g.integers(0, 65536, (size, sum(widths)), dtype=np.uint16) < threshold
+                gates[i, :size] = kept * np.float32(1 / keep)  # inverted dropout's scaling
+        # the epoch's rows in each network's order: every batch is then a plain slice
+        order_t = torch.from_numpy(order).to(device)
+        Xe, ye = Xt[rows, order_t], yt[rows, order_t]
+        gates = torch.from_numpy(gates).to(device) if dropout > 0 else None
         loss_sum = torch.zeros(N, device=device)
         correct = torch.zeros(N, device=device)
         for first in range(0, n_max, batch_size):
-            idx = order[:, first:first + batch_size]
-            valid = (idx >= 0).float()
-            count = valid.sum(dim=1)
-            live = (count > 0).float()[:, None]
-            idx = idx.clamp(min=0)
-            x, y = Xt[rows, idx], yt[rows, idx]
-            drop = kept[:, first:first + batch_size] if dropout > 0 else None
-            # forward; `gates` = ReLU derivative × dropout mask, reused by the backward pass
-            acts, gates, h, unit = [x], [], x, 0
+            counts = np.clip(left - first, 0, batch_size)  # rows of this batch, per network
+            B = int(counts.max())
+            x, y = Xe[:, first:first + B], ye[:, first:first + B]
+            if (counts == B).all():
+                weight = torch.full((N, 1), 1.0 / B, device=device)
+                valid = None
+            else:
+                valid_np = (np.arange(B)[None, :] < counts[:, None]).astype(np.float32)
+                valid = torch.from_numpy(valid_np).to(device)
+                weight = valid / torch.from_numpy(np.maximum(counts, 1)[:, None].astype(np.float32)).to(device)
+            # forward; `slopes` = ReLU derivative × dropout gate, reused by the backward pass
+            acts, slopes, h, unit = [x], [], x, 0
             for k in range(n_layers):
                 z = torch.baddbmm(b[k], h, W[k])
                 if k < n_layers - 1:
-                    gate = z > 0
-                    if drop is not None:
-                        gate = gate & drop[..., unit:unit + widths[k]]
+                    slope = z > 0
+                    if gates is not None:
+                        slope = slope * gates[:, first:first + B, unit:unit + widths[k]]
                         unit += widths[k]
-                        gate = gate.float() / keep
                     else:
-                        gate = gate.float()
-                    h = z * gate
-                    gates.append(gate)
+                        slope = slope.float()
+                    h = z * slope
+                    slopes.append(slope)
                     acts.append(h)
-            p = torch.sigmoid(z[..., 0])
-            loss_sum += _bce(p, y, valid, count.clamp(min=1)) * count
-            correct += (((p >= 0.5) == (y >= 0.5)).float() * valid).sum(dim=1)
+            logit = z[..., 0]
+            # the epoch's training loss and accuracy, as the plain loop reports them
+            per_row = torch.nn.functional.binary_cross_entropy_with_logits(logit, y, reduction="none")
+            hits = ((logit >= 0) == (y > 0.5)).float()
+            if valid is not None:
+                per_row, hits = per_row * valid, hits * valid
+            loss_sum += per_row.sum(dim=1)
+            correct += hits.sum(dim=1)
             # backward: d(mean BCE)/d(logit) = (p - y) / rows in the batch
-            g = ((p - y) * (valid / count.clamp(min=1)[:, None]))[..., None]
+            g = ((torch.sigmoid(logit) - y) * weight)[..., None]
             grads = [None] * (2 * n_layers)
             for k in range(n_layers - 1, -1, -1):
                 grads[k] = torch.bmm(acts[k].transpose(1, 2), g).reshape(N, -1)
                 grads[n_layers + k] = g.sum(dim=1)
                 if k > 0:
-                    g = torch.bmm(g, W[k].transpose(1, 2)) * gates[k - 1]
+                    g = torch.bmm(g, W[k].transpose(1, 2)) * slopes[k - 1]
             grad = torch.cat(grads, dim=1)
             if weight_decay:
                 grad = grad + weight_decay * flat
-            # Adam on the flat buffer; a network with no rows left in this step sits it out
-            steps += live
-            t = steps.clamp(min=1)
-            m1.add_(live * (1 - beta1) * (grad - m1))
-            m2.add_(live * (1 - beta2) * (grad * grad - m2))
-            denom = (m2 / (1 - beta2 ** t)).sqrt_().add_(eps)
-            flat.sub_(live * (lr / (1 - beta1 ** t)) * m1 / denom)
+            # torch.optim.Adam's update, per network (each has its own step count); a network
+            # with no rows left in this step sits it out. One code path whatever the mix of
+            # networks, so that a network trains the same alone or in company.
+            live = counts > 0
+            steps_done += live
+            t = np.maximum(steps_done, 1)
+            columns = np.stack([live * (1 - beta1), live * (1 - beta2), np.sqrt(1 - beta2 ** t),
+                                live * lr / (1 - beta1 ** t)], axis=1).astype(np.float32)
+            w1, w2, root_bias2, step_size = torch.from_numpy(columns).to(device).T[..., None]
+            m1.lerp_(grad, w1)
+            m2.lerp_(grad * grad, w2)
+            denom = m2.sqrt().div_(root_bias2).add_(eps)
+            flat.sub_(m1.div(denom).mul_(step_size))
         # validation of every network at once, without dropout
         with torch.no_grad():
             h = Xv
@@ -274,7 +292,8 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
             stay = torch.as_tensor(np.flatnonzero(~done), device=device)
             running = running[~done]
             Xt, yt, Xv, yv, vv = Xt[stay], yt[stay], Xv[stay], yv[stay], vv[stay]
-            n_train, n_val, steps = n_train[stay], n_val[stay], steps[stay]
+            n_train, n_val = n_train[stay], n_val[stay]
+            steps_done = steps_done[~done]
             flat, m1, m2 = flat[stay].contiguous(), m1[stay], m2[stay]
             n_left = len(running)
             views = [flat[:, offsets[i]:offsets[i + 1]].view(n_left, *shapes[i])
