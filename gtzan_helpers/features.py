@@ -104,8 +104,10 @@ def compute_segment_features(segment: np.ndarray, *, sr: int = SR) -> dict[str, 
     log_mel = librosa.power_to_db(mel)
     onset = librosa.onset.onset_strength(S=log_mel, sr=sr, aggregate=np.median,
                                          n_fft=N_FFT, hop_length=HOP_LENGTH)
-    tempo, _ = librosa.beat.beat_track(onset_envelope=onset, sr=sr, hop_length=HOP_LENGTH)
-    out["tempo"] = float(np.atleast_1d(tempo)[0])
+    # the tempo that beat_track returns, without its beat positions: importing
+    # librosa.beat compiles its numba kernels anew in every process (about 1.5 s)
+    out["tempo"] = 0.0 if not onset.any() else float(librosa.feature.tempo(
+        onset_envelope=onset, sr=sr, hop_length=HOP_LENGTH, start_bpm=120.0)[0])
     mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC)
     for k in range(N_MFCC):
         out |= _mean_var(f"mfcc{k + 1}", mfcc[k])
