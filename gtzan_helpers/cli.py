@@ -168,7 +168,7 @@ def _explain(args) -> int:
         import shap
 
         shap.plots.waterfall(clip[0], max_display=args.top + 1, show=False)
-        plt.gcf().axes[0].set_xlabel(f"P({label}): base value + contributions")
+        plt.gcf().axes[0].set_xlabel(f"P({label}): base value + contributions", labelpad=22)
         plt.savefig(args.plot, dpi=110, bbox_inches="tight")
         print(f"waterfall written to {args.plot}", file=sys.stderr)
     return 0
