@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SR = 22050
 """Sample rate of every clip, in Hz."""

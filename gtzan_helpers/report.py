@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from .paths import RESULTS_DIR, ROOT
+from .paths import ROOT
 
 NOTEBOOKS_DIR = ROOT / "notebooks"
 REPORT_DIR = ROOT / "report"
@@ -62,7 +62,7 @@ def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3") -> dict[str, floa
                                 cwd=str(NOTEBOOKS_DIR), progress_bar=False)
         except pm.PapermillExecutionError as exc:
             raise SystemExit(f"{source.relative_to(ROOT)}: failed in cell {exc.exec_count}: "
-                             f"{exc.ename}: {exc.evalue} (executed copy kept at {scratch})")
+                             f"{exc.ename}: {exc.evalue} (executed copy kept at {scratch})") from None
         _strip_run_metadata(scratch)
         scratch.replace(source)
         seconds[name] = time.perf_counter() - start

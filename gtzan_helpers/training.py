@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import os
 import random
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,8 +137,6 @@ def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = 1
     -------
     TrainResult
     """
-    import time
-
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     device = choose_device(device)
