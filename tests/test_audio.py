@@ -62,3 +62,17 @@ def test_find_audio_files(tmp_path, write_wav):
         find_audio_files(tmp_path / "none")
     with pytest.raises(AudioError, match="no such file or folder"):
         find_audio_files(tmp_path / "ghost")
+
+
+@pytest.mark.parametrize("fmt, subtype, suffix", [("FLAC", "PCM_16", ".flac"),
+                                                  ("OGG", "VORBIS", ".ogg"),
+                                                  ("MP3", "MPEG_LAYER_III", ".mp3")])
+def test_compressed_formats_libsndfile_reads(tmp_path, fmt, subtype, suffix):
+    import soundfile as sf
+
+    if fmt not in sf.available_formats():
+        pytest.skip(f"this libsndfile has no {fmt}")
+    path = tmp_path / f"song{suffix}"
+    sf.write(path, tone(440, seconds=3.0), 22050, format=fmt, subtype=subtype)
+    y = load_audio(path)
+    assert len(y) == pytest.approx(3 * 22050, rel=0.02) and np.abs(y).max() > 0.3
