@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from .fast_training import fit_many
@@ -59,13 +58,9 @@ def _inputs(X, groups, log_var: bool, track_context: bool) -> pd.DataFrame:
 
 def grouped_validation_split(y, groups, *, fraction: float = 0.15, seed: int = 0):
     """Row positions of a stratified split by track: (fit rows, validation rows)."""
-    y, groups = np.asarray(y), np.asarray(groups)
-    tracks, first = np.unique(groups, return_index=True)
-    fit_tracks, _ = train_test_split(tracks, test_size=fraction, stratify=y[first],
-                                     random_state=seed)
-    in_fit = np.isin(groups, fit_tracks)
-    rows = np.arange(len(y))
-    return rows[in_fit], rows[~in_fit]
+    from .evaluation import split_tracks
+
+    return split_tracks(y, groups, test_size=fraction, seed=seed)
 
 
 @dataclass

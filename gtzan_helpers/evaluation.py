@@ -50,17 +50,34 @@ def holdout_split(table: FeatureTable, *, split: str = "segment", test_size: flo
         Sorted row positions.
     """
     _check_split(split)
-    rows = np.arange(len(table))
-    if split == "segment":
-        train, test = train_test_split(rows, test_size=test_size, stratify=table.y,
-                                       random_state=seed)
-    else:
-        tracks, first = np.unique(table.groups, return_index=True)
-        train_tracks, _ = train_test_split(tracks, test_size=test_size,
-                                           stratify=table.y[first], random_state=seed)
-        in_train = np.isin(table.groups, train_tracks)
-        train, test = rows[in_train], rows[~in_train]
+    if split == "track":
+        return split_tracks(table.y, table.groups, test_size=test_size, seed=seed)
+    train, test = train_test_split(np.arange(len(table)), test_size=test_size, stratify=table.y,
+                                   random_state=seed)
     return np.sort(train), np.sort(test)
+
+
+def split_tracks(y, groups, *, test_size: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of a split by track, stratified by genre: all of a track's rows go together.
+
+    Parameters
+    ----------
+    y, groups : array-like, shape (n,)
+        Labels and track ids of the rows.
+    test_size : float
+        Fraction of the tracks on the second side.
+
+    Returns
+    -------
+    first, second : numpy.ndarray of int
+        Sorted row positions.
+    """
+    y, groups = np.asarray(y), np.asarray(groups)
+    tracks, first = np.unique(groups, return_index=True)
+    keep, _ = train_test_split(tracks, test_size=test_size, stratify=y[first], random_state=seed)
+    inside = np.isin(groups, keep)
+    rows = np.arange(len(y))
+    return rows[inside], rows[~inside]
 
 
 def make_folds(table: FeatureTable, *, split: str = "segment", n_splits: int = 5,
@@ -87,8 +104,7 @@ def scale(train: pd.DataFrame, *others: pd.DataFrame) -> tuple[StandardScaler, l
 
 def track_accuracy(proba: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
     """Accuracy of track decisions made by averaging each track's segment probabilities."""
-    frame = pd.DataFrame({"p": proba, "y": y, "g": groups}).groupby("g").mean()
-    return float(((frame["p"] >= 0.5) == (frame["y"] >= 0.5)).mean())
+    return float(track_table(proba, y, groups)["correct"].mean())
 
 
 @dataclass
@@ -311,10 +327,9 @@ def make_heldout_split(table: FeatureTable, *, test_size: float = 0.3, seed: int
     from . import GENRES
 
     tracks, first = np.unique(table.groups, return_index=True)
-    _, test = train_test_split(tracks, test_size=test_size, stratify=table.y[first],
-                               random_state=seed)
+    _, test_rows = split_tracks(table.y, table.groups, test_size=test_size, seed=seed)
     return pd.DataFrame({"track": tracks, "genre": [GENRES[k] for k in table.y[first]],
-                         "set": np.where(np.isin(tracks, test), "test", "dev")})
+                         "set": np.where(np.isin(tracks, table.groups[test_rows]), "test", "dev")})
 
 
 def load_heldout_split(table: FeatureTable, path=None) -> tuple[np.ndarray, np.ndarray]:
