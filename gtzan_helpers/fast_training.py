@@ -175,7 +175,6 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     keep = 1.0 - dropout
     threshold = int(round(keep * 65536))  # keep a unit when a uniform 16-bit draw is below
     widths = list(hidden)
-    rows = torch.arange(N, device=device)[:, None]
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     histories = [[] for _ in range(N)]
     n_max = Xt.shape[1]
