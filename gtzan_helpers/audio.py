@@ -75,7 +75,7 @@ def load_audio(path: str | Path, *, sr: int = SR, min_seconds: float = MIN_SECON
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
-def find_audio_files(paths) -> list[Path]:
+def find_audio_files(paths, *, errors: list | None = None) -> list[Path]:
     """Expand files and folders into a sorted list of audio files.
 
     Parameters
@@ -83,25 +83,36 @@ def find_audio_files(paths) -> list[Path]:
     paths : str, Path or iterable of them
         Files are kept as given (whatever their extension); folders are walked
         recursively for files with an extension in :data:`AUDIO_EXTENSIONS`.
+    errors : list, optional
+        For batch jobs: a path that does not exist, or a folder with no audio, is
+        appended here as a one-line message and skipped, and the other paths are
+        still expanded. Without it the first such path raises.
 
     Raises
     ------
     AudioError
-        A path does not exist, or a folder holds no audio.
+        A path does not exist, or a folder holds no audio (only when ``errors`` is None).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     found: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            inside = sorted(f for f in p.rglob("*")
-                            if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS)
-            if not inside:
-                raise AudioError(f"{p}: folder holds no audio files "
-                                 f"({', '.join(AUDIO_EXTENSIONS)})")
-            found += inside
-        elif p.exists():
-            found.append(p)
-        else:
-            raise AudioError(f"{p}: no such file or folder")
+        try:
+            found += _expand(p)
+        except AudioError as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))
     return found
+
+
+def _expand(path: Path) -> list[Path]:
+    if path.is_dir():
+        inside = sorted(f for f in path.rglob("*")
+                        if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS)
+        if not inside:
+            raise AudioError(f"{path}: folder holds no audio files ({', '.join(AUDIO_EXTENSIONS)})")
+        return inside
+    if path.exists():
+        return [path]
+    raise AudioError(f"{path}: no such file or folder")

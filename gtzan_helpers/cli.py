@@ -82,22 +82,16 @@ def _predict_files(bundle, paths):
     from .features import file_features
 
     good, errors = [], []
-    for path in paths:
+    for file in find_audio_files(paths, errors=errors):
         try:
-            files = find_audio_files(path)
+            rows = file_features(file)
         except AudioError as exc:
             errors.append(str(exc))
             continue
-        for file in files:
-            try:
-                rows = file_features(file)
-            except AudioError as exc:
-                errors.append(str(exc))
-                continue
-            if not np.all(np.isfinite(rows)):
-                errors.append(f"{file}: features are not finite numbers")
-                continue
-            good.append((file, rows, bundle.predict_proba(rows)))
+        if not np.all(np.isfinite(rows)):
+            errors.append(f"{file}: features are not finite numbers")
+            continue
+        good.append((file, rows, bundle.predict_proba(rows)))
     return good, errors
 
 

@@ -345,14 +345,15 @@ def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
     table : pandas.DataFrame
         ``filename`` and the 57 features of every good file, in input order.
     errors : list of str
-        One line per file that could not be used, naming it and the reason.
+        One line per path or file that could not be used, naming it and the reason.
     """
     import pandas as pd
     from joblib import Parallel, delayed, parallel_config
 
     from .audio import find_audio_files
 
-    files = find_audio_files(paths)
+    missing: list[str] = []
+    files = find_audio_files(paths, errors=missing)
     jobs = [delayed(_extract_or_error)(f, f.parent.name if label_from_folder else None, cache_dir)
             for f in files]
     config = {"n_jobs": n_jobs} if backend is None else {"n_jobs": n_jobs, "backend": backend}
@@ -364,7 +365,7 @@ def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
             results = tqdm(results, total=len(files), desc="extracting", unit="file")
         results = list(results)
     frames = [frame for frame, _ in results if frame is not None]
-    errors = [error for _, error in results if error is not None]
+    errors = missing + [error for _, error in results if error is not None]
     empty = pd.DataFrame(columns=["filename", *FEATURE_NAMES])
     return (pd.concat(frames, ignore_index=True) if frames else empty), errors
 

@@ -109,3 +109,13 @@ def test_write_table_leaves_nothing_half_written(tmp_path):
     with pytest.raises(OSError):
         features.write_table(Exploding({"a": [1]}), out)
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_cli_extract_missing_path_among_good_ones(tmp_path, write_wav, capsys):
+    good = write_wav("good.wav", tone(seconds=3.5))
+    out = tmp_path / "features.csv"
+    status = main(["extract", str(tmp_path / "ghost.wav"), str(good), "-o", str(out), "-q",
+                   "--no-cache"])
+    assert status == 1
+    assert "ghost.wav: no such file or folder" in capsys.readouterr().err
+    assert pd.read_csv(out)["filename"].tolist() == ["good.0.wav"]
