@@ -184,17 +184,25 @@ def _extract(args) -> int:
     return 1 if errors or not len(frame) else 0
 
 
+def _command(commands, name: str, run, *, help: str, description: str):
+    """Add subcommand ``name``: its example (from :data:`EXAMPLES`) closes its ``--help``."""
+    command = commands.add_parser(name, help=help, description=description, epilog=EXAMPLES[name],
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    command.set_defaults(run=run)
+    return command
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gtzan", description="Blues or metal? Features, models "
                                      "and explanations for the GTZAN report.",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    extract = commands.add_parser(
-        "extract", help="compute the 57 features of audio files into a CSV table",
+    extract = _command(
+        commands, "extract", _extract,
+        help="compute the 57 features of audio files into a CSV table",
         description="Compute the table's 57 features for every 3-second segment of each audio "
                     "file (folders are walked). Bad files are reported and skipped; the good rows "
-                    "are written atomically.", epilog=EXAMPLES["extract"],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "are written atomically.")
     extract.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
     extract.add_argument("-o", "--output", required=True, help="CSV file to write")
     extract.add_argument("--jobs", type=int, default=1, help="parallel workers (-1: all cores)")
@@ -202,14 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
                          help="name rows <folder>.<stem>.<segment>.wav (GTZAN's genres/<genre>/ layout)")
     extract.add_argument("--no-cache", action="store_true", help="do not reuse cached features")
     extract.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    extract.set_defaults(run=_extract)
 
-    evaluate = commands.add_parser(
-        "evaluate", help="cross-validate the study's MLP and print accuracy with 95%% CIs",
+    evaluate = _command(
+        commands, "evaluate", _evaluate,
+        help="cross-validate the study's MLP and print accuracy with 95%% CIs",
         description="Repeated k-fold cross-validation of the study's MLP on a feature table. A "
                     "comma list sweeps a setting in one run; every setting sees the same folds. "
-                    "Early stopping watches 15%% of the training tracks.",
-        epilog=EXAMPLES["evaluate"], formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "Early stopping watches 15%% of the training tracks.")
     evaluate.add_argument("table", metavar="TABLE", help="feature table CSV (e.g. data/audio_gtzan.csv)")
     evaluate.add_argument("--split", choices=("track", "segment"), default="track",
                           help="track-grouped folds (default) or the study's segment-random folds")
@@ -221,14 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--hidden", type=_int_list, default=[128], metavar="W[,W...]",
                           help="width(s) of the first hidden layer (default 128; the others stay 128)")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    evaluate.set_defaults(run=_evaluate)
 
-    train = commands.add_parser(
-        "train", help="train the MLP on a feature table and save a model bundle",
+    train = _command(
+        commands, "train", _train, help="train the MLP on a feature table and save a model bundle",
         description="Train the study's MLP on a whole feature table (early stopping on 15%% held out) "
                     "and save a safe model bundle (.npz, never unpickled). The same seed gives "
-                    "the same file.", epilog=EXAMPLES["train"],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "the same file.")
     train.add_argument("table", metavar="TABLE", help="feature table CSV")
     train.add_argument("-o", "--output", required=True, help="bundle file to write (.npz)")
     train.add_argument("--split", choices=("track", "segment"), default="track",
@@ -238,31 +243,26 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
     train.add_argument("--epochs", type=int, default=100, help="most epochs (default 100)")
     train.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    train.set_defaults(run=_train)
 
     model_help = "model bundle (default: the model shipped with the package)"
-    predict = commands.add_parser(
-        "predict", help="say whether songs are blues or metal",
+    predict = _command(
+        commands, "predict", _predict, help="say whether songs are blues or metal",
         description="Classify audio files (folders are walked): the song's label is decided by "
                     "the mean of its 3-second segments' probabilities. Bad files are reported on "
-                    "stderr and the others still predicted; the exit status is 1 if any failed.",
-        epilog=EXAMPLES["predict"], formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "stderr and the others still predicted; the exit status is 1 if any failed.")
     predict.add_argument("files", nargs="+", metavar="FILE", help="audio files or folders")
     predict.add_argument("--model", help=model_help)
     predict.add_argument("--json", action="store_true", help="print JSON (results and errors)")
-    predict.set_defaults(run=_predict)
 
-    explain = commands.add_parser(
-        "explain", help="explain one song's prediction with SHAP",
+    explain = _command(
+        commands, "explain", _explain, help="explain one song's prediction with SHAP",
         description="SHAP contributions of the features to the song's probability of metal: "
                     "base value (the model's mean output over training segments) + contributions "
-                    "= the song's probability.", epilog=EXAMPLES["explain"],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "= the song's probability.")
     explain.add_argument("file", metavar="FILE", help="one audio file")
     explain.add_argument("--model", help=model_help)
     explain.add_argument("--top", type=int, default=10, help="how many features to list (default 10)")
     explain.add_argument("--plot", metavar="PNG", help="also write the waterfall picture here")
-    explain.set_defaults(run=_explain)
     return parser
 
 
