@@ -187,12 +187,17 @@ def cross_validate(table: FeatureTable, *, split: str = "segment", n_splits: int
         result = fit(model, X_train, table.y[train_rows],
                      X_val, y_val, batch_size=batch_size, max_epochs=max_epochs,
                      patience=patience, seed=seed + fold, device=device)
-        proba = predict_proba(result.model, X_val)
-        rows.append({"fold": fold + 1, "loss": float(result.best["val_loss"]),
-                     "accuracy": float(result.best["val_accuracy"]),
-                     "track_accuracy": track_accuracy(proba, y_val, table.groups[val_rows]),
-                     "epochs": result.best_epoch, "seconds": time.perf_counter() - start})
+        rows.append(_fold_row(table, val_rows, fold, result.best, result.best_epoch,
+                              predict_proba(result.model, X_val), time.perf_counter() - start))
     return pd.DataFrame(rows)
+
+
+def _fold_row(table, val_rows, fold, best, best_epoch, proba, seconds) -> dict:
+    """One row of :func:`cross_validate`: the held-out fold scored at the best epoch."""
+    return {"fold": fold + 1, "loss": float(best["val_loss"]),
+            "accuracy": float(best["val_accuracy"]),
+            "track_accuracy": track_accuracy(proba, table.y[val_rows], table.groups[val_rows]),
+            "epochs": int(best_epoch), "seconds": seconds}
 
 
 def _cross_validate_fast(table, folds, *, seed, hidden, dropout, batch_size, max_epochs,
@@ -209,15 +214,11 @@ def _cross_validate_fast(table, folds, *, seed, hidden, dropout, batch_size, max
                       dropout=dropout, batch_size=batch_size, max_epochs=max_epochs,
                       patience=patience, device=device)
     seconds = (time.perf_counter() - start) / len(folds)
-    rows = []
-    for fold, (_, val_rows) in enumerate(folds):
-        best = result.histories[fold].iloc[result.best_epochs[fold] - 1]
-        proba = result.predict_proba(data[fold][2], network=fold)
-        rows.append({"fold": fold + 1, "loss": float(best["val_loss"]),
-                     "accuracy": float(best["val_accuracy"]),
-                     "track_accuracy": track_accuracy(proba, table.y[val_rows], table.groups[val_rows]),
-                     "epochs": int(result.best_epochs[fold]), "seconds": seconds})
-    return pd.DataFrame(rows)
+    return pd.DataFrame([
+        _fold_row(table, val_rows, fold, result.histories[fold].iloc[result.best_epochs[fold] - 1],
+                  result.best_epochs[fold], result.predict_proba(data[fold][2], network=fold),
+                  seconds)
+        for fold, (_, val_rows) in enumerate(folds)])
 
 
 def summarize_folds(folds: pd.DataFrame, columns=("loss", "accuracy", "track_accuracy")) -> dict:
