@@ -220,20 +220,13 @@ def train_bundle(table, path, *, split: str = "track", hidden=(128, 128, 128),
     Bundle
         The bundle as :func:`load_bundle` reads it back from ``path``.
     """
-    from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    from .candidates import grouped_validation_split
+    from .evaluation import holdout_split
     from .model import make_mlp
     from .training import fit
 
-    if split == "track":
-        fit_rows, val_rows = grouped_validation_split(table.y, table.groups, seed=seed)
-    elif split == "segment":
-        fit_rows, val_rows = train_test_split(np.arange(len(table)), test_size=0.15,
-                                              stratify=table.y, random_state=seed)
-    else:
-        raise ValueError(f"split must be 'track' or 'segment', got {split!r}")
+    fit_rows, val_rows = holdout_split(table, split=split, test_size=0.15, seed=seed)
     scaler = StandardScaler().fit(table.X.iloc[fit_rows])
     X_fit = scaler.transform(table.X.iloc[fit_rows])
     model = make_mlp(table.X.shape[1], hidden, seed=seed)
