@@ -51,7 +51,9 @@ def median_filter_1d(x: np.ndarray, size: int, *, axis: int = -1) -> np.ndarray:
     """Median over a ``size``-long window along one axis of a 2-D array.
 
     Equals ``scipy.ndimage.median_filter(x, size=shape, mode="reflect")`` where
-    ``shape`` is ``size`` along ``axis`` and 1 elsewhere, bit for bit, for finite input.
+    ``shape`` is ``size`` along ``axis`` and 1 elsewhere, bit for bit, for finite input
+    at least ``size // 2 + 1`` long along ``axis``. Shorter input is reflected again
+    and again (period twice its length), the same rule scipy states.
 
     Parameters
     ----------
@@ -69,13 +71,8 @@ def median_filter_1d(x: np.ndarray, size: int, *, axis: int = -1) -> np.ndarray:
         raise ValueError(f"median_filter_1d needs a 2-D array and an odd size, got {x.shape}, {size}")
     rows = np.moveaxis(x, axis, -1)
     half = size // 2
-    if rows.shape[-1] <= half:
-        # the window reflects more than once: scipy's edge rule then differs from np.pad's
-        import scipy.ndimage as ndi
-
-        shape = [1, 1]
-        shape[axis] = size
-        return ndi.median_filter(x, size=shape, mode="reflect")
-    # scipy's "reflect" (d c b a | a b c d) is NumPy's "symmetric"
+    # scipy's "reflect" (d c b a | a b c d) is NumPy's "symmetric"; np.pad keeps
+    # reflecting when the window is longer than the data, where scipy's own result is
+    # not well defined (it may mix in zeros or stale memory)
     padded = np.ascontiguousarray(np.pad(rows, ((0, 0), (half, half)), mode="symmetric"))
     return np.moveaxis(_running_median_rows(padded, size), -1, axis)
