@@ -238,7 +238,7 @@ def summarize_folds(folds: pd.DataFrame, columns=("loss", "accuracy", "track_acc
 
 
 def sweep(table: FeatureTable, parameter: str, values, *, splits=SPLITS, n_splits: int = 5,
-          seed: int = 0, **fixed) -> tuple[pd.DataFrame, pd.DataFrame]:
+          seed: int = 0, n_jobs: int | None = None, **fixed) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cross-validate the MLP for each value of one setting, under each protocol.
 
     Parameters
@@ -252,6 +252,10 @@ def sweep(table: FeatureTable, parameter: str, values, *, splits=SPLITS, n_split
     splits : sequence of {"segment", "track"}
     n_splits, seed : int
         Folds and seed; every setting sees the same folds (a paired comparison).
+    n_jobs : int, optional
+        The (split, value) runs go to this many worker processes, one thread each
+        (:func:`gtzan_helpers.parallel.map_jobs`; default: one per core). The numbers
+        do not depend on it. Runs on a GPU stay in this process.
     **fixed
         Further keywords passed to :func:`cross_validate`.
 
@@ -263,18 +267,32 @@ def sweep(table: FeatureTable, parameter: str, values, *, splits=SPLITS, n_split
     folds : pandas.DataFrame
         Every fold's row of :func:`cross_validate`, tagged with ``split`` and the value.
     """
-    summaries, all_folds = [], []
+    from .parallel import map_jobs
+    from .training import choose_device
+
+    jobs = []
     for split in splits:
         for value in values:
-            kwargs = dict(fixed)
+            kwargs = dict(fixed, split=split, n_splits=n_splits, seed=seed)
             if parameter == "first_layer":
                 kwargs["hidden"] = (value, *STUDY_HIDDEN[1:])
             else:
                 kwargs[parameter] = value
-            folds = cross_validate(table, split=split, n_splits=n_splits, seed=seed, **kwargs)
-            all_folds.append(folds.assign(split=split, **{parameter: value}))
-            summaries.append({"split": split, parameter: value, **summarize_folds(folds)})
+            jobs.append((table, kwargs))
+    if choose_device(fixed.get("device")).type != "cpu":
+        n_jobs = 1
+    results = map_jobs(_cross_validate_job, jobs, n_jobs=n_jobs)
+    summaries, all_folds = [], []
+    for (_, kwargs), folds in zip(jobs, results):
+        value = kwargs["hidden"][0] if parameter == "first_layer" else kwargs[parameter]
+        all_folds.append(folds.assign(split=kwargs["split"], **{parameter: value}))
+        summaries.append({"split": kwargs["split"], parameter: value, **summarize_folds(folds)})
     return pd.DataFrame(summaries), pd.concat(all_folds, ignore_index=True)
+
+
+def _cross_validate_job(job) -> pd.DataFrame:
+    table, kwargs = job
+    return cross_validate(table, **kwargs)
 
 
 def sweep_table(summary: pd.DataFrame, parameter: str, study: dict | None = None) -> pd.DataFrame:

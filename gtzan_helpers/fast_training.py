@@ -117,10 +117,85 @@ def _bce(p, y, valid, count):
     return -(logs * valid).sum(dim=1) / count
 
 
+def compute_dtype(precision: str = "auto", device=None) -> torch.dtype:
+    """The dtype of the training steps' matrix products.
+
+    ``"float32"`` everywhere, or ``"bfloat16"`` (8-bit mantissa, float32 accumulation,
+    the usual mixed-precision recipe); ``"auto"`` picks bfloat16 where the hardware
+    multiplies it natively — CPUs with AVX512-BF16 or AMX, CUDA GPUs from Ampere on —
+    and float32 elsewhere. Weights, optimizer state, losses and validation stay float32.
+    """
+    if precision in ("float32", "bfloat16"):
+        return getattr(torch, precision)
+    if precision != "auto":
+        raise ValueError(f"precision must be 'auto', 'float32' or 'bfloat16', got {precision!r}")
+    device = torch.device(device or "cpu")
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.get_device_capability(device)[0] >= 8 else torch.float32
+    return torch.bfloat16 if _cpu_has_native_bf16() else torch.float32
+
+
+def _cpu_has_native_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split() for line in f if line.startswith("flags")), [])
+    except OSError:  # not Linux: stay with float32
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _with_ones(arrays, device, dtype):
+    """Stack (n_i, d) arrays into (N, max n_i, d + 1) with a last column of ones.
+
+    The ones carry each layer's bias as one more row of its weight matrix, so a layer
+    is a single batched matrix product and its bias gradient comes with the weights'.
+    """
+    X, valid = _stack(arrays, device)
+    ones = torch.ones(*X.shape[:2], 1, device=device)
+    return torch.cat([X, ones], dim=2).to(dtype), valid
+
+
+def _epoch_batches(Xt, yt, generators, sizes, batch_size, n_units, dropout, dtype):
+    """One epoch's mini-batches of every network in the stack, ready for the steps.
+
+    Each network draws its row order and dropout randoms from its own generator, so its
+    training does not depend on the other networks in the stack. Returns a list of
+    ``(x, y, gate, weight, live)``: inputs (N, B, d + 1) contiguous in the compute dtype,
+    labels (N, B), dropout gates (N, B, units: 0 or 1/keep), per-row loss weights
+    (N, B: 1/rows of the network's batch, 0 past its end), and the positions of the
+    networks that have rows in the batch (``None`` when all have).
+    """
+    N, n_max = len(sizes), Xt.shape[1]
+    device = Xt.device
+    order = np.zeros((N, n_max), dtype=np.int64)
+    kept = np.ones((N, n_max, n_units), dtype=bool)
+    threshold = int(round((1.0 - dropout) * 65536))  # keep a unit when a 16-bit draw is below
+    for i, (g, size) in enumerate(zip(generators, sizes)):
+        order[i, :size] = g.permutation(size)
+        if dropout > 0:  # PCG64's raw 64-bit output as four 16-bit uniforms
+            draws = g.bit_generator.random_raw(-(-size * n_units // 4)).view(np.uint16)
+            kept[i, :size] = (draws[:size * n_units] < threshold).reshape(size, n_units)
+    gates = torch.from_numpy(kept).to(device=device, dtype=dtype)
+    if dropout > 0:
+        gates.mul_(1.0 / (1.0 - dropout))  # inverted dropout's scaling
+    order = torch.from_numpy(order).to(device)
+    nets = torch.arange(N, device=device)[:, None]
+    batches = []
+    for first in range(0, n_max, batch_size):
+        counts = np.clip(sizes - first, 0, batch_size)  # rows of this batch, per network
+        rows = order[:, first:first + int(counts.max())]
+        weight = (1.0 / np.maximum(counts, 1))[:, None] * (np.arange(rows.shape[1]) < counts[:, None])
+        live = None if (counts > 0).all() else np.flatnonzero(counts > 0)
+        batches.append((Xt[nets, rows], yt[nets, rows], gates[:, first:first + rows.shape[1]],
+                        torch.from_numpy(weight.astype(np.float32)).to(device), live))
+    return batches
+
+
 def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Sequence, *,
              seeds: Sequence[int], hidden: Sequence[int] = (128, 128, 128), dropout: float = 0.2,
              batch_size: int = 128, lr: float = 1e-3, weight_decay: float = 0.0,
-             max_epochs: int = 100, patience: int | None = 3, device=None) -> ManyResult:
+             max_epochs: int = 100, patience: int | None = 3, device=None,
+             precision: str = "auto") -> ManyResult:
     """Train ``N = len(seeds)`` independent MLPs together, each on its own data.
 
     Parameters
@@ -134,6 +209,8 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
         As in :func:`gtzan_helpers.training.fit`.
     device : str or torch.device, optional
         Defaults to :func:`~gtzan_helpers.training.choose_device`.
+    precision : {"auto", "float32", "bfloat16"}
+        Dtype of the training steps' matrix products (see :func:`compute_dtype`).
 
     Returns
     -------
@@ -141,29 +218,29 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     """
     start = time.perf_counter()
     device = choose_device(device)
+    dtype = compute_dtype(precision, device)
     N = len(seeds)
     if not (len(X_train) == len(y_train) == len(X_val) == len(y_val) == N) or N == 0:
         raise ValueError("fit_many needs one training and one validation set per seed")
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
-    Xt, _ = _stack(X_train, device)
+    Xt, _ = _with_ones(X_train, device, dtype)
     yt, _ = _stack(y_train, device)
     Xv, vv = _stack(X_val, device)
     yv, _ = _stack(y_val, device)
     vv = vv.float()
-    sizes = [len(y) for y in y_train]
-    n_train = torch.as_tensor(sizes, device=device, dtype=torch.float32)
+    sizes = np.array([len(y) for y in y_train])
     n_val = vv.sum(dim=1)
-    W0, b0 = _init_parameters(Xt.shape[2], hidden, seeds, device)
+    W0, b0 = _init_parameters(Xt.shape[2] - 1, hidden, seeds, device)
     n_layers = len(W0)
-    # all parameters of a network in one row of a flat (N, P) buffer: Adam is then a few ops
-    shapes = [w.shape[1:] for w in W0] + [c.shape[1:] for c in b0]
-    flat = torch.cat([t.reshape(N, -1) for t in (*W0, *b0)], dim=1).contiguous()
-    offsets = np.cumsum([0] + [int(np.prod(sh)) for sh in shapes])
-    views = [flat[:, offsets[i]:offsets[i + 1]].view(N, *shapes[i]) for i in range(len(shapes))]
-    W, b = views[:n_layers], views[n_layers:]
-    m1, m2 = torch.zeros_like(flat), torch.zeros_like(flat)
-    steps_done = np.zeros(N, dtype=np.int64)  # Adam steps taken by each network
+    # each network's parameters are one row of a flat (N, P) buffer, layer by layer, each
+    # layer an (in + 1, out) matrix whose last row is the bias; Adam then sees N tensors
+    shapes = [(w.shape[1] + 1, w.shape[2]) for w in W0]
+    offsets = np.cumsum([0] + [a * c for a, c in shapes])
+    flat = torch.cat([torch.cat([w, c], dim=1).reshape(N, -1) for w, c in zip(W0, b0)],
+                     dim=1).contiguous()
+    m1, m2, grad = torch.zeros_like(flat), torch.zeros_like(flat), torch.zeros_like(flat)
+    steps = [torch.zeros((), device=device) for _ in range(N)]  # Adam's per-network step count
     best = flat.clone()  # every network's best weights, indexed by its original position
     best_loss = torch.full((N,), float("inf"), device=device)
     best_epoch = np.zeros(N, dtype=int)
@@ -172,102 +249,86 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     running = np.arange(N)  # original positions of the networks still in the stack
     # NumPy's PCG64, one generator per network: several times cheaper than torch.rand here
     generators = [np.random.default_rng(int(s)) for s in seeds]
-    keep = 1.0 - dropout
-    threshold = int(round(keep * 65536))  # keep a unit when a uniform 16-bit draw is below
     widths = list(hidden)
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    edges = np.cumsum([0] + widths)
+    adam = dict(lr=lr, beta1=0.9, beta2=0.999, weight_decay=weight_decay, eps=1e-8,
+                amsgrad=False, maximize=False)
     histories = [[] for _ in range(N)]
     n_max = Xt.shape[1]
 
+    def restack():
+        # what the steps reuse until networks leave the stack: per-network rows of the
+        # buffers for the fused Adam, the weights layer by layer in the compute dtype
+        # (contiguous copies for bfloat16's kernels, views of the buffer for float32), and
+        # activation buffers whose last column stays 1 (the bias input)
+        n = len(running)
+        lists = [list(t.unbind(0)) for t in (flat, grad, m1, m2)]
+        views = [flat[:, offsets[k]:offsets[k + 1]].view(n, *shapes[k]) for k in range(n_layers)]
+        W = views if dtype == flat.dtype else [torch.empty(v.shape, dtype=dtype, device=device)
+                                                for v in views]
+        acts = [torch.ones(n, batch_size, w + 1, device=device, dtype=dtype) for w in widths]
+        return lists, views, W, acts
+
+    lists, views, W, acts = restack()
     for epoch in range(1, max_epochs + 1):
         N = len(running)
-        rows = torch.arange(N, device=device)[:, None]
-        left = np.array([sizes[net] for net in running])
-        # each network draws its own row order and dropout randoms from its own generator,
-        # so its training does not depend on the other networks in the stack
-        order = np.zeros((N, n_max), dtype=np.int64)
-        gates = np.ones((N, n_max, sum(widths)), dtype=np.float32) if dropout > 0 else None
-        for i, net in enumerate(running):
-            g, size = generators[net], sizes[net]
-            order[i, :size] = g.permutation(size)
-            if dropout > 0:
-                kept = g.integers(0, 65536, (size, sum(widths)), dtype=np.uint16) < threshold
-                gates[i, :size] = kept * np.float32(1 / keep)  # inverted dropout's scaling
-        # the epoch's rows in each network's order: every batch is then a plain slice
-        order_t = torch.from_numpy(order).to(device)
-        Xe, ye = Xt[rows, order_t], yt[rows, order_t]
-        gates = torch.from_numpy(gates).to(device) if dropout > 0 else None
-        loss_sum = torch.zeros(N, device=device)
-        correct = torch.zeros(N, device=device)
-        for first in range(0, n_max, batch_size):
-            counts = np.clip(left - first, 0, batch_size)  # rows of this batch, per network
-            B = int(counts.max())
-            x, y = Xe[:, first:first + B], ye[:, first:first + B]
-            if (counts == B).all():
-                weight = torch.full((N, 1), 1.0 / B, device=device)
-                valid = None
-            else:
-                valid_np = (np.arange(B)[None, :] < counts[:, None]).astype(np.float32)
-                valid = torch.from_numpy(valid_np).to(device)
-                weight = valid / torch.from_numpy(np.maximum(counts, 1)[:, None].astype(np.float32)).to(device)
-            # forward; `slopes` = ReLU derivative × dropout gate, reused by the backward pass
-            acts, slopes, h, unit = [x], [], x, 0
-            for k in range(n_layers):
-                z = torch.baddbmm(b[k], h, W[k])
-                if k < n_layers - 1:
-                    slope = z > 0
-                    if gates is not None:
-                        slope = slope * gates[:, first:first + B, unit:unit + widths[k]]
-                        unit += widths[k]
-                    else:
-                        slope = slope.float()
-                    h = z * slope
-                    slopes.append(slope)
-                    acts.append(h)
-            logit = z[..., 0]
-            # the epoch's training loss and accuracy, as the plain loop reports them
-            per_row = torch.nn.functional.binary_cross_entropy_with_logits(logit, y, reduction="none")
-            hits = ((logit >= 0) == (y > 0.5)).float()
-            if valid is not None:
-                per_row, hits = per_row * valid, hits * valid
-            loss_sum += per_row.sum(dim=1)
-            correct += hits.sum(dim=1)
+        batches = _epoch_batches(Xt, yt, [generators[net] for net in running], sizes[running],
+                                 batch_size, edges[-1], dropout, dtype)
+        logits = []  # the epoch's training outputs, batch by batch
+        for x, y, gate, weight, live in batches:
+            B = x.shape[1]
+            if W is not views:
+                torch._foreach_copy_(W, views)
+            # forward: h = ReLU(z) × dropout gate, written into the buffer beside its ones
+            inputs = [x]
+            for k in range(n_layers - 1):
+                h = acts[k][:, :B]
+                z = torch.bmm(inputs[-1], W[k]).relu_()
+                torch.mul(z, gate[..., edges[k]:edges[k + 1]], out=h[..., :-1])
+                inputs.append(h)
+            logit = torch.bmm(inputs[-1], W[-1])[..., 0].float()
+            logits.append(logit)
             # backward: d(mean BCE)/d(logit) = (p - y) / rows in the batch
-            g = ((torch.sigmoid(logit) - y) * weight)[..., None]
-            grads = [None] * (2 * n_layers)
+            g = torch.sigmoid(logit).sub_(y).mul_(weight)[..., None].to(dtype)
+            layer_grads = [None] * n_layers
             for k in range(n_layers - 1, -1, -1):
-                grads[k] = torch.bmm(acts[k].transpose(1, 2), g).reshape(N, -1)
-                grads[n_layers + k] = g.sum(dim=1)
+                layer_grads[k] = torch.bmm(inputs[k].transpose(1, 2), g).reshape(N, -1)
                 if k > 0:
-                    g = torch.bmm(g, W[k].transpose(1, 2)) * slopes[k - 1]
-            grad = torch.cat(grads, dim=1)
-            if weight_decay:
-                grad = grad + weight_decay * flat
-            # torch.optim.Adam's update, per network (each has its own step count); a network
-            # with no rows left in this step sits it out. One code path whatever the mix of
-            # networks, so that a network trains the same alone or in company.
-            live = counts > 0
-            steps_done += live
-            t = np.maximum(steps_done, 1)
-            columns = np.stack([live * (1 - beta1), live * (1 - beta2), np.sqrt(1 - beta2 ** t),
-                                live * lr / (1 - beta1 ** t)], axis=1).astype(np.float32)
-            w1, w2, root_bias2, step_size = torch.from_numpy(columns).to(device).T[..., None]
-            m1.lerp_(grad, w1)
-            m2.lerp_(grad * grad, w2)
-            denom = m2.sqrt().div_(root_bias2).add_(eps)
-            flat.sub_(m1.div(denom).mul_(step_size))
-        # validation of every network at once, without dropout
+                    # through the gate (0 or 1/keep) and the ReLU (h > 0 exactly where both
+                    # pass); the product's last column is the ones' and is left out
+                    g = torch.bmm(g, W[k].transpose(1, 2))[..., :-1]
+                    g = g.mul_(gate[..., edges[k - 1]:edges[k]])
+                    g = torch.ops.aten.threshold_backward(g, inputs[k][..., :-1], 0)
+            torch.cat(layer_grads, dim=1, out=grad)
+            # torch.optim.Adam's update (fused), per network with its own step count; a
+            # network with no rows left in this step sits it out
+            if live is None:
+                torch._foreach_add_(steps, 1)
+                torch._fused_adam_(*lists, [], steps, **adam)
+            else:
+                sub = [[part[i] for i in live] for part in lists]
+                torch._foreach_add_([steps[i] for i in live], 1)
+                torch._fused_adam_(*sub, [], [steps[i] for i in live], **adam)
+        logits = torch.cat(logits, dim=1)
+        ye = torch.cat([y for _, y, *_ in batches], dim=1)
+        # the epoch's training loss and accuracy, as the plain loop reports them
         with torch.no_grad():
+            valid = (torch.arange(logits.shape[1], device=device)[None, :]
+                     < torch.as_tensor(sizes[running], device=device)[:, None]).float()
+            per_row = torch.nn.functional.binary_cross_entropy_with_logits(logits, ye, reduction="none")
+            n_train = valid.sum(dim=1)
+            train_loss = ((per_row * valid).sum(dim=1) / n_train).cpu().numpy()
+            train_acc = ((((logits >= 0) == (ye > 0.5)).float() * valid).sum(dim=1) / n_train).cpu().numpy()
+            # validation of every network at once, float32, without dropout
             h = Xv
             for k in range(n_layers):
-                h = torch.baddbmm(b[k], h, W[k])
+                A = flat[:, offsets[k]:offsets[k + 1]].view(N, *shapes[k])
+                h = torch.baddbmm(A[:, -1:], h, A[:, :-1])
                 if k < n_layers - 1:
                     h = torch.relu(h)
             pv = torch.sigmoid(h[..., 0])
             val_loss = _bce(pv, yv, vv, n_val)
             val_acc = (((pv >= 0.5) == (yv >= 0.5)).float() * vv).sum(dim=1) / n_val
-        train_loss = (loss_sum / n_train).cpu().numpy()
-        train_acc = (correct / n_train).cpu().numpy()
         vl, va = val_loss.cpu().numpy(), val_acc.cpu().numpy()
         for i, net in enumerate(running):
             histories[net].append((epoch, train_loss[i], train_acc[i], vl[i], va[i]))
@@ -291,22 +352,20 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
             stay = torch.as_tensor(np.flatnonzero(~done), device=device)
             running = running[~done]
             Xt, yt, Xv, yv, vv = Xt[stay], yt[stay], Xv[stay], yv[stay], vv[stay]
-            n_train, n_val = n_train[stay], n_val[stay]
-            steps_done = steps_done[~done]
-            flat, m1, m2 = flat[stay].contiguous(), m1[stay], m2[stay]
-            n_left = len(running)
-            views = [flat[:, offsets[i]:offsets[i + 1]].view(n_left, *shapes[i])
-                     for i in range(len(shapes))]
-            W, b = views[:n_layers], views[n_layers:]
-            n_max = max(sizes[net] for net in running)
+            n_val = n_val[stay]
+            steps = [steps[i] for i in np.flatnonzero(~done)]
+            flat, m1, m2 = flat[stay].contiguous(), m1[stay].contiguous(), m2[stay].contiguous()
+            grad = torch.zeros_like(flat)
+            n_max = int(sizes[running].max())
             Xt, yt = Xt[:, :n_max], yt[:, :n_max]
+            lists, views, W, acts = restack()
     if patience is None:
         best = flat
         best_epoch[:] = stopped
     N = len(seeds)
-    final = [best[:, offsets[i]:offsets[i + 1]].reshape(N, *shapes[i]).contiguous()
-             for i in range(len(shapes))]
+    layers = [best[:, offsets[k]:offsets[k + 1]].reshape(N, *shapes[k]) for k in range(n_layers)]
     columns = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"]
-    return ManyResult(final[:n_layers], final[n_layers:],
+    return ManyResult([A[:, :-1].contiguous() for A in layers],
+                      [A[:, -1:].contiguous() for A in layers],
                       [pd.DataFrame(h, columns=columns) for h in histories],
                       best_epoch, stopped, time.perf_counter() - start)

@@ -1,0 +1,68 @@
+"""Independent training jobs spread over the CPU cores, one thread each.
+
+A sweep is many independent cross-validation runs. Small networks use two cores
+poorly from inside one process (every step is dozens of short operations, each
+split between threads and joined again), but two processes, each on one core,
+run two jobs side by side at full speed. Every job runs on exactly one thread,
+in a worker or here, so its numbers do not depend on how many workers there are.
+Used by :func:`gtzan_helpers.evaluation.sweep`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+
+import torch
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def _call_single_threaded(fn: Callable, item):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return fn(item)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None) -> list:
+    """``[fn(item) for item in items]``, each call on one thread, ``n_jobs`` at a time.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function (workers receive it by reference).
+    items : iterable
+        Its arguments; results come back in the same order.
+    n_jobs : int, optional
+        Worker processes; default :func:`default_jobs`. With 1, on a platform without
+        ``fork``, or when CUDA is in use (a forked CUDA context is unusable), the calls
+        run here one after another.
+
+    Returns
+    -------
+    list
+    """
+    items = list(items)
+    n_jobs = min(n_jobs or default_jobs(), len(items))
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if n_jobs <= 1 or not forkable or torch.cuda.is_initialized():
+        return [_call_single_threaded(fn, item) for item in items]
+    # fork: the workers start in milliseconds with the parent's imports and data
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=_one_thread) as pool:
+        return list(pool.map(fn, items))
