@@ -155,40 +155,156 @@ def _with_ones(arrays, device, dtype):
     return torch.cat([X, ones], dim=2).to(dtype), valid
 
 
-def _epoch_batches(Xt, yt, generators, sizes, batch_size, n_units, dropout, dtype):
+def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype):
     """One epoch's mini-batches of every network in the stack, ready for the steps.
 
     Each network draws its row order and dropout randoms from its own generator, so its
     training does not depend on the other networks in the stack. Returns a list of
-    ``(x, y, gate, weight, live)``: inputs (N, B, d + 1) contiguous in the compute dtype,
-    labels (N, B), dropout gates (N, B, units: 0 or 1/keep), per-row loss weights
-    (N, B: 1/rows of the network's batch, 0 past its end), and the positions of the
-    networks that have rows in the batch (``None`` when all have).
+    ``(x, y, gates, weight, live)``: inputs (N, B, d + 1), contiguous, in the compute
+    dtype; labels (N, B); per hidden layer its dropout gates (N, B, width), 0 or
+    1/keep; per-row loss weights (N, B), 1/rows of the network's batch and 0 past its
+    end; and the positions of the networks that have rows in the batch (``None`` when
+    all have).
     """
     N, n_max = len(sizes), Xt.shape[1]
     device = Xt.device
-    order = np.zeros((N, n_max), dtype=np.int64)
-    kept = np.ones((N, n_max, n_units), dtype=bool)
+    firsts = np.arange(0, n_max, batch_size)
+    n_full = n_max // batch_size
+    order = np.zeros((N, len(firsts) * batch_size), dtype=np.int64)  # padded: row 0 again
+    # the gates' bit patterns straight from the draws: 1/keep where a unit is kept, else 0
+    scale = torch.tensor(1.0 / (1.0 - dropout), dtype=dtype)
+    uint, view_int = {2: (np.uint16, torch.int16), 4: (np.uint32, torch.int32)}[scale.element_size()]
+    one = uint(scale.view(view_int).item() % 2 ** (8 * scale.element_size()))
+    n_units = sum(widths)
+    gates = np.zeros((N, n_max, n_units), dtype=uint)
     threshold = int(round((1.0 - dropout) * 65536))  # keep a unit when a 16-bit draw is below
     for i, (g, size) in enumerate(zip(generators, sizes)):
         order[i, :size] = g.permutation(size)
-        if dropout > 0:  # PCG64's raw 64-bit output as four 16-bit uniforms
+        if dropout > 0:  # PCG64's raw 64-bit output read as four 16-bit uniforms
             draws = g.bit_generator.random_raw(-(-size * n_units // 4)).view(np.uint16)
-            kept[i, :size] = (draws[:size * n_units] < threshold).reshape(size, n_units)
-    gates = torch.from_numpy(kept).to(device=device, dtype=dtype)
-    if dropout > 0:
-        gates.mul_(1.0 / (1.0 - dropout))  # inverted dropout's scaling
-    order = torch.from_numpy(order).to(device)
-    nets = torch.arange(N, device=device)[:, None]
+            np.multiply(draws[:size * n_units].reshape(size, n_units) < threshold, one,
+                        out=gates[i, :size])
+        else:
+            gates[i, :size] = one
+    gates = torch.from_numpy(gates).view(dtype).to(device)
+    edges = np.cumsum([0] + list(widths))
+    layer_gates = [gates[..., a:b] for a, b in zip(edges[:-1], edges[1:])]
+    # every batch's rows gathered at once, batch-major, so that each batch is contiguous
+    index = torch.from_numpy(order.reshape(N, -1, batch_size).transpose(1, 0, 2).copy()).to(device)
+    nets = torch.arange(N, device=device)[None, :, None]
+    X_all, y_all = Xt[nets, index], yt[nets, index]
+    counts = np.clip(sizes[None, :] - firsts[:, None], 0, batch_size)  # (batches, N)
+    weights = (1.0 / np.maximum(counts, 1))[..., None] * (np.arange(batch_size) < counts[..., None])
+    weights = torch.from_numpy(weights.astype(np.float32)).to(device)
     batches = []
-    for first in range(0, n_max, batch_size):
-        counts = np.clip(sizes - first, 0, batch_size)  # rows of this batch, per network
-        rows = order[:, first:first + int(counts.max())]
-        weight = (1.0 / np.maximum(counts, 1))[:, None] * (np.arange(rows.shape[1]) < counts[:, None])
-        live = None if (counts > 0).all() else np.flatnonzero(counts > 0)
-        batches.append((Xt[nets, rows], yt[nets, rows], gates[:, first:first + rows.shape[1]],
-                        torch.from_numpy(weight.astype(np.float32)).to(device), live))
+    for j, first in enumerate(firsts):
+        B = batch_size if j < n_full else int(counts[j].max())
+        live = None if (counts[j] > 0).all() else np.flatnonzero(counts[j] > 0)
+        batches.append((X_all[j, :, :B], y_all[j, :, :B],
+                        [gate[:, first:first + B] for gate in layer_gates], weights[j, :, :B], live))
     return batches
+
+
+class _Stack:
+    """The parameters and Adam state of the networks still training, and their step.
+
+    Each network's parameters are one row of a flat (N, P) buffer, layer by layer, each
+    layer an (in + 1, out) matrix whose last row is the bias: with a column of ones
+    beside its input, a layer is one batched matrix product and its bias gradient comes
+    with the weights'. The fused Adam sees each network's row as one tensor with its own
+    step count, so networks that start or stop at different times never mix.
+    """
+
+    def __init__(self, flat, shapes, widths, batch_size, dtype, adam):
+        self.flat, self.shapes, self.widths = flat, shapes, widths
+        self.batch_size, self.dtype, self.adam = batch_size, dtype, adam
+        self.offsets = np.cumsum([0] + [a * b for a, b in shapes])
+        self.m1, self.m2 = torch.zeros_like(flat), torch.zeros_like(flat)
+        self.steps = [torch.zeros((), device=flat.device) for _ in range(len(flat))]
+        self._rebuild()
+
+    def _rebuild(self):
+        n, device = len(self.flat), self.flat.device
+        self.grad = torch.zeros_like(self.flat)
+        self.lists = [list(t.unbind(0)) for t in (self.flat, self.grad, self.m1, self.m2)]
+        self.views = self.layers(self.flat)
+        # bfloat16 kernels want contiguous operands: copies, refreshed before each step
+        self.W = self.views if self.dtype == self.flat.dtype else [
+            torch.empty(v.shape, dtype=self.dtype, device=device) for v in self.views]
+        # activations beside their column of ones, for full batches and for a last short one
+        self.acts = [torch.ones(n, self.batch_size, w + 1, dtype=self.dtype, device=device)
+                     for w in self.widths]
+        self._act_views = {}
+
+    def layers(self, flat):
+        """Views of ``flat`` (N, P) as the per-layer (N, in + 1, out) matrices."""
+        return [flat[:, a:b].view(len(flat), *shape)
+                for a, b, shape in zip(self.offsets[:-1], self.offsets[1:], self.shapes)]
+
+    def keep(self, rows: np.ndarray):
+        """Keep only the networks at positions ``rows``."""
+        at = torch.as_tensor(rows, device=self.flat.device)
+        self.flat, self.m1, self.m2 = (t[at].contiguous() for t in (self.flat, self.m1, self.m2))
+        self.steps = [self.steps[i] for i in rows]
+        self._rebuild()
+
+    def _activations(self, B):
+        if B not in self._act_views:
+            self._act_views[B] = [(a[:, :B], a[:, :B, :-1]) for a in self.acts]
+        return self._act_views[B]
+
+    def step(self, x, y, gates, weight, live):
+        """One Adam step of every network on its batch; returns the logits (N, B), float32."""
+        if self.W is not self.views:
+            torch._foreach_copy_(self.W, self.views)
+        W = self.W
+        acts = self._activations(x.shape[1])
+        # forward: h = ReLU(z) × dropout gate, written into the buffer beside its ones
+        inputs = [x]
+        for k, (h, core) in enumerate(acts):
+            torch.mul(torch.bmm(inputs[-1], W[k]).relu_(), gates[k], out=core)
+            inputs.append(h)
+        logit = torch.bmm(inputs[-1], W[-1])[..., 0].float()
+        # backward: d(mean BCE)/d(logit) = (p - y) / rows in the batch
+        g = torch.sigmoid(logit).sub_(y).mul_(weight)[..., None].to(self.dtype)
+        grads = [None] * len(W)
+        for k in range(len(W) - 1, -1, -1):
+            grads[k] = torch.bmm(inputs[k].transpose(1, 2), g).view(len(g), -1)
+            if k > 0:
+                # through the gate (0 or 1/keep) and the ReLU (h > 0 exactly where both
+                # pass); the product's last column belongs to the ones and is left out
+                g = torch.bmm(g, W[k].transpose(1, 2))[..., :-1].mul_(gates[k - 1])
+                g = torch.ops.aten.threshold_backward(g, acts[k - 1][1], 0)
+        torch.cat(grads, dim=1, out=self.grad)
+        # torch.optim.Adam's update, fused; a network with no rows in this batch sits it out
+        lists, steps = self.lists, self.steps
+        if live is not None:
+            lists = [[part[i] for i in live] for part in lists]
+            steps = [steps[i] for i in live]
+        torch._foreach_add_(steps, 1)
+        torch._fused_adam_(*lists, [], steps, **self.adam)
+        return logit
+
+    @torch.no_grad()
+    def predict(self, X):
+        """Probabilities (N, n) for inputs (N, n, d), float32, without dropout."""
+        h = X
+        layers = self.layers(self.flat)
+        for k, A in enumerate(layers):
+            h = torch.baddbmm(A[:, -1:], h, A[:, :-1])
+            if k < len(layers) - 1:
+                h = torch.relu(h)
+        return torch.sigmoid(h[..., 0])
+
+
+def _train_scores(logits, y, sizes):
+    """The epoch's training loss and accuracy per network, as the plain loop reports them."""
+    valid = (torch.arange(logits.shape[1], device=logits.device)[None, :]
+             < torch.as_tensor(sizes, device=logits.device)[:, None]).float()
+    per_row = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+    n = valid.sum(dim=1)
+    hits = ((logits >= 0) == (y > 0.5)).float()
+    return ((per_row * valid).sum(dim=1) / n).cpu().numpy(), ((hits * valid).sum(dim=1) / n).cpu().numpy()
 
 
 def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Sequence, *,
@@ -229,19 +345,14 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     Xv, vv = _stack(X_val, device)
     yv, _ = _stack(y_val, device)
     vv = vv.float()
-    sizes = np.array([len(y) for y in y_train])
     n_val = vv.sum(dim=1)
+    sizes = np.array([len(y) for y in y_train])
     W0, b0 = _init_parameters(Xt.shape[2] - 1, hidden, seeds, device)
-    n_layers = len(W0)
-    # each network's parameters are one row of a flat (N, P) buffer, layer by layer, each
-    # layer an (in + 1, out) matrix whose last row is the bias; Adam then sees N tensors
-    shapes = [(w.shape[1] + 1, w.shape[2]) for w in W0]
-    offsets = np.cumsum([0] + [a * c for a, c in shapes])
-    flat = torch.cat([torch.cat([w, c], dim=1).reshape(N, -1) for w, c in zip(W0, b0)],
-                     dim=1).contiguous()
-    m1, m2, grad = torch.zeros_like(flat), torch.zeros_like(flat), torch.zeros_like(flat)
-    steps = [torch.zeros((), device=device) for _ in range(N)]  # Adam's per-network step count
-    best = flat.clone()  # every network's best weights, indexed by its original position
+    flat = torch.cat([torch.cat([w, c], dim=1).reshape(N, -1) for w, c in zip(W0, b0)], dim=1)
+    stack = _Stack(flat.contiguous(), [(w.shape[1] + 1, w.shape[2]) for w in W0], list(hidden),
+                   batch_size, dtype, dict(lr=lr, beta1=0.9, beta2=0.999, weight_decay=weight_decay,
+                                           eps=1e-8, amsgrad=False, maximize=False))
+    best = stack.flat.clone()  # every network's best weights, indexed by its original position
     best_loss = torch.full((N,), float("inf"), device=device)
     best_epoch = np.zeros(N, dtype=int)
     stopped = np.full(N, max_epochs)
@@ -249,84 +360,16 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     running = np.arange(N)  # original positions of the networks still in the stack
     # NumPy's PCG64, one generator per network: several times cheaper than torch.rand here
     generators = [np.random.default_rng(int(s)) for s in seeds]
-    widths = list(hidden)
-    edges = np.cumsum([0] + widths)
-    adam = dict(lr=lr, beta1=0.9, beta2=0.999, weight_decay=weight_decay, eps=1e-8,
-                amsgrad=False, maximize=False)
     histories = [[] for _ in range(N)]
-    n_max = Xt.shape[1]
 
-    def restack():
-        # what the steps reuse until networks leave the stack: per-network rows of the
-        # buffers for the fused Adam, the weights layer by layer in the compute dtype
-        # (contiguous copies for bfloat16's kernels, views of the buffer for float32), and
-        # activation buffers whose last column stays 1 (the bias input)
-        n = len(running)
-        lists = [list(t.unbind(0)) for t in (flat, grad, m1, m2)]
-        views = [flat[:, offsets[k]:offsets[k + 1]].view(n, *shapes[k]) for k in range(n_layers)]
-        W = views if dtype == flat.dtype else [torch.empty(v.shape, dtype=dtype, device=device)
-                                                for v in views]
-        acts = [torch.ones(n, batch_size, w + 1, device=device, dtype=dtype) for w in widths]
-        return lists, views, W, acts
-
-    lists, views, W, acts = restack()
     for epoch in range(1, max_epochs + 1):
-        N = len(running)
         batches = _epoch_batches(Xt, yt, [generators[net] for net in running], sizes[running],
-                                 batch_size, edges[-1], dropout, dtype)
-        logits = []  # the epoch's training outputs, batch by batch
-        for x, y, gate, weight, live in batches:
-            B = x.shape[1]
-            if W is not views:
-                torch._foreach_copy_(W, views)
-            # forward: h = ReLU(z) × dropout gate, written into the buffer beside its ones
-            inputs = [x]
-            for k in range(n_layers - 1):
-                h = acts[k][:, :B]
-                z = torch.bmm(inputs[-1], W[k]).relu_()
-                torch.mul(z, gate[..., edges[k]:edges[k + 1]], out=h[..., :-1])
-                inputs.append(h)
-            logit = torch.bmm(inputs[-1], W[-1])[..., 0].float()
-            logits.append(logit)
-            # backward: d(mean BCE)/d(logit) = (p - y) / rows in the batch
-            g = torch.sigmoid(logit).sub_(y).mul_(weight)[..., None].to(dtype)
-            layer_grads = [None] * n_layers
-            for k in range(n_layers - 1, -1, -1):
-                layer_grads[k] = torch.bmm(inputs[k].transpose(1, 2), g).reshape(N, -1)
-                if k > 0:
-                    # through the gate (0 or 1/keep) and the ReLU (h > 0 exactly where both
-                    # pass); the product's last column is the ones' and is left out
-                    g = torch.bmm(g, W[k].transpose(1, 2))[..., :-1]
-                    g = g.mul_(gate[..., edges[k - 1]:edges[k]])
-                    g = torch.ops.aten.threshold_backward(g, inputs[k][..., :-1], 0)
-            torch.cat(layer_grads, dim=1, out=grad)
-            # torch.optim.Adam's update (fused), per network with its own step count; a
-            # network with no rows left in this step sits it out
-            if live is None:
-                torch._foreach_add_(steps, 1)
-                torch._fused_adam_(*lists, [], steps, **adam)
-            else:
-                sub = [[part[i] for i in live] for part in lists]
-                torch._foreach_add_([steps[i] for i in live], 1)
-                torch._fused_adam_(*sub, [], [steps[i] for i in live], **adam)
-        logits = torch.cat(logits, dim=1)
-        ye = torch.cat([y for _, y, *_ in batches], dim=1)
-        # the epoch's training loss and accuracy, as the plain loop reports them
+                                 batch_size, hidden, dropout, dtype)
+        logits = torch.cat([stack.step(*batch) for batch in batches], dim=1)
         with torch.no_grad():
-            valid = (torch.arange(logits.shape[1], device=device)[None, :]
-                     < torch.as_tensor(sizes[running], device=device)[:, None]).float()
-            per_row = torch.nn.functional.binary_cross_entropy_with_logits(logits, ye, reduction="none")
-            n_train = valid.sum(dim=1)
-            train_loss = ((per_row * valid).sum(dim=1) / n_train).cpu().numpy()
-            train_acc = ((((logits >= 0) == (ye > 0.5)).float() * valid).sum(dim=1) / n_train).cpu().numpy()
-            # validation of every network at once, float32, without dropout
-            h = Xv
-            for k in range(n_layers):
-                A = flat[:, offsets[k]:offsets[k + 1]].view(N, *shapes[k])
-                h = torch.baddbmm(A[:, -1:], h, A[:, :-1])
-                if k < n_layers - 1:
-                    h = torch.relu(h)
-            pv = torch.sigmoid(h[..., 0])
+            train_loss, train_acc = _train_scores(
+                logits, torch.cat([batch[1] for batch in batches], dim=1), sizes[running])
+            pv = stack.predict(Xv)
             val_loss = _bce(pv, yv, vv, n_val)
             val_acc = (((pv >= 0.5) == (yv >= 0.5)).float() * vv).sum(dim=1) / n_val
         vl, va = val_loss.cpu().numpy(), val_acc.cpu().numpy()
@@ -336,7 +379,7 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
         imp = improved.cpu().numpy()
         if imp.any():
             at = torch.as_tensor(running[imp], device=device)
-            best[at] = flat[improved]
+            best[at] = stack.flat[improved]
             best_loss[at] = val_loss[improved]
         best_epoch[running[imp]] = epoch
         waited[running[~imp]] += 1
@@ -349,22 +392,18 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
             break
         if done.any():
             # drop finished networks from the stack so that no step is spent on them
-            stay = torch.as_tensor(np.flatnonzero(~done), device=device)
-            running = running[~done]
-            Xt, yt, Xv, yv, vv = Xt[stay], yt[stay], Xv[stay], yv[stay], vv[stay]
-            n_val = n_val[stay]
-            steps = [steps[i] for i in np.flatnonzero(~done)]
-            flat, m1, m2 = flat[stay].contiguous(), m1[stay].contiguous(), m2[stay].contiguous()
-            grad = torch.zeros_like(flat)
+            stay = np.flatnonzero(~done)
+            running = running[stay]
+            at = torch.as_tensor(stay, device=device)
             n_max = int(sizes[running].max())
-            Xt, yt = Xt[:, :n_max], yt[:, :n_max]
-            lists, views, W, acts = restack()
+            Xt, yt = Xt[at, :n_max], yt[at, :n_max]
+            Xv, yv, vv, n_val = Xv[at], yv[at], vv[at], n_val[at]
+            stack.keep(stay)
     if patience is None:
-        best = flat
+        best = stack.flat
         best_epoch[:] = stopped
-    N = len(seeds)
-    layers = [best[:, offsets[k]:offsets[k + 1]].reshape(N, *shapes[k]) for k in range(n_layers)]
     columns = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"]
+    layers = stack.layers(best)
     return ManyResult([A[:, :-1].contiguous() for A in layers],
                       [A[:, -1:].contiguous() for A in layers],
                       [pd.DataFrame(h, columns=columns) for h in histories],
