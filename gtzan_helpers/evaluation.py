@@ -408,7 +408,8 @@ def score(proba, y, groups) -> dict:
 
 
 def repeated_cv(table: FeatureTable, candidates: dict, *, split: str = "track", n_splits: int = 5,
-                n_repeats: int = 5, seed: int = 0, progress: bool = False) -> pd.DataFrame:
+                n_repeats: int = 5, seed: int = 0, n_jobs: int | None = None,
+                progress: bool = False) -> pd.DataFrame:
     """Score each candidate on the same repeated k-fold splits.
 
     Parameters
@@ -420,6 +421,12 @@ def repeated_cv(table: FeatureTable, candidates: dict, *, split: str = "track", 
     split : {"segment", "track"}
     n_splits, n_repeats, seed : int
         Repeat ``r`` uses folds shuffled with ``seed + r``.
+    n_jobs : int, optional
+        The folds go to this many worker processes, one thread each
+        (:func:`gtzan_helpers.parallel.map_jobs`; default: one per core). The numbers
+        do not depend on it.
+    progress : bool
+        Print a line as each fold is done.
 
     Returns
     -------
@@ -427,24 +434,36 @@ def repeated_cv(table: FeatureTable, candidates: dict, *, split: str = "track", 
         One row per (candidate, repeat, fold): the :func:`score` columns, ``n_train``,
         ``n_test`` and ``seconds``.
     """
+    from .parallel import map_jobs
+    from .training import choose_device
+
+    jobs = [(table, candidates, repeat, fold, train, test, progress)
+            for repeat in range(n_repeats)
+            for fold, (train, test) in enumerate(
+                make_folds(table, split=split, n_splits=n_splits, seed=seed + repeat))]
+    if choose_device().type != "cpu":
+        n_jobs = 1
+    return pd.DataFrame([row for rows in map_jobs(_score_fold, jobs, n_jobs=n_jobs) for row in rows])
+
+
+def _score_fold(job) -> list[dict]:
+    """Every candidate trained on one fold's training rows and scored on its test rows."""
     import copy
 
+    table, candidates, repeat, fold, train, test, progress = job
     rows = []
-    for repeat in range(n_repeats):
-        folds = make_folds(table, split=split, n_splits=n_splits, seed=seed + repeat)
-        for fold, (train, test) in enumerate(folds):
-            for name, candidate in candidates.items():
-                start = time.perf_counter()
-                model = copy.deepcopy(candidate)
-                model.fit(table.X.iloc[train], table.y[train], table.groups[train])
-                proba = model.predict_proba(table.X.iloc[test], table.groups[test])
-                rows.append({"candidate": name, "repeat": repeat + 1, "fold": fold + 1,
-                             **score(proba, table.y[test], table.groups[test]),
-                             "n_train": len(train), "n_test": len(test),
-                             "seconds": time.perf_counter() - start})
-            if progress:
-                print(f"repeat {repeat + 1} fold {fold + 1} done", flush=True)
-    return pd.DataFrame(rows)
+    for name, candidate in candidates.items():
+        start = time.perf_counter()
+        model = copy.deepcopy(candidate)
+        model.fit(table.X.iloc[train], table.y[train], table.groups[train])
+        proba = model.predict_proba(table.X.iloc[test], table.groups[test])
+        rows.append({"candidate": name, "repeat": repeat + 1, "fold": fold + 1,
+                     **score(proba, table.y[test], table.groups[test]),
+                     "n_train": len(train), "n_test": len(test),
+                     "seconds": time.perf_counter() - start})
+    if progress:
+        print(f"repeat {repeat + 1} fold {fold + 1} done", flush=True)
+    return rows
 
 
 def corrected_t_interval(scores, *, test_fraction: float, level: float = 0.95) -> tuple[float, float]:

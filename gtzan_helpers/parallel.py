@@ -5,7 +5,7 @@ poorly from inside one process (every step is dozens of short operations, each
 split between threads and joined again), but two processes, each on one core,
 run two jobs side by side at full speed. Every job runs on exactly one thread,
 in a worker or here, so its numbers do not depend on how many workers there are.
-Used by :func:`gtzan_helpers.evaluation.sweep`.
+Used by :func:`gtzan_helpers.evaluation.sweep` and :func:`~gtzan_helpers.evaluation.repeated_cv`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 
 import torch
+from threadpoolctl import threadpool_limits
 
 
 def default_jobs() -> int:
@@ -27,14 +28,17 @@ def default_jobs() -> int:
 
 
 def _one_thread() -> None:
+    # PyTorch's own pool, and the BLAS/OpenMP pools NumPy and scikit-learn use
     torch.set_num_threads(1)
+    threadpool_limits(1)
 
 
 def _call_single_threaded(fn: Callable, item):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return fn(item)
+        with threadpool_limits(1):
+            return fn(item)
     finally:
         torch.set_num_threads(threads)
 

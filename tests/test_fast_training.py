@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from gtzan_helpers.evaluation import cross_validate
-from gtzan_helpers.fast_training import fit_many
+from gtzan_helpers.fast_training import compute_dtype, fit_many
 from gtzan_helpers.training import predict_proba
 
 from .test_training import separable
@@ -79,3 +79,20 @@ def test_bad_arguments():
         fit_many(Xt, yt, Xv, yv, seeds=[0, 1])
     with pytest.raises(ValueError):
         fit_many(Xt, yt, Xv, yv, seeds=[0], batch_size=0)
+
+
+def test_precisions():
+    assert compute_dtype("float32") == torch.float32
+    assert compute_dtype("bfloat16") == torch.bfloat16
+    assert compute_dtype("auto", "cpu") in (torch.float32, torch.bfloat16)
+    with pytest.raises(ValueError, match="precision"):
+        compute_dtype("float16")
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_both_precisions_learn(precision):
+    Xt, yt, Xv, yv = problems([400, 400])
+    result = fit_many(Xt, yt, Xv, yv, seeds=[0, 1], hidden=(16, 16), batch_size=32,
+                      precision=precision)
+    for history in result.histories:
+        assert history["val_accuracy"].max() >= 0.95

@@ -1,0 +1,27 @@
+"""Jobs spread over worker processes: same order, one thread each, same numbers."""
+
+import pandas as pd
+import pytest
+import torch
+
+from gtzan_helpers.evaluation import sweep
+from gtzan_helpers.parallel import map_jobs
+
+
+def threads_and_square(x):
+    return torch.get_num_threads(), x * x
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_results_in_order_each_on_one_thread(n_jobs):
+    before = torch.get_num_threads()
+    results = map_jobs(threads_and_square, range(5), n_jobs=n_jobs)
+    assert [square for _, square in results] == [0, 1, 4, 9, 16]
+    assert {threads for threads, _ in results} == {1}
+    assert torch.get_num_threads() == before
+
+
+def test_sweep_numbers_do_not_depend_on_the_workers(table):
+    runs = [sweep(table, "batch_size", [64, 128], splits=["track"], n_splits=3, max_epochs=2,
+                  patience=None, n_jobs=n_jobs)[1].drop(columns="seconds") for n_jobs in (1, 2)]
+    pd.testing.assert_frame_equal(*runs)
