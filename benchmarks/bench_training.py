@@ -27,10 +27,10 @@ from gtzan_helpers.training import choose_device
 BATCH_SIZES = (32, 64, 128, 256)
 
 
-def timed_sweep(table, engine: str, split: str, device) -> tuple[float, float]:
+def timed_sweep(table, engine: str, split: str, device, n_jobs=None) -> tuple[float, float]:
     start = time.perf_counter()
     summary, _ = sweep(table, "batch_size", BATCH_SIZES, splits=[split], engine=engine,
-                       device=device, n_jobs=1 if engine == "plain" else None)
+                       device=device, n_jobs=n_jobs)
     return time.perf_counter() - start, float(summary["accuracy"].mean())
 
 
@@ -42,7 +42,8 @@ def main() -> None:
     table = load_feature_table()
     for engine in ("fast", "plain"):  # warm-up: first calls pay for lazy initialisation
         cross_validate(table, batch_size=256, max_epochs=1, engine=engine, device=args.device)
-    plain_s, plain_acc = timed_sweep(table, "plain", args.split, args.device)
+    plain_s, plain_acc = timed_sweep(table, "plain", args.split, args.device, n_jobs=1)
+    one_s, _ = timed_sweep(table, "fast", args.split, args.device, n_jobs=1)
     fast_s, fast_acc = timed_sweep(table, "fast", args.split, args.device)
     device = choose_device(args.device)
     print(f"batch-size sweep ({', '.join(map(str, BATCH_SIZES))}) x 5 folds, {args.split} split, "
@@ -52,6 +53,8 @@ def main() -> None:
           f"mean accuracy {100 * plain_acc:.2f} %")
     print(f"  fast path (folds together, settings across cores) : {fast_s:6.2f} s, "
           f"mean accuracy {100 * fast_acc:.2f} %")
+    print(f"  (fast path in one process, settings one after the other: {one_s:.2f} s, "
+          f"{plain_s / one_s:.1f}x)")
     print(f"  ratio {plain_s / fast_s:.1f}x, accuracy difference "
           f"{100 * (fast_acc - plain_acc):+.2f} points")
 
