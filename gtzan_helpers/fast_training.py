@@ -21,6 +21,7 @@ Used by :func:`gtzan_helpers.evaluation.cross_validate`, the honest candidates a
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ import pandas as pd
 import torch
 
 from .training import choose_device
+
 
 @dataclass
 class ManyResult:
@@ -177,7 +179,7 @@ def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype
     one = uint(scale.view(view_int).item() % 2 ** (8 * scale.element_size()))
     n_units = sum(widths)
     gates = np.zeros((N, n_max, n_units), dtype=uint)
-    threshold = int(round((1.0 - dropout) * 65536))  # keep a unit when a 16-bit draw is below
+    threshold = round((1.0 - dropout) * 65536)  # keep a unit when a 16-bit draw is below
     for i, (g, size) in enumerate(zip(generators, sizes)):
         order[i, :size] = g.permutation(size)
         if dropout > 0:  # PCG64's raw 64-bit output read as four 16-bit uniforms
@@ -188,7 +190,7 @@ def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype
             gates[i, :size] = one
     gates = torch.from_numpy(gates).view(dtype).to(device)
     edges = np.cumsum([0] + list(widths))
-    layer_gates = [gates[..., a:b] for a, b in zip(edges[:-1], edges[1:])]
+    layer_gates = [gates[..., a:b] for a, b in itertools.pairwise(edges)]
     # every batch's rows gathered at once, batch-major, so that each batch is contiguous
     index = torch.from_numpy(order.reshape(N, -1, batch_size).transpose(1, 0, 2).copy()).to(device)
     nets = torch.arange(N, device=device)[None, :, None]
@@ -350,8 +352,9 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     W0, b0 = _init_parameters(Xt.shape[2] - 1, hidden, seeds, device)
     flat = torch.cat([torch.cat([w, c], dim=1).reshape(N, -1) for w, c in zip(W0, b0)], dim=1)
     stack = _Stack(flat.contiguous(), [(w.shape[1] + 1, w.shape[2]) for w in W0], list(hidden),
-                   batch_size, dtype, dict(lr=lr, beta1=0.9, beta2=0.999, weight_decay=weight_decay,
-                                           eps=1e-8, amsgrad=False, maximize=False))
+                   batch_size, dtype, {"lr": lr, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
+                                       "weight_decay": weight_decay, "amsgrad": False,
+                                       "maximize": False})
     best = stack.flat.clone()  # every network's best weights, indexed by its original position
     best_loss = torch.full((N,), float("inf"), device=device)
     best_epoch = np.zeros(N, dtype=int)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 
@@ -53,9 +54,9 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None) -> lis
     items : iterable
         Its arguments; results come back in the same order.
     n_jobs : int, optional
-        Worker processes; default :func:`default_jobs`. With 1, on a platform without
-        ``fork``, or when CUDA is in use (a forked CUDA context is unusable), the calls
-        run here one after another.
+        Worker processes; default :func:`default_jobs`. With 1, off Linux (workers are
+        forked, which macOS and Windows do not support safely), or when CUDA is in use (a
+        forked CUDA context is unusable), the calls run here one after another.
 
     Returns
     -------
@@ -63,8 +64,7 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None) -> lis
     """
     items = list(items)
     n_jobs = min(n_jobs or default_jobs(), len(items))
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    if n_jobs <= 1 or not forkable or torch.cuda.is_initialized():
+    if n_jobs <= 1 or not sys.platform.startswith("linux") or torch.cuda.is_initialized():
         return [_call_single_threaded(fn, item) for item in items]
     # fork: the workers start in milliseconds with the parent's imports and data
     context = multiprocessing.get_context("fork")
