@@ -96,3 +96,28 @@ def test_both_precisions_learn(precision):
                       precision=precision)
     for history in result.histories:
         assert history["val_accuracy"].max() >= 0.95
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_epoch_batches_cover_every_row_once_with_fair_dropout(dtype):
+    from gtzan_helpers.fast_training import _epoch_batches, _stack, _with_ones
+
+    sizes = np.array([70, 55])  # unequal: the second network runs out of rows first
+    X = [np.arange(n, dtype=np.float32)[:, None] for n in sizes]  # the row number as feature
+    Xt, _ = _with_ones(X, "cpu", torch.float32)
+    yt, _ = _stack([np.zeros(n, np.float32) for n in sizes], "cpu")
+    generators = [np.random.default_rng(s) for s in (0, 1)]
+    batches = _epoch_batches(Xt.to(dtype), yt, generators, sizes, 32, (64, 32), 0.2, dtype)
+    seen = [[], []]
+    for x, y, gates, weight, live in batches:
+        for i in range(2):
+            rows = weight[i] > 0
+            # a mean over the network's rows in the batch; nothing where it has none
+            assert weight[i].sum().item() == pytest.approx(1.0 if rows.any() else 0.0)
+            seen[i] += x[i, rows.numpy(), 0].float().tolist()
+        assert [g.shape[-1] for g in gates] == [64, 32]
+        assert set(torch.cat([g.flatten() for g in gates]).float().unique().tolist()) <= {0.0, 1.25}
+    assert [sorted(s) for s in seen] == [list(range(n)) for n in sizes]
+    assert batches[-1][4].tolist() == [0]  # only the first network has rows in the last batch
+    kept = torch.cat([(g[0] > 0).flatten() for _, _, gates, _, _ in batches for g in gates])
+    assert kept.float().mean().item() == pytest.approx(0.8, abs=0.02)
