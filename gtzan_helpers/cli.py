@@ -43,7 +43,7 @@ def _evaluate(args) -> int:
     candidates = {name: study_mlp(batch_size=b, first_layer=w, seed=args.seed)
                   for name, (b, w) in settings.items()}
     results = repeated_cv(table, candidates, split=args.split, n_splits=args.folds,
-                          n_repeats=args.repeats, seed=args.seed)
+                          n_repeats=args.repeats, seed=args.seed, n_jobs=args.jobs)
     summary = summarize_cv(results)
     rows = [{"batch_size": settings[name][0], "first_layer": settings[name][1], "split": args.split,
              "folds": args.folds, "repeats": args.repeats, "seed": args.seed,
@@ -227,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="batch size(s) (default 128)")
     evaluate.add_argument("--hidden", type=_int_list, default=[128], metavar="W[,W...]",
                           help="width(s) of the first hidden layer (default 128; the others stay 128)")
+    evaluate.add_argument("--jobs", type=int, default=None,
+                          help="worker processes, one thread each (default: one per core); "
+                               "the numbers do not depend on it")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     train = _command(

@@ -96,8 +96,9 @@ def test_candidates_fit_and_predict(table):
 
 
 def test_cli_evaluate_reproduces_the_notebook(capsys):
+    # one process here, worker processes in the notebook: the same numbers
     assert main(["evaluate", str(FEATURE_TABLE), "--split", "track", "--repeats", "5",
-                 "--json"]) == 0
+                 "--jobs", "1", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 1 and {"accuracy", "accuracy_ci", "track_accuracy", "track_accuracy_ci",
                                "loss", "loss_ci", "batch_size", "first_layer"} <= set(rows[0])
