@@ -72,10 +72,10 @@ def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3") -> dict[str, floa
 
 SUMMARY = ("Under the study's protocol — 3-second segments split at random — the network reaches "
            "about 98 % accuracy, as the study reports. But the ten segments of a song then sit on "
-           "both sides of the split: holding out whole songs, every model loses 4 to 5 points, the "
-           "study's MLP lands near 90–92 % of segments, simple baselines (an RBF SVM, kNN) do as "
-           "well or better, and the batch sizes and layer widths the study tunes cannot be told "
-           "apart within the fold-to-fold noise.")
+           "both sides of the split: holding out whole songs, every model loses about 4 to 5 "
+           "points, the study's MLP lands near 90–92 % of segments, simple baselines (an RBF SVM, "
+           "kNN) do as well or better, and the batch sizes and layer widths the study tunes cannot "
+           "be told apart within the fold-to-fold noise.")
 """The report's three-sentence finding (index page)."""
 
 README = ROOT / "README.md"
