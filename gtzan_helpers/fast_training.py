@@ -198,12 +198,16 @@ def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype
     counts = np.clip(sizes[None, :] - firsts[:, None], 0, batch_size)  # (batches, N)
     weights = (1.0 / np.maximum(counts, 1))[..., None] * (np.arange(batch_size) < counts[..., None])
     weights = torch.from_numpy(weights.astype(np.float32)).to(device)
+    everyone = (counts > 0).all(axis=1)
+    parts = [X_all.unbind(0), y_all.unbind(0), weights.unbind(0),
+             *(gate.split(batch_size, dim=1) for gate in layer_gates)]
     batches = []
-    for j, first in enumerate(firsts):
-        B = batch_size if j < n_full else int(counts[j].max())
-        live = None if (counts[j] > 0).all() else np.flatnonzero(counts[j] > 0)
-        batches.append((X_all[j, :, :B], y_all[j, :, :B],
-                        [gate[:, first:first + B] for gate in layer_gates], weights[j, :, :B], live))
+    for j, (x, y, weight, *gates) in enumerate(zip(*parts)):
+        live = None if everyone[j] else np.flatnonzero(counts[j] > 0)
+        if j >= n_full:  # the short last batch
+            B = int(counts[j].max())
+            x, y, weight = x[:, :B], y[:, :B], weight[:, :B]
+        batches.append((x, y, gates, weight, live))
     return batches
 
 
@@ -222,13 +226,14 @@ class _Stack:
         self.batch_size, self.dtype, self.adam = batch_size, dtype, adam
         self.offsets = np.cumsum([0] + [a * b for a, b in shapes])
         self.m1, self.m2 = torch.zeros_like(flat), torch.zeros_like(flat)
-        self.steps = [torch.zeros((), device=flat.device) for _ in range(len(flat))]
+        self.step_counts = torch.zeros(len(flat), device=flat.device)
         self._rebuild()
 
     def _rebuild(self):
         n, device = len(self.flat), self.flat.device
         self.grad = torch.zeros_like(self.flat)
         self.lists = [list(t.unbind(0)) for t in (self.flat, self.grad, self.m1, self.m2)]
+        self.steps = list(self.step_counts.unbind(0))  # per-network views: one add counts all
         self.views = self.layers(self.flat)
         # bfloat16 kernels want contiguous operands: copies, refreshed before each step
         self.W = self.views if self.dtype == self.flat.dtype else [
@@ -247,7 +252,7 @@ class _Stack:
         """Keep only the networks at positions ``rows``."""
         at = torch.as_tensor(rows, device=self.flat.device)
         self.flat, self.m1, self.m2 = (t[at].contiguous() for t in (self.flat, self.m1, self.m2))
-        self.steps = [self.steps[i] for i in rows]
+        self.step_counts = self.step_counts[at].clone()
         self._rebuild()
 
     def _activations(self, B):
@@ -280,10 +285,12 @@ class _Stack:
         torch.cat(grads, dim=1, out=self.grad)
         # torch.optim.Adam's update, fused; a network with no rows in this batch sits it out
         lists, steps = self.lists, self.steps
-        if live is not None:
+        if live is None:
+            self.step_counts.add_(1)
+        else:
             lists = [[part[i] for i in live] for part in lists]
             steps = [steps[i] for i in live]
-        torch._foreach_add_(steps, 1)
+            torch._foreach_add_(steps, 1)
         torch._fused_adam_(*lists, [], steps, **self.adam)
         return logit
 
