@@ -54,16 +54,17 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None) -> lis
     items : iterable
         Its arguments; results come back in the same order.
     n_jobs : int, optional
-        Worker processes; default :func:`default_jobs`. With 1, off Linux (workers are
-        forked, which macOS and Windows do not support safely), or when CUDA is in use (a
-        forked CUDA context is unusable), the calls run here one after another.
+        Worker processes; ``None`` or a negative number: :func:`default_jobs`. With 1,
+        off Linux (workers are forked, which macOS and Windows do not support safely), or
+        when CUDA is in use (a forked CUDA context is unusable), the calls run here one
+        after another.
 
     Returns
     -------
     list
     """
     items = list(items)
-    n_jobs = min(n_jobs or default_jobs(), len(items))
+    n_jobs = min(default_jobs() if not n_jobs or n_jobs < 0 else n_jobs, len(items))
     if n_jobs <= 1 or not sys.platform.startswith("linux") or torch.cuda.is_initialized():
         return [_call_single_threaded(fn, item) for item in items]
     # fork: the workers start in milliseconds with the parent's imports and data

@@ -12,7 +12,7 @@ def threads_and_square(x):
     return torch.get_num_threads(), x * x
 
 
-@pytest.mark.parametrize("n_jobs", [1, 2])
+@pytest.mark.parametrize("n_jobs", [1, 2, -1, None])
 def test_results_in_order_each_on_one_thread(n_jobs):
     before = torch.get_num_threads()
     results = map_jobs(threads_and_square, range(5), n_jobs=n_jobs)
