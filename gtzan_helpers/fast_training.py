@@ -6,8 +6,9 @@ building batches row by row, autograd and the optimizer dispatching dozens of sm
 operations per step, one fold after another. Here the ``N`` networks of a
 cross-validation run (its folds, repeats or ensemble members) are trained
 **together**: their weights are stacked, every step is a handful of batched matrix
-products with a hand-written backward pass, and one vectorised Adam update moves all
-of them. Each network keeps its own data, data order, dropout masks (drawn from its
+products with a hand-written backward pass, and one fused Adam update moves all of
+them. Where the hardware multiplies bfloat16 natively the matrix products use it
+(:func:`compute_dtype`); weights, optimizer state, losses and validation stay float32. Each network keeps its own data, data order, dropout masks (drawn from its
 own generator), early-stopping state and best weights, so training it alone or among
 others gives the same result.
 
@@ -162,8 +163,8 @@ def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype
 
     Each network draws its row order and dropout randoms from its own generator, so its
     training does not depend on the other networks in the stack. Returns a list of
-    ``(x, y, gates, weight, live)``: inputs (N, B, d + 1), contiguous, in the compute
-    dtype; labels (N, B); per hidden layer its dropout gates (N, B, width), 0 or
+    ``(x, y, gates, weight, live)``: inputs (N, B, d + 1) in the compute dtype,
+    contiguous but for a short last batch; labels (N, B); per hidden layer its dropout gates (N, B, width), 0 or
     1/keep; per-row loss weights (N, B), 1/rows of the network's batch and 0 past its
     end; and the positions of the networks that have rows in the batch (``None`` when
     all have).
@@ -202,12 +203,12 @@ def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype
     parts = [X_all.unbind(0), y_all.unbind(0), weights.unbind(0),
              *(gate.split(batch_size, dim=1) for gate in layer_gates)]
     batches = []
-    for j, (x, y, weight, *gates) in enumerate(zip(*parts)):
+    for j, (x, y, weight, *batch_gates) in enumerate(zip(*parts)):
         live = None if everyone[j] else np.flatnonzero(counts[j] > 0)
         if j >= n_full:  # the short last batch
             B = int(counts[j].max())
             x, y, weight = x[:, :B], y[:, :B], weight[:, :B]
-        batches.append((x, y, gates, weight, live))
+        batches.append((x, y, batch_gates, weight, live))
     return batches
 
 
