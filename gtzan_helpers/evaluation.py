@@ -166,10 +166,10 @@ def train_holdout(table: FeatureTable, *, split: str = "segment", test_size: flo
                          track_accuracy(proba, y_test, table.groups[test_rows]))
 
 
-def cross_validate(table: FeatureTable, *, split: str = "segment", n_splits: int = 5,
+def cross_validate(table: FeatureTable, *, split="segment", n_splits: int = 5,
                    seed: int = 0, hidden: Sequence[int] = STUDY_HIDDEN, dropout: float = 0.2,
                    batch_size: int = 128, max_epochs: int = 100, patience: int | None = 3,
-                   device=None, engine: str = "fast") -> pd.DataFrame:
+                   device=None, engine: str = "fast"):
     """k-fold cross-validation of the MLP, as in the study's sweeps.
 
     In each fold the scaler is fitted on the training folds, the network trains with
@@ -183,6 +183,12 @@ def cross_validate(table: FeatureTable, *, split: str = "segment", n_splits: int
     and give statistically the same accuracy, not the same bits: their random streams
     for data order and dropout differ.
 
+    Parameters
+    ----------
+    split : {"segment", "track"} or a sequence of them
+        With several protocols, the fast engine trains the folds of all of them as one
+        stack (the networks have the same shape), and a dict ``split → frame`` comes back.
+
     Returns
     -------
     pandas.DataFrame
@@ -190,13 +196,24 @@ def cross_validate(table: FeatureTable, *, split: str = "segment", n_splits: int
         ``track_accuracy`` (mean probability per track), ``epochs`` (best epoch) and
         ``seconds`` (wall time of scaling, training and scoring).
     """
-    folds = make_folds(table, split=split, n_splits=n_splits, seed=seed)
+    splits = (split,) if isinstance(split, str) else tuple(split)
+    folds = {s: make_folds(table, split=s, n_splits=n_splits, seed=seed) for s in splits}
     if engine == "fast":
-        return _cross_validate_fast(table, folds, seed=seed, hidden=hidden, dropout=dropout,
-                                    batch_size=batch_size, max_epochs=max_epochs,
-                                    patience=patience, device=device)
-    if engine != "plain":
+        frames = _cross_validate_fast(table, folds, seed=seed, hidden=hidden, dropout=dropout,
+                                      batch_size=batch_size, max_epochs=max_epochs,
+                                      patience=patience, device=device)
+    elif engine == "plain":
+        frames = {s: _cross_validate_plain(table, f, seed=seed, hidden=hidden, dropout=dropout,
+                                           batch_size=batch_size, max_epochs=max_epochs,
+                                           patience=patience, device=device)
+                  for s, f in folds.items()}
+    else:
         raise ValueError(f"engine must be 'fast' or 'plain', got {engine!r}")
+    return frames[split] if isinstance(split, str) else frames
+
+
+def _cross_validate_plain(table, folds, *, seed, hidden, dropout, batch_size, max_epochs,
+                          patience, device) -> pd.DataFrame:
     rows = []
     for fold, (train_rows, val_rows) in enumerate(folds):
         start = time.perf_counter()
@@ -220,24 +237,29 @@ def _fold_row(table, val_rows, fold, best, best_epoch, proba, seconds) -> dict:
 
 
 def _cross_validate_fast(table, folds, *, seed, hidden, dropout, batch_size, max_epochs,
-                         patience, device) -> pd.DataFrame:
+                         patience, device) -> dict:
+    """The folds of every split in ``folds`` (split → folds) trained as one stack."""
     from .fast_training import fit_many
 
     start = time.perf_counter()
+    runs = [(split, fold, rows) for split, split_folds in folds.items()
+            for fold, rows in enumerate(split_folds)]
     data, X = [], table.X.to_numpy()  # arrays: the scaler's input checks cost less than frames'
-    for train_rows, val_rows in folds:
+    for _, _, (train_rows, val_rows) in runs:
         _, (X_train, X_val) = scale(X[train_rows], X[val_rows])
         data.append((X_train, table.y[train_rows].astype(np.float32), X_val,
                      table.y[val_rows].astype(np.float32)))
-    result = fit_many(*zip(*data), seeds=[seed + k for k in range(len(folds))], hidden=hidden,
+    # fold k starts from seed + k under every protocol, as in separate runs
+    result = fit_many(*zip(*data), seeds=[seed + fold for _, fold, _ in runs], hidden=hidden,
                       dropout=dropout, batch_size=batch_size, max_epochs=max_epochs,
                       patience=patience, device=device)
-    seconds = (time.perf_counter() - start) / len(folds)
-    return pd.DataFrame([
-        _fold_row(table, val_rows, fold, result.histories[fold].iloc[result.best_epochs[fold] - 1],
-                  result.best_epochs[fold], result.predict_proba(data[fold][2], network=fold),
-                  seconds)
-        for fold, (_, val_rows) in enumerate(folds)])
+    seconds = (time.perf_counter() - start) / len(runs)
+    rows = {split: [] for split in folds}
+    for i, (split, fold, (_, val_rows)) in enumerate(runs):
+        rows[split].append(_fold_row(
+            table, val_rows, fold, result.histories[i].iloc[result.best_epochs[i] - 1],
+            result.best_epochs[i], result.predict_proba(data[i][2], network=i), seconds))
+    return {split: pd.DataFrame(split_rows) for split, split_rows in rows.items()}
 
 
 def summarize_folds(folds: pd.DataFrame, columns=("loss", "accuracy", "track_accuracy")) -> dict:
@@ -272,7 +294,8 @@ def sweep(table: FeatureTable, parameter: str, values, *, splits=SPLITS, n_split
     n_splits, seed : int
         Folds and seed; every setting sees the same folds (a paired comparison).
     n_jobs : int, optional
-        The (split, value) runs go to this many worker processes, one thread each
+        One run per value covers every split (with the fast engine their folds train as
+        one stack); the runs go to this many worker processes, one thread each
         (:func:`gtzan_helpers.parallel.map_jobs`; default: one per core). The numbers
         do not depend on it. Runs on a GPU stay in this process.
     **fixed
@@ -289,29 +312,29 @@ def sweep(table: FeatureTable, parameter: str, values, *, splits=SPLITS, n_split
     from .parallel import map_jobs
     from .training import choose_device
 
-    jobs = []
-    for split in splits:
-        for value in values:
-            kwargs = dict(fixed, split=split, n_splits=n_splits, seed=seed)
-            if parameter == "first_layer":
-                kwargs["hidden"] = (value, *STUDY_HIDDEN[1:])
-            else:
-                kwargs[parameter] = value
-            jobs.append((table, kwargs))
+    values, jobs = list(values), []
+    for value in values:
+        kwargs = dict(fixed, n_splits=n_splits, seed=seed)
+        if parameter == "first_layer":
+            kwargs["hidden"] = (value, *STUDY_HIDDEN[1:])
+        else:
+            kwargs[parameter] = value
+        jobs.append((table, tuple(splits), kwargs))
     if choose_device(fixed.get("device")).type != "cpu":
         n_jobs = 1
     results = map_jobs(_cross_validate_job, jobs, n_jobs=n_jobs)
     summaries, all_folds = [], []
-    for (_, kwargs), folds in zip(jobs, results):
-        value = kwargs["hidden"][0] if parameter == "first_layer" else kwargs[parameter]
-        all_folds.append(folds.assign(split=kwargs["split"], **{parameter: value}))
-        summaries.append({"split": kwargs["split"], parameter: value, **summarize_folds(folds)})
+    for split in splits:
+        for value, by_split in zip(values, results):
+            folds = by_split[split]
+            all_folds.append(folds.assign(split=split, **{parameter: value}))
+            summaries.append({"split": split, parameter: value, **summarize_folds(folds)})
     return pd.DataFrame(summaries), pd.concat(all_folds, ignore_index=True)
 
 
-def _cross_validate_job(job) -> pd.DataFrame:
-    table, kwargs = job
-    return cross_validate(table, **kwargs)
+def _cross_validate_job(job) -> dict:
+    table, splits, kwargs = job
+    return cross_validate(table, split=splits, **kwargs)
 
 
 def sweep_table(summary: pd.DataFrame, parameter: str, study: dict | None = None) -> pd.DataFrame:

@@ -1,10 +1,10 @@
-"""Jobs spread over worker processes: same order, one thread each, same numbers."""
+"""Work spread over processes and stacks: same order, one thread each, same numbers."""
 
 import pandas as pd
 import pytest
 import torch
 
-from gtzan_helpers.evaluation import sweep
+from gtzan_helpers.evaluation import cross_validate, sweep
 from gtzan_helpers.parallel import map_jobs
 
 
@@ -25,3 +25,11 @@ def test_sweep_numbers_do_not_depend_on_the_workers(table):
     runs = [sweep(table, "batch_size", [64, 128], splits=["track"], n_splits=3, max_epochs=2,
                   patience=None, n_jobs=n_jobs)[1].drop(columns="seconds") for n_jobs in (1, 2)]
     pd.testing.assert_frame_equal(*runs)
+
+
+def test_both_protocols_in_one_stack_equal_separate_runs(table):
+    together = cross_validate(table, split=("segment", "track"), n_splits=3, max_epochs=3)
+    for split in ("segment", "track"):
+        alone = cross_validate(table, split=split, n_splits=3, max_epochs=3)
+        pd.testing.assert_frame_equal(together[split].drop(columns="seconds"),
+                                      alone.drop(columns="seconds"))
