@@ -60,18 +60,10 @@ class ManyResult:
 
     def predict_proba(self, X, network: int | None = None) -> np.ndarray:
         """Probability of label 1 for scaled rows ``X`` (n, d): shape (N, n), or (n,) for one network."""
-        device = self.weights[0].device
-        h = torch.as_tensor(np.asarray(X), dtype=torch.float32, device=device)
-        picks = range(len(self.best_epochs)) if network is None else [network]
-        W = [w[list(picks)] for w in self.weights]
-        b = [c[list(picks)] for c in self.biases]
-        h = h.expand(len(picks), *h.shape)
-        with torch.no_grad():
-            for k in range(len(W)):
-                h = torch.baddbmm(b[k], h, W[k])
-                if k < len(W) - 1:
-                    h = torch.relu(h)
-        p = torch.sigmoid(h[..., 0]).cpu().numpy()
+        h = torch.as_tensor(np.asarray(X), dtype=torch.float32, device=self.weights[0].device)
+        picks = list(range(len(self.best_epochs)) if network is None else [network])
+        p = _probabilities([w[picks] for w in self.weights], [b[picks] for b in self.biases],
+                           h.expand(len(picks), *h.shape)).cpu().numpy()
         return p[0] if network is not None else p
 
     def to_module(self, network: int, dropout: float = 0.2):
@@ -112,6 +104,17 @@ def _init_parameters(n_features, hidden, seeds, device):
         weights.append(torch.stack([ls[k].weight.detach().T for ls in linears]).to(device).contiguous())
         biases.append(torch.stack([ls[k].bias.detach()[None] for ls in linears]).to(device).contiguous())
     return weights, biases
+
+
+@torch.no_grad()
+def _probabilities(weights, biases, X):
+    """Probabilities (N, n) of stacked networks for inputs (N, n, d): float32, no dropout."""
+    h = X
+    for k, (W, b) in enumerate(zip(weights, biases)):
+        h = torch.baddbmm(b, h, W)
+        if k < len(weights) - 1:
+            h = torch.relu(h)
+    return torch.sigmoid(h[..., 0])
 
 
 def _bce(p, y, valid, count):
@@ -295,16 +298,9 @@ class _Stack:
         torch._fused_adam_(*lists, [], steps, **self.adam)
         return logit
 
-    @torch.no_grad()
     def predict(self, X):
         """Probabilities (N, n) for inputs (N, n, d), float32, without dropout."""
-        h = X
-        layers = self.layers(self.flat)
-        for k, A in enumerate(layers):
-            h = torch.baddbmm(A[:, -1:], h, A[:, :-1])
-            if k < len(layers) - 1:
-                h = torch.relu(h)
-        return torch.sigmoid(h[..., 0])
+        return _probabilities([A[:, :-1] for A in self.views], [A[:, -1:] for A in self.views], X)
 
 
 def _train_scores(logits, y, sizes):
