@@ -310,7 +310,6 @@ def sweep(table: FeatureTable, parameter: str, values, *, splits=SPLITS, n_split
         Every fold's row of :func:`cross_validate`, tagged with ``split`` and the value.
     """
     from .parallel import map_jobs
-    from .training import choose_device
 
     values, jobs = list(values), []
     for value in values:
@@ -320,9 +319,7 @@ def sweep(table: FeatureTable, parameter: str, values, *, splits=SPLITS, n_split
         else:
             kwargs[parameter] = value
         jobs.append((table, tuple(splits), kwargs))
-    if choose_device(fixed.get("device")).type != "cpu":
-        n_jobs = 1
-    results = map_jobs(_cross_validate_job, jobs, n_jobs=n_jobs)
+    results = map_jobs(_cross_validate_job, jobs, n_jobs=n_jobs, device=fixed.get("device"))
     summaries, all_folds = [], []
     for split in splits:
         for value, by_split in zip(values, results):
@@ -472,14 +469,11 @@ def repeated_cv(table: FeatureTable, candidates: dict, *, split: str = "track", 
         ``n_test`` and ``seconds``.
     """
     from .parallel import map_jobs
-    from .training import choose_device
 
     jobs = [(table, candidates, repeat, fold, train, test, progress)
             for repeat in range(n_repeats)
             for fold, (train, test) in enumerate(
                 make_folds(table, split=split, n_splits=n_splits, seed=seed + repeat))]
-    if choose_device().type != "cpu":
-        n_jobs = 1
     return pd.DataFrame([row for rows in map_jobs(_score_fold, jobs, n_jobs=n_jobs) for row in rows])
 
 

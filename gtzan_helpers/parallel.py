@@ -19,6 +19,8 @@ from concurrent.futures import ProcessPoolExecutor
 import torch
 from threadpoolctl import threadpool_limits
 
+from .training import choose_device
+
 
 def default_jobs() -> int:
     """The cores this process may use."""
@@ -44,7 +46,7 @@ def _call_single_threaded(fn: Callable, item):
         torch.set_num_threads(threads)
 
 
-def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None) -> list:
+def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None, device=None) -> list:
     """``[fn(item) for item in items]``, each call on one thread, ``n_jobs`` at a time.
 
     Parameters
@@ -56,8 +58,10 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None) -> lis
     n_jobs : int, optional
         Worker processes; ``None`` or a negative number: :func:`default_jobs`. With 1,
         off Linux (workers are forked, which macOS and Windows do not support safely), or
-        when CUDA is in use (a forked CUDA context is unusable), the calls run here one
-        after another.
+        when the jobs' device is a GPU or CUDA is in use (a forked CUDA context is
+        unusable), the calls run here one after another.
+    device : str or torch.device, optional
+        The jobs' torch device; default :func:`gtzan_helpers.training.choose_device`.
 
     Returns
     -------
@@ -65,7 +69,8 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None) -> lis
     """
     items = list(items)
     n_jobs = min(default_jobs() if not n_jobs or n_jobs < 0 else n_jobs, len(items))
-    if n_jobs <= 1 or not sys.platform.startswith("linux") or torch.cuda.is_initialized():
+    on_gpu = choose_device(device).type != "cpu" or torch.cuda.is_initialized()
+    if n_jobs <= 1 or not sys.platform.startswith("linux") or on_gpu:
         return [_call_single_threaded(fn, item) for item in items]
     # fork: the workers start in milliseconds with the parent's imports and data
     context = multiprocessing.get_context("fork")

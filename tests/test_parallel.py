@@ -1,5 +1,7 @@
 """Work spread over processes and stacks: same order, one thread each, same numbers."""
 
+import os
+
 import pandas as pd
 import pytest
 import torch
@@ -33,3 +35,13 @@ def test_both_protocols_in_one_stack_equal_separate_runs(table):
         alone = cross_validate(table, split=split, n_splits=3, max_epochs=3)
         pd.testing.assert_frame_equal(together[split].drop(columns="seconds"),
                                       alone.drop(columns="seconds"))
+
+
+def pid(_):
+    return os.getpid()
+
+
+def test_jobs_for_another_device_stay_in_this_process():
+    # a forked CUDA context is unusable: runs meant for any non-CPU device are not forked
+    assert set(map_jobs(pid, range(3), n_jobs=2, device="meta")) == {os.getpid()}
+    assert os.getpid() not in map_jobs(pid, range(3), n_jobs=2, device="cpu")
