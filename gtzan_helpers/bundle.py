@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 
 from . import GENRES, GtzanError, __version__
 from .features import FEATURE_NAMES
+from .paths import atomic_path
 
 FORMAT = "gtzan-mlp-bundle"
 FORMAT_VERSION = 1
@@ -134,20 +134,16 @@ def save_bundle(path, model, *, mean, scale, background, hyperparameters: dict,
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        # zip entries with a fixed date, so that retraining with the same seed gives the same file
-        with zipfile.ZipFile(scratch, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            entries = {**arrays, "metadata": np.frombuffer(
-                json.dumps(metadata, sort_keys=True).encode(), dtype=np.uint8)}
-            for name, array in sorted(entries.items()):
-                buffer = io.BytesIO()
-                np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
-                archive.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)),
-                                 buffer.getvalue())
-        os.replace(scratch, path)
-    finally:
-        scratch.unlink(missing_ok=True)
+    # zip entries with a fixed date, so that retraining with the same seed gives the same file
+    with atomic_path(path) as scratch, zipfile.ZipFile(scratch, "w",
+                                                      compression=zipfile.ZIP_DEFLATED) as archive:
+        entries = {**arrays, "metadata": np.frombuffer(
+            json.dumps(metadata, sort_keys=True).encode(), dtype=np.uint8)}
+        for name, array in sorted(entries.items()):
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+            archive.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)),
+                             buffer.getvalue())
     return path
 
 

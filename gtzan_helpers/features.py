@@ -7,10 +7,11 @@ Used by ``01_features`` (rebuilding the table from raw clips) and ``06_shap``
 from __future__ import annotations
 
 import functools
-import os
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .paths import atomic_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -270,10 +271,8 @@ def file_features(path, *, cache_dir=None) -> np.ndarray:
     features = compute_clip_features(load_audio(path))
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        scratch = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-        with open(scratch, "wb") as handle:
-            np.save(handle, features)
-        os.replace(scratch, cached)  # atomic: readers never see half an entry
+        with atomic_path(cached) as scratch, open(scratch, "wb") as handle:
+            np.save(handle, features)  # readers never see half an entry
     return features
 
 
@@ -372,12 +371,5 @@ def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
 
 def write_table(frame: "pd.DataFrame", path) -> None:
     """Write a feature table as CSV atomically: the file is complete or absent, never half."""
-    from pathlib import Path
-
-    path = Path(path)
-    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(path) as scratch:
         frame.to_csv(scratch, index=False)
-        os.replace(scratch, path)
-    finally:
-        scratch.unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -26,3 +27,19 @@ TEST_CLIP = DATA_DIR / "audio_test.wav"
 CACHE_DIR = ROOT / ".cache" / "features"
 FIGURES_DIR = ROOT / "figures"
 RESULTS_DIR = ROOT / "results"
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """A scratch file beside ``path`` to write; it becomes ``path`` only if the block succeeds.
+
+    Readers see the old file or the whole new one, never half of it, and a failed write
+    leaves nothing behind.
+    """
+    path = Path(path)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield scratch
+        os.replace(scratch, path)
+    finally:
+        scratch.unlink(missing_ok=True)

@@ -11,7 +11,7 @@ import json
 import math
 from pathlib import Path
 
-from .paths import RESULTS_DIR
+from .paths import RESULTS_DIR, atomic_path
 
 STUDY = {
     "holdout": {"test_accuracy": 0.9633, "test_loss": 0.1542, "stopped_epoch": 16},
@@ -55,9 +55,8 @@ def save_results(notebook: str, results: dict, *, folder: str | Path | None = No
     folder = Path(folder) if folder is not None else RESULTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{notebook}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(_rounded(results, digits), indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    with atomic_path(path) as scratch:
+        scratch.write_text(json.dumps(_rounded(results, digits), indent=2, sort_keys=True) + "\n")
     return path
 
 
