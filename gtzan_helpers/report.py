@@ -112,14 +112,13 @@ def results_markdown() -> str:
     """
     from .results import STUDY, load_results
 
-    pct = _pct
 
     holdout = load_results("02_model")
     rows = [
-        ("70:30 hold-out, test accuracy (segments)", pct(STUDY["holdout"]["test_accuracy"]),
-         pct(holdout["segment"]["test_accuracy"]), pct(holdout["track"]["test_accuracy"])),
+        ("70:30 hold-out, test accuracy (segments)", _pct(STUDY["holdout"]["test_accuracy"]),
+         _pct(holdout["segment"]["test_accuracy"]), _pct(holdout["track"]["test_accuracy"])),
         ("70:30 hold-out, test accuracy (tracks, mean probability)", "–",
-         pct(holdout["segment"]["test_track_accuracy"]), pct(holdout["track"]["test_track_accuracy"])),
+         _pct(holdout["segment"]["test_track_accuracy"]), _pct(holdout["track"]["test_track_accuracy"])),
         ("70:30 hold-out, early stop at epoch", str(STUDY["holdout"]["stopped_epoch"]),
          str(holdout["segment"]["stopped_epoch"]), str(holdout["track"]["stopped_epoch"])),
     ]
@@ -128,9 +127,9 @@ def results_markdown() -> str:
         summary = load_results(notebook)["summary"]
         study = STUDY["batch_size_cv" if key == "batch_size" else "neurons_cv"]
         for value, (_, study_accuracy, _) in study.items():
-            cells = {r["split"]: f"{pct(r['accuracy'])} ± {pct(r['accuracy_std'])}"
+            cells = {r["split"]: f"{_pct(r['accuracy'])} ± {_pct(r['accuracy_std'])}"
                      for r in summary if r[key] == value}
-            rows.append((f"5-fold CV, {label} {value}", pct(study_accuracy),
+            rows.append((f"5-fold CV, {label} {value}", _pct(study_accuracy),
                          cells["segment"], cells["track"]))
     shap = load_results("06_shap")["headline"]
     p = shap["test_clip_p_metal"]
