@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.preprocessing import StandardScaler
 
+from .evaluation import scale, split_tracks
 from .fast_training import fit_many
 from .model import STUDY_HIDDEN
 
@@ -58,8 +59,6 @@ def _inputs(X, groups, log_var: bool, track_context: bool) -> pd.DataFrame:
 
 def grouped_validation_split(y, groups, *, fraction: float = 0.15, seed: int = 0):
     """Row positions of a stratified split by track: (fit rows, validation rows)."""
-    from .evaluation import split_tracks
-
     return split_tracks(y, groups, test_size=fraction, seed=seed)
 
 
@@ -95,8 +94,7 @@ class MLPCandidate:
         X = _inputs(X, groups, self.log_var, self.track_context)
         y = np.asarray(y, dtype=np.float32)
         fit_rows, val_rows = grouped_validation_split(y, groups, seed=self.seed)
-        self.scaler_ = StandardScaler().fit(X.iloc[fit_rows])
-        X_fit, X_val = self.scaler_.transform(X.iloc[fit_rows]), self.scaler_.transform(X.iloc[val_rows])
+        self.scaler_, (X_fit, X_val) = scale(X.iloc[fit_rows], X.iloc[val_rows])
         # the ensemble's networks train together (fast path), each from its own seed
         k = self.n_models
         self.networks_ = fit_many([X_fit] * k, [y[fit_rows]] * k, [X_val] * k, [y[val_rows]] * k,
