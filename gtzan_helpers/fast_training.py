@@ -80,7 +80,7 @@ class ManyResult:
         return model.eval()
 
 
-def _stack(arrays, device, dtype=torch.float32):
+def _stack(arrays, device):
     """Pad a list of (n_i, ...) arrays to (N, max n_i, ...) plus a (N, max n_i) validity mask."""
     n_max = max(len(a) for a in arrays)
     first = np.asarray(arrays[0])
@@ -89,8 +89,7 @@ def _stack(arrays, device, dtype=torch.float32):
     for i, a in enumerate(arrays):
         out[i, : len(a)] = a
         valid[i, : len(a)] = True
-    return (torch.as_tensor(out, dtype=dtype, device=device),
-            torch.as_tensor(valid, device=device))
+    return torch.as_tensor(out, device=device), torch.as_tensor(valid, device=device)
 
 
 def _init_parameters(n_features, hidden, seeds, device):
