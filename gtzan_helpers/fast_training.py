@@ -22,7 +22,6 @@ Used by :func:`gtzan_helpers.evaluation.cross_validate`, the honest candidates a
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -165,35 +164,39 @@ def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype
 
     Each network draws its row order and dropout randoms from its own generator, so its
     training does not depend on the other networks in the stack. Returns a list of
-    ``(x, y, gates, weight, live)``: inputs (N, B, d + 1) in the compute dtype,
-    contiguous but for a short last batch; labels (N, B); per hidden layer its dropout gates (N, B, width), 0 or
-    1/keep; per-row loss weights (N, B), 1/rows of the network's batch and 0 past its
-    end; and the positions of the networks that have rows in the batch (``None`` when
-    all have).
+    ``(x, y, gates, weight, live)``: inputs (N, B, d + 1) in the compute dtype; labels
+    (N, B); per hidden layer its dropout gates (N, B, width), 0 or 1/keep; per-row loss
+    weights (N, B), 1/rows of the network's batch and 0 past its end; and the positions
+    of the networks that have rows in the batch (``None`` when all have). Inputs and
+    gates are contiguous blocks but for a short last batch.
     """
     N, n_max = len(sizes), Xt.shape[1]
     device = Xt.device
     firsts = np.arange(0, n_max, batch_size)
-    n_full = n_max // batch_size
-    order = np.zeros((N, len(firsts) * batch_size), dtype=np.int64)  # padded: row 0 again
+    n_batches, n_full = len(firsts), n_max // batch_size
+    order = np.zeros((N, n_batches * batch_size), dtype=np.int64)  # padded: row 0 again
     # the gates' bit patterns straight from the draws: 1/keep where a unit is kept, else 0
     scale = torch.tensor(1.0 / (1.0 - dropout), dtype=dtype)
     uint, view_int = {2: (np.uint16, torch.int16), 4: (np.uint32, torch.int32)}[scale.element_size()]
     one = uint(scale.view(view_int).item() % 2 ** (8 * scale.element_size()))
     n_units = sum(widths)
-    gates = np.zeros((N, n_max, n_units), dtype=uint)
+    edges = np.cumsum([0] + list(widths))
+    # per layer, batch-major like the inputs, so that each batch's gates are one block
+    gates = [np.zeros((n_batches, N, batch_size, w), dtype=uint) for w in widths]
     threshold = round((1.0 - dropout) * 65536)  # keep a unit when a 16-bit draw is below
     for i, (g, size) in enumerate(zip(generators, sizes)):
         order[i, :size] = g.permutation(size)
         if dropout > 0:  # PCG64's raw 64-bit output read as four 16-bit uniforms
             draws = g.bit_generator.random_raw(-(-size * n_units // 4)).view(np.uint16)
+            kept = np.zeros((n_batches * batch_size, n_units), dtype=uint)
             np.multiply(draws[:size * n_units].reshape(size, n_units) < threshold, one,
-                        out=gates[i, :size])
+                        out=kept[:size])
         else:
-            gates[i, :size] = one
-    gates = torch.from_numpy(gates).view(dtype).to(device)
-    edges = np.cumsum([0] + list(widths))
-    layer_gates = [gates[..., a:b] for a, b in itertools.pairwise(edges)]
+            kept = np.full((n_batches * batch_size, n_units), one, dtype=uint)
+        kept = kept.reshape(n_batches, batch_size, n_units)
+        for layer, a, b in zip(gates, edges[:-1], edges[1:]):
+            layer[:, i] = kept[..., a:b]
+    layer_gates = [torch.from_numpy(layer).view(dtype).to(device).unbind(0) for layer in gates]
     # every batch's rows gathered at once, batch-major, so that each batch is contiguous
     index = torch.from_numpy(order.reshape(N, -1, batch_size).transpose(1, 0, 2).copy()).to(device)
     nets = torch.arange(N, device=device)[None, :, None]
@@ -202,14 +205,14 @@ def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype
     weights = (1.0 / np.maximum(counts, 1))[..., None] * (np.arange(batch_size) < counts[..., None])
     weights = torch.from_numpy(weights.astype(np.float32)).to(device)
     everyone = (counts > 0).all(axis=1)
-    parts = [X_all.unbind(0), y_all.unbind(0), weights.unbind(0),
-             *(gate.split(batch_size, dim=1) for gate in layer_gates)]
+    parts = [X_all.unbind(0), y_all.unbind(0), weights.unbind(0), *layer_gates]
     batches = []
     for j, (x, y, weight, *batch_gates) in enumerate(zip(*parts)):
         live = None if everyone[j] else np.flatnonzero(counts[j] > 0)
         if j >= n_full:  # the short last batch
             B = int(counts[j].max())
             x, y, weight = x[:, :B], y[:, :B], weight[:, :B]
+            batch_gates = [gate[:, :B] for gate in batch_gates]
         batches.append((x, y, batch_gates, weight, live))
     return batches
 
@@ -235,6 +238,11 @@ class _Stack:
     def _rebuild(self):
         n, device = len(self.flat), self.flat.device
         self.grad = torch.zeros_like(self.flat)
+        # the weight gradients come out of the products in the compute dtype: straight
+        # into a buffer of that dtype, then one widening copy for the optimizer
+        self.grad_low = self.grad if self.dtype == self.flat.dtype else torch.zeros_like(
+            self.flat, dtype=self.dtype)
+        self.grad_views = self.layers(self.grad_low)
         self.lists = [list(t.unbind(0)) for t in (self.flat, self.grad, self.m1, self.m2)]
         self.steps = list(self.step_counts.unbind(0))  # per-network views: one add counts all
         self.views = self.layers(self.flat)
@@ -277,15 +285,15 @@ class _Stack:
         logit = torch.bmm(inputs[-1], W[-1])[..., 0].float()
         # backward: d(mean BCE)/d(logit) = (p - y) / rows in the batch
         g = torch.sigmoid(logit).sub_(y).mul_(weight)[..., None].to(self.dtype)
-        grads = [None] * len(W)
         for k in range(len(W) - 1, -1, -1):
-            grads[k] = torch.bmm(inputs[k].transpose(1, 2), g).view(len(g), -1)
+            torch.bmm(inputs[k].transpose(1, 2), g, out=self.grad_views[k])
             if k > 0:
                 # through the gate (0 or 1/keep) and the ReLU (h > 0 exactly where both
                 # pass); the product's last column belongs to the ones and is left out
                 g = torch.bmm(g, W[k].transpose(1, 2))[..., :-1].mul_(gates[k - 1])
                 g = torch.ops.aten.threshold_backward(g, acts[k - 1][1], 0)
-        torch.cat(grads, dim=1, out=self.grad)
+        if self.grad_low is not self.grad:
+            self.grad.copy_(self.grad_low)
         # torch.optim.Adam's update, fused; a network with no rows in this batch sits it out
         lists, steps = self.lists, self.steps
         if live is None:
