@@ -159,7 +159,8 @@ def _with_ones(arrays, device, dtype):
     return torch.cat([X, ones], dim=2).to(dtype), valid
 
 
-def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype):
+def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype,
+                   workspace: dict | None = None):
     """One epoch's mini-batches of every network in the stack, ready for the steps.
 
     Each network draws its row order and dropout randoms from its own generator, so its
@@ -169,38 +170,50 @@ def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype
     weights (N, B), 1/rows of the network's batch and 0 past its end; and the positions
     of the networks that have rows in the batch (``None`` when all have). Inputs and
     gates are contiguous blocks but for a short last batch.
+
+    ``workspace``, a dict kept by the caller from one epoch to the next, lends its
+    buffers to the batches: they are then valid until the next call with it. (Fresh
+    buffers of several megabytes every epoch cost more in page faults than in work.)
     """
     N, n_max = len(sizes), Xt.shape[1]
     device = Xt.device
     firsts = np.arange(0, n_max, batch_size)
     n_batches, n_full = len(firsts), n_max // batch_size
-    order = np.zeros((N, n_batches * batch_size), dtype=np.int64)  # padded: row 0 again
+    rows = n_batches * batch_size
     # the gates' bit patterns straight from the draws: 1/keep where a unit is kept, else 0
     scale = torch.tensor(1.0 / (1.0 - dropout), dtype=dtype)
     uint, view_int = {2: (np.uint16, torch.int16), 4: (np.uint32, torch.int32)}[scale.element_size()]
     one = uint(scale.view(view_int).item() % 2 ** (8 * scale.element_size()))
     n_units = sum(widths)
     edges = np.cumsum([0] + list(widths))
-    # per layer, batch-major like the inputs, so that each batch's gates are one block
-    gates = [np.zeros((n_batches, N, batch_size, w), dtype=uint) for w in widths]
     threshold = round((1.0 - dropout) * 65536)  # keep a unit when a 16-bit draw is below
+    ws = _workspace(workspace, (N, rows, n_units, tuple(widths), batch_size, uint, Xt.shape[2]), lambda: {
+        "order": np.zeros((N, rows), dtype=np.int64),  # padded: row 0 again
+        "kept": np.zeros((rows, n_units), dtype=uint), "keep": np.zeros((rows, n_units), dtype=bool),
+        # per layer, batch-major like the inputs, so that each batch's gates are one block
+        "gates": [np.zeros((n_batches, N, batch_size, w), dtype=uint) for w in widths],
+        "X": torch.empty((n_batches, N, batch_size, Xt.shape[2]), dtype=Xt.dtype, device=device),
+        "y": torch.empty((n_batches, N, batch_size), dtype=yt.dtype, device=device)})
+    order, kept, keep, gates = ws["order"], ws["kept"], ws["keep"], ws["gates"]
     for i, (g, size) in enumerate(zip(generators, sizes)):
         order[i, :size] = g.permutation(size)
         if dropout > 0:  # PCG64's raw 64-bit output read as four 16-bit uniforms
             draws = g.bit_generator.random_raw(-(-size * n_units // 4)).view(np.uint16)
-            kept = np.zeros((n_batches * batch_size, n_units), dtype=uint)
-            np.multiply(draws[:size * n_units].reshape(size, n_units) < threshold, one,
-                        out=kept[:size])
+            np.less(draws[:size * n_units].reshape(size, n_units), threshold, out=keep[:size])
+            np.multiply(keep[:size], one, out=kept[:size])
         else:
-            kept = np.full((n_batches * batch_size, n_units), one, dtype=uint)
-        kept = kept.reshape(n_batches, batch_size, n_units)
+            kept[:size] = one
+        kept[size:] = 0
+        by_batch = kept.reshape(n_batches, batch_size, n_units)
         for layer, a, b in zip(gates, edges[:-1], edges[1:]):
-            layer[:, i] = kept[..., a:b]
+            layer[:, i] = by_batch[..., a:b]
     layer_gates = [torch.from_numpy(layer).view(dtype).to(device).unbind(0) for layer in gates]
     # every batch's rows gathered at once, batch-major, so that each batch is contiguous
-    index = torch.from_numpy(order.reshape(N, -1, batch_size).transpose(1, 0, 2).copy()).to(device)
-    nets = torch.arange(N, device=device)[None, :, None]
-    X_all, y_all = Xt[nets, index], yt[nets, index]
+    index = order.reshape(N, n_batches, batch_size).transpose(1, 0, 2) + (np.arange(N) * n_max)[:, None]
+    index = torch.from_numpy(index.reshape(-1)).to(device)
+    X_all = torch.index_select(Xt.reshape(-1, Xt.shape[2]), 0, index, out=ws["X"].view(-1, Xt.shape[2]))
+    y_all = torch.index_select(yt.reshape(-1), 0, index, out=ws["y"].view(-1))
+    X_all, y_all = X_all.view(ws["X"].shape), y_all.view(ws["y"].shape)
     counts = np.clip(sizes[None, :] - firsts[:, None], 0, batch_size)  # (batches, N)
     weights = (1.0 / np.maximum(counts, 1))[..., None] * (np.arange(batch_size) < counts[..., None])
     weights = torch.from_numpy(weights.astype(np.float32)).to(device)
@@ -215,6 +228,16 @@ def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype
             batch_gates = [gate[:, :B] for gate in batch_gates]
         batches.append((x, y, batch_gates, weight, live))
     return batches
+
+
+def _workspace(workspace: dict | None, key, make) -> dict:
+    """``make()``'s buffers, kept in ``workspace`` for as long as ``key`` stays the same."""
+    if workspace is None:
+        return make()
+    if workspace.get("key") != key:
+        workspace.clear()
+        workspace.update(make(), key=key)
+    return workspace
 
 
 class _Stack:
@@ -375,10 +398,11 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     # NumPy's PCG64, one generator per network: several times cheaper than torch.rand here
     generators = [np.random.default_rng(int(s)) for s in seeds]
     histories = [[] for _ in range(N)]
+    workspace = {}  # the epochs' batch buffers, reused
 
     for epoch in range(1, max_epochs + 1):
         batches = _epoch_batches(Xt, yt, [generators[net] for net in running], sizes[running],
-                                 batch_size, hidden, dropout, dtype)
+                                 batch_size, hidden, dropout, dtype, workspace)
         logits = torch.cat([stack.step(*batch) for batch in batches], dim=1)
         with torch.no_grad():
             train_loss, train_acc = _train_scores(
