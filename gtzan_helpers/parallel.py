@@ -31,9 +31,11 @@ def default_jobs() -> int:
 
 
 def _one_thread() -> None:
-    # PyTorch's own pool, and the BLAS/OpenMP pools NumPy and scikit-learn use
+    # PyTorch's own pool and the OpenMP pools of the libraries; the BLAS libraries come
+    # limited from the parent (setting OpenBLAS's limit in a forked child restarts its
+    # thread pool, whose new threads spin for a while on the other worker's core)
     torch.set_num_threads(1)
-    threadpool_limits(1)
+    threadpool_limits(1, user_api="openmp")
 
 
 def _call_single_threaded(fn: Callable, item):
@@ -72,7 +74,9 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None, device
     on_gpu = choose_device(device).type != "cpu" or torch.cuda.is_initialized()
     if n_jobs <= 1 or not sys.platform.startswith("linux") or on_gpu:
         return [_call_single_threaded(fn, item) for item in items]
-    # fork: the workers start in milliseconds with the parent's imports and data
+    # fork: the workers start in milliseconds with the parent's imports and data, and
+    # with its BLAS libraries limited to one thread here
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=_one_thread) as pool:
+    with threadpool_limits(1), ProcessPoolExecutor(n_jobs, mp_context=context,
+                                                   initializer=_one_thread) as pool:
         return list(pool.map(fn, items))
