@@ -216,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="cross-validate the study's MLP and print accuracy with 95%% CIs",
         description="Repeated k-fold cross-validation of the study's MLP on a feature table. A "
                     "comma list sweeps a setting in one run; every setting sees the same folds. "
-                    "Early stopping watches 15%% of the training tracks.")
+                    "Early stopping watches 15% of the training tracks.")
     evaluate.add_argument("table", metavar="TABLE", help="feature table CSV (e.g. data/audio_gtzan.csv)")
     evaluate.add_argument("--split", choices=("track", "segment"), default="track",
                           help="track-grouped folds (default) or the study's segment-random folds")
@@ -234,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = _command(
         commands, "train", _train, help="train the MLP on a feature table and save a model bundle",
-        description="Train the study's MLP on a whole feature table (early stopping on 15%% held out) "
+        description="Train the study's MLP on a whole feature table (early stopping on 15% held out) "
                     "and save a safe model bundle (.npz, never unpickled). The same seed gives "
                     "the same file.")
     train.add_argument("table", metavar="TABLE", help="feature table CSV")
