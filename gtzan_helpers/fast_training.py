@@ -148,6 +148,11 @@ def _cpu_has_native_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def _bit_dtypes(dtype: torch.dtype) -> tuple[type, torch.dtype]:
+    """The NumPy unsigned and torch signed integer types as wide as ``dtype``, for its bit patterns."""
+    return {2: (np.uint16, torch.int16), 4: (np.uint32, torch.int32)}[dtype.itemsize]
+
+
 def _with_ones(arrays, device, dtype):
     """Stack (n_i, d) arrays into (N, max n_i, d + 1) with a last column of ones.
 
@@ -182,7 +187,7 @@ def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype
     rows = n_batches * batch_size
     # the gates' bit patterns straight from the draws: 1/keep where a unit is kept, else 0
     scale = torch.tensor(1.0 / (1.0 - dropout), dtype=dtype)
-    uint, view_int = {2: (np.uint16, torch.int16), 4: (np.uint32, torch.int32)}[scale.element_size()]
+    uint, view_int = _bit_dtypes(dtype)
     one = uint(scale.view(view_int).item() % 2 ** (8 * scale.element_size()))
     n_units = sum(widths)
     edges = np.cumsum([0] + list(widths))
@@ -253,7 +258,7 @@ class _Stack:
     def __init__(self, flat, shapes, widths, batch_size, dtype, adam):
         self.flat, self.shapes, self.widths = flat, shapes, widths
         self.batch_size, self.dtype, self.adam = batch_size, dtype, adam
-        self.bits = {2: torch.int16, 4: torch.int32}[torch.empty(0, dtype=dtype).element_size()]
+        self.bits = _bit_dtypes(dtype)[1]
         self.offsets = np.cumsum([0] + [a * b for a, b in shapes])
         self.m1, self.m2 = torch.zeros_like(flat), torch.zeros_like(flat)
         self.step_counts = torch.zeros(len(flat), device=flat.device)
