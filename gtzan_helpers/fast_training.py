@@ -200,8 +200,12 @@ def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype
         "X": torch.empty((n_batches, N, batch_size, Xt.shape[2]), dtype=Xt.dtype, device=device),
         "y": torch.empty((n_batches, N, batch_size), dtype=yt.dtype, device=device)})
     order, kept, keep, gates = ws["order"], ws["kept"], ws["keep"], ws["gates"]
+    compiled = _compiled(device, dtype) if dropout > 0 else None
     for i, (g, size) in enumerate(zip(generators, sizes)):
         order[i, :size] = g.permutation(size)
+        if compiled is not None:  # the same draws and gates, in one pass
+            _compiled_gates(compiled, g, size, i, ws, threshold, one)
+            continue
         if dropout > 0:  # PCG64's raw 64-bit output read as four 16-bit uniforms
             draws = g.bit_generator.random_raw(-(-size * n_units // 4)).view(np.uint16)
             np.less(draws[:size * n_units].reshape(size, n_units), threshold, out=keep[:size])
@@ -233,6 +237,31 @@ def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype
             batch_gates = [gate[:, :B] for gate in batch_gates]
         batches.append((x, y, batch_gates, weight, live))
     return batches
+
+
+def _compiled(device, dtype):
+    """The compiled kernels where they apply (bfloat16 on the CPU) and could be built, else None."""
+    if torch.device(device).type != "cpu" or dtype != torch.bfloat16:
+        return None
+    from . import kernels
+
+    return kernels.load()
+
+
+def _compiled_gates(compiled, generator, size, network, ws, threshold, one):
+    """Network ``network``'s gates drawn by the compiled kernel, its generator moved on as NumPy's would."""
+    state = generator.bit_generator.state
+    if state["bit_generator"] != "PCG64":
+        raise ValueError(f"the compiled gates need NumPy's PCG64, got {state['bit_generator']}")
+    low = 2 ** 64 - 1
+    current, increment = state["state"]["state"], state["state"]["inc"]
+    if "torch" not in ws:  # the buffers' torch views, made once
+        ws["torch"] = [torch.from_numpy(layer.view(np.int16)) for layer in ws["gates"]]
+    high, low_bits = compiled.dropout_gates(current >> 64, current & low, increment >> 64,
+                                            increment & low, int(size), network, ws["torch"],
+                                            threshold, int(one))
+    state["state"]["state"] = (high << 64) | low_bits
+    generator.bit_generator.state = state
 
 
 def _workspace(workspace: dict | None, key, make) -> dict:
@@ -338,6 +367,19 @@ class _Stack:
         torch._fused_adam_(*lists, [], steps, **self.adam)
         return logit
 
+    def epoch(self, batches):
+        """:meth:`step` on each batch in turn; returns the logits side by side (N, rows)."""
+        compiled = _compiled(self.flat.device, self.dtype)
+        if compiled is None:
+            return torch.cat([self.step(*batch) for batch in batches], dim=1)
+        xs, ys, gates, row_weights, lives = zip(*batches)
+        a = self.adam
+        return compiled.train_epoch(
+            list(xs), list(ys), [g for layers in gates for g in layers], list(row_weights),
+            [[] if live is None else [int(i) for i in live] for live in lives], self.views, self.W,
+            self.acts, self.grad_views, self.grad, self.grad_low, *self.lists, self.steps,
+            self.step_counts, a["lr"], a["beta1"], a["beta2"], a["eps"], a["weight_decay"])
+
     def predict(self, X):
         """Probabilities (N, n) for inputs (N, n, d), float32, without dropout."""
         return _probabilities([A[:, :-1] for A in self.views], [A[:, -1:] for A in self.views], X)
@@ -413,7 +455,7 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     for epoch in range(1, max_epochs + 1):
         batches = _epoch_batches(Xt, yt, [generators[net] for net in running], sizes[running],
                                  batch_size, hidden, dropout, dtype, workspace)
-        logits = torch.cat([stack.step(*batch) for batch in batches], dim=1)
+        logits = stack.epoch(batches)
         with torch.no_grad():
             train_loss, train_acc = _train_scores(
                 logits, torch.cat([batch[1] for batch in batches], dim=1), sizes[running])

@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 import torch
 from threadpoolctl import threadpool_limits
 
+from . import kernels
 from .training import choose_device
 
 
@@ -74,8 +75,10 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None, device
     on_gpu = choose_device(device).type != "cpu" or torch.cuda.is_initialized()
     if n_jobs <= 1 or not sys.platform.startswith("linux") or on_gpu:
         return [_call_single_threaded(fn, item) for item in items]
-    # fork: the workers start in milliseconds with the parent's imports, and with its
+    # fork: the workers start in milliseconds with the parent's imports (the training
+    # kernels among them: built or loaded here once, not in each worker), and with its
     # BLAS libraries limited to one thread here
+    kernels.load()
     context = multiprocessing.get_context("fork")
     with threadpool_limits(1), ProcessPoolExecutor(n_jobs, mp_context=context,
                                                    initializer=_one_thread) as pool:

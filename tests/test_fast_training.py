@@ -1,6 +1,10 @@
 """The batched trainer: each network trains as if alone, stops on its own, and learns."""
 
+import shutil
+import sys
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -121,3 +125,23 @@ def test_epoch_batches_cover_every_row_once_with_fair_dropout(dtype):
     assert batches[-1][4].tolist() == [0]  # only the first network has rows in the last batch
     kept = torch.cat([(g[0] > 0).flatten() for _, _, gates, _, _ in batches for g in gates])
     assert kept.float().mean().item() == pytest.approx(0.8, abs=0.02)
+
+
+@pytest.mark.skipif(shutil.which("g++") is None or not sys.platform.startswith("linux"),
+                    reason="the compiled kernels need Linux and g++")
+@pytest.mark.parametrize("batch_size", [32, 100])
+def test_compiled_kernels_give_the_python_steps_numbers(monkeypatch, batch_size):
+    from gtzan_helpers import kernels
+
+    assert kernels.load() is not None, "the kernels should build where g++ is present"
+    # unequal sizes: some networks run out of rows before others (a short last batch)
+    Xt, yt, Xv, yv = problems([300, 260, 333])
+    kwargs = dict(seeds=[5, 6, 7], hidden=(24, 16), batch_size=batch_size, max_epochs=8,
+                  patience=3, precision="bfloat16", device="cpu")
+    compiled = fit_many(Xt, yt, Xv, yv, **kwargs)
+    monkeypatch.setattr(kernels, "load", lambda: None)
+    python = fit_many(Xt, yt, Xv, yv, **kwargs)
+    for a, b in zip(compiled.weights + compiled.biases, python.weights + python.biases):
+        assert torch.equal(a, b)
+    for a, b in zip(compiled.histories, python.histories):
+        pd.testing.assert_frame_equal(a, b)

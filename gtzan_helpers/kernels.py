@@ -1,0 +1,104 @@
+"""The compiled inner loops of the fast path (``kernels.cpp``), built on first use.
+
+:mod:`gtzan_helpers.fast_training` trains in bfloat16 on the CPU with a Python step
+that dispatches a dozen small operations per mini-batch; ``kernels.cpp`` runs a whole
+epoch of those steps, and draws the epoch's dropout gates, without returning to
+Python. Its results are bit-identical to the Python code's, so the kernels are an
+optimisation only: where they cannot be built (no C++ compiler, not Linux) the Python
+code runs instead, with the same numbers.
+
+The first call compiles the file with PyTorch's extension builder (about 30 s, with
+the ``g++`` and ``ninja`` of the environment) into a folder named after the source, the
+PyTorch version and the CPU, under ``$TORCH_EXTENSIONS_DIR`` (default
+``~/.cache/torch_extensions``); later processes load the compiled module directly.
+Set ``GTZAN_KERNELS=0`` to use the Python code.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import os
+import platform
+import shutil
+import sys
+import warnings
+from pathlib import Path
+
+import torch
+
+SOURCE = Path(__file__).with_name("kernels.cpp")
+
+
+def _cpu_flags() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line for line in f if line.startswith("flags")), "")
+    except OSError:
+        return ""
+
+
+def _build_name() -> str:
+    # -march=native code is only valid on the CPU it was built for
+    key = "\n".join([SOURCE.read_text(), torch.__version__, sys.version, platform.machine(),
+                     _cpu_flags()])
+    return "gtzan_kernels_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _build_root() -> Path:
+    default = Path.home() / ".cache" / "torch_extensions"
+    return Path(os.environ.get("TORCH_EXTENSIONS_DIR", default))
+
+
+def _import_built(name: str, folder: Path):
+    library = folder / f"{name}.so"
+    if not library.exists():
+        return None
+    spec = importlib.util.spec_from_file_location(name, library)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _put_ninja_on_path() -> None:
+    # the builder runs `ninja` from PATH; pip's ninja sits beside this Python, which
+    # is not on PATH when the environment is used without activating it
+    if shutil.which("ninja") is None:
+        try:
+            import ninja
+        except ImportError:
+            return
+        os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
+
+
+@functools.cache
+def load():
+    """The compiled module, or ``None`` where it cannot be built or ``GTZAN_KERNELS=0``.
+
+    Builds it on the first call on a machine (a one-line message says so); a failed
+    build warns once and leaves the Python code in charge.
+    """
+    if os.environ.get("GTZAN_KERNELS", "1") == "0" or not sys.platform.startswith("linux"):
+        return None
+    name = _build_name()
+    folder = _build_root() / name
+    try:
+        # importing the builder costs about a second: only when there is something to build
+        module = _import_built(name, folder)
+        if module is not None:
+            return module
+        from torch.utils.cpp_extension import load as build
+
+        _put_ninja_on_path()
+
+        print(f"gtzan_helpers: compiling the training kernels once for this machine "
+              f"(about 30 s) into {folder}", file=sys.stderr)
+        folder.mkdir(parents=True, exist_ok=True)
+        return build(name=name, sources=[str(SOURCE)], build_directory=str(folder),
+                     extra_cflags=["-O3", "-march=native", "-ffp-contract=off"], verbose=False)
+    except Exception as error:  # no compiler, no ninja, headers missing...
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        warnings.warn(f"gtzan_helpers: training kernels not built ({first_line}); "
+                      "using the slower Python step, same results", stacklevel=2)
+        return None
