@@ -372,13 +372,16 @@ class _Stack:
         compiled = _compiled(self.flat.device, self.dtype)
         if compiled is None:
             return torch.cat([self.step(*batch) for batch in batches], dim=1)
+        from .kernels import adam_width
+
         xs, ys, gates, row_weights, lives = zip(*batches)
         a = self.adam
         return compiled.train_epoch(
             list(xs), list(ys), [g for layers in gates for g in layers], list(row_weights),
             [[] if live is None else [int(i) for i in live] for live in lives], self.views, self.W,
-            self.acts, self.grad_views, self.grad, self.grad_low, *self.lists, self.steps,
-            self.step_counts, a["lr"], a["beta1"], a["beta2"], a["eps"], a["weight_decay"])
+            self.acts, self.grad_views, self.flat, self.grad, self.grad_low, *self.lists, self.m1,
+            self.m2, self.steps, self.step_counts, [int(o) for o in self.offsets], a["lr"],
+            a["beta1"], a["beta2"], a["eps"], a["weight_decay"], adam_width())
 
     def predict(self, X):
         """Probabilities (N, n) for inputs (N, n, d), float32, without dropout."""

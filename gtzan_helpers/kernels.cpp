@@ -5,6 +5,8 @@
 // step: the tests train the same networks both ways and compare the weights.
 #include <torch/extension.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <tuple>
@@ -79,7 +81,56 @@ void gate_relu_backward(const Tensor& g, const Tensor& gate, const Tensor& h, co
     }
 }
 
+// Adam's moments and parameter at one element, as at::_fused_adam_ computes them for
+// float32: its vectorised body (`tail` false) and its scalar tail differ in where the
+// compiler fused a multiply-add, and both are matched here (checked at load time)
+template <bool tail>
+inline void adam_element(float& p, float& m, float& v, float g, float c1, float c2, float b2,
+                         float bc2_sqrt, float eps, float step_size) {
+  m = std::fma(c1, g - m, m);
+  const float cg = c2 * g;
+  v = tail ? std::fma(v, b2, cg * g) : std::fma(cg, g, v * b2);
+  const float denom = std::sqrt(v) / bc2_sqrt + eps;
+  p = tail ? p - (step_size * m) / denom : p + (-step_size * m) / denom;
+}
+
 }  // namespace
+
+// torch.optim.Adam's update of networks `rows` (rows of the flat (N, P) parameters),
+// bit for bit as at::_fused_adam_ (lr, betas, eps; no weight decay) with ATen's float
+// vectors `width` wide, from the bfloat16 gradients; also writes the new parameters'
+// bfloat16 copies `W` (per layer (N, in + 1, out), at `offsets` of a row) and counts the
+// step in `step_counts`.
+void adam_rows(Tensor flat, Tensor grad_low, Tensor m1, Tensor m2, Tensor step_counts,
+               std::vector<int64_t> rows, std::vector<Tensor> W, std::vector<int64_t> offsets,
+               double lr, double beta1, double beta2, double eps, int64_t width) {
+  const int64_t P = flat.size(1), body = P - P % width;
+  float* counts = step_counts.data_ptr<float>();
+  const float c1 = float(1 - beta1), c2 = float(1 - beta2), b2 = float(beta2);
+  for (int64_t i : rows) {
+    counts[i] += 1.f;
+    const double step = counts[i];
+    const double bc1 = 1 - std::pow(beta1, step), bc2 = 1 - std::pow(beta2, step);
+    const float step_size = float(lr / bc1), bc2_sqrt = float(std::sqrt(bc2)), e = float(eps);
+    float* p = flat.data_ptr<float>() + i * P;
+    float* m = m1.data_ptr<float>() + i * P;
+    float* v = m2.data_ptr<float>() + i * P;
+    const uint16_t* g = bits_of(grad_low) + i * P;
+    for (size_t k = 0; k < W.size(); ++k) {
+      const int64_t start = offsets[k], end = offsets[k + 1];
+      uint16_t* w = bits_of(W[k]) + i * (end - start) - start;  // w[d]: element d of the row
+      const int64_t split = std::max(start, std::min(end, body));
+      for (int64_t d = start; d < split; ++d) {
+        adam_element<false>(p[d], m[d], v[d], float_of(g[d]), c1, c2, b2, bc2_sqrt, e, step_size);
+        w[d] = bfloat16_of(p[d]);
+      }
+      for (int64_t d = split; d < end; ++d) {
+        adam_element<true>(p[d], m[d], v[d], float_of(g[d]), c1, c2, b2, bc2_sqrt, e, step_size);
+        w[d] = bfloat16_of(p[d]);
+      }
+    }
+  }
+}
 
 // One network's dropout gates for an epoch, as fast_training._epoch_batches draws them:
 // 16-bit uniforms from the generator's raw 64-bit output (lowest bits first), a unit
@@ -119,23 +170,29 @@ std::tuple<uint64_t, uint64_t> dropout_gates(uint64_t state_high, uint64_t state
   return {uint64_t(rng.state >> 64), uint64_t(rng.state)};
 }
 
-// An epoch of _Stack.step calls: the same products, elementwise work and fused Adam
-// update, per batch; returns the logits of all batches side by side (N, rows), float32.
-// `lives[j]` lists the networks with rows in batch j (empty when all have).
+// An epoch of _Stack.step calls: the same products, elementwise work and Adam update,
+// per batch; returns the logits of all batches side by side (N, rows), float32.
+// `lives[j]` lists the networks with rows in batch j (empty when all have). With
+// `width` > 0 (and no weight decay) the update is adam_rows, else at::_fused_adam_.
 Tensor train_epoch(std::vector<Tensor> xs, std::vector<Tensor> ys, std::vector<Tensor> gates,
                    std::vector<Tensor> row_weights, std::vector<std::vector<int64_t>> lives,
                    std::vector<Tensor> views, std::vector<Tensor> W, std::vector<Tensor> acts,
-                   std::vector<Tensor> grad_views, Tensor grad, Tensor grad_low,
+                   std::vector<Tensor> grad_views, Tensor flat, Tensor grad, Tensor grad_low,
                    std::vector<Tensor> params, std::vector<Tensor> grads, std::vector<Tensor> m1,
-                   std::vector<Tensor> m2, std::vector<Tensor> steps, Tensor step_counts,
-                   double lr, double beta1, double beta2, double eps, double weight_decay) {
+                   std::vector<Tensor> m2, Tensor m1_flat, Tensor m2_flat,
+                   std::vector<Tensor> steps, Tensor step_counts, std::vector<int64_t> offsets,
+                   double lr, double beta1, double beta2, double eps, double weight_decay,
+                   int64_t width) {
   at::NoGradGuard no_grad;
   const size_t layers = W.size(), hidden = layers - 1;
+  const bool own_adam = width > 0 && weight_decay == 0;
+  std::vector<int64_t> everyone(flat.size(0));
+  for (size_t i = 0; i < everyone.size(); ++i) everyone[i] = int64_t(i);
   std::vector<Tensor> logits;
   for (size_t j = 0; j < xs.size(); ++j) {
     const Tensor& x = xs[j];
     const int64_t B = x.size(1);
-    at::_foreach_copy_(W, views);
+    if (!own_adam || j == 0) at::_foreach_copy_(W, views);  // adam_rows keeps W current
     std::vector<Tensor> inputs{x}, cores(hidden);
     for (size_t k = 0; k < hidden; ++k) {
       const Tensor z = at::bmm(inputs.back(), W[k]);
@@ -156,20 +213,20 @@ Tensor train_epoch(std::vector<Tensor> xs, std::vector<Tensor> ys, std::vector<T
         g = out;
       }
     }
-    grad.copy_(grad_low);
-    if (lives[j].empty()) {
-      step_counts.add_(1);
-      at::_fused_adam_(params, grads, m1, m2, {}, steps, lr, beta1, beta2, weight_decay, eps,
-                       false, false);
-    } else {
-      std::vector<Tensor> p, gr, a, s, st;
-      for (int64_t i : lives[j]) {
-        p.push_back(params[i]), gr.push_back(grads[i]), a.push_back(m1[i]), s.push_back(m2[i]);
-        st.push_back(steps[i]);
-      }
-      at::_foreach_add_(st, 1);
-      at::_fused_adam_(p, gr, a, s, {}, st, lr, beta1, beta2, weight_decay, eps, false, false);
+    const std::vector<int64_t>& rows = lives[j].empty() ? everyone : lives[j];
+    if (own_adam) {
+      adam_rows(flat, grad_low, m1_flat, m2_flat, step_counts, rows, W, offsets, lr, beta1,
+                beta2, eps, width);
+      continue;
     }
+    grad.copy_(grad_low);
+    std::vector<Tensor> p, gr, a, s, st;
+    for (int64_t i : rows) {
+      p.push_back(params[i]), gr.push_back(grads[i]), a.push_back(m1[i]), s.push_back(m2[i]);
+      st.push_back(steps[i]);
+    }
+    at::_foreach_add_(st, 1);
+    at::_fused_adam_(p, gr, a, s, {}, st, lr, beta1, beta2, weight_decay, eps, false, false);
   }
   return at::cat(logits, 1);
 }
@@ -177,4 +234,5 @@ Tensor train_epoch(std::vector<Tensor> xs, std::vector<Tensor> ys, std::vector<T
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("dropout_gates", &dropout_gates);
   m.def("train_epoch", &train_epoch);
+  m.def("adam_rows", &adam_rows);
 }

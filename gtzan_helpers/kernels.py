@@ -96,9 +96,45 @@ def load():
               f"(about 30 s) into {folder}", file=sys.stderr)
         folder.mkdir(parents=True, exist_ok=True)
         return build(name=name, sources=[str(SOURCE)], build_directory=str(folder),
-                     extra_cflags=["-O3", "-march=native", "-ffp-contract=off"], verbose=False)
+                     extra_cflags=["-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno"], verbose=False)
     except Exception as error:  # no compiler, no ninja, headers missing...
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         warnings.warn(f"gtzan_helpers: training kernels not built ({first_line}); "
                       "using the slower Python step, same results", stacklevel=2)
         return None
+
+
+@functools.cache
+def adam_width() -> int:
+    """The float vector width of PyTorch's fused Adam, if the compiled Adam matches it here, else 0.
+
+    ``at::_fused_adam_`` computes the bulk of a tensor in vectors of 8 or 16 floats (by
+    CPU) and the rest one by one, with the multiply-adds fused differently; ``kernels.cpp``
+    copies both. A few steps on random numbers find, once per process, the width with
+    which the copy is bit-exact with this PyTorch on this CPU; where none is, the compiled
+    epoch calls PyTorch's Adam.
+    """
+    module = load()
+    if module is None:
+        return 0
+    return next((width for width in (16, 8) if _adam_matches(module, width)), 0)
+
+
+def _adam_matches(module, width: int) -> bool:
+    generator = torch.Generator().manual_seed(0)
+    n, size = 2, 16 * 60 + 11  # a body, and a tail whose length depends on the width
+    flat = torch.randn(n, size, generator=generator)
+    ours, moments = flat.clone(), [torch.zeros(n, size) for _ in range(4)]
+    steps, counts = [torch.zeros(()) for _ in range(n)], torch.zeros(n)
+    copies = torch.empty(n, size, dtype=torch.bfloat16)
+    with torch.no_grad():
+        for _ in range(5):
+            grad = (torch.randn(n, size, generator=generator) * 1e-2).bfloat16()
+            torch._foreach_add_(steps, 1)
+            torch._fused_adam_(list(flat), list(grad.float()), list(moments[0]), list(moments[1]),
+                               [], steps, lr=1e-3, beta1=0.9, beta2=0.999, weight_decay=0.0,
+                               eps=1e-8, amsgrad=False, maximize=False)
+            module.adam_rows(ours, grad, moments[2], moments[3], counts, list(range(n)),
+                             [copies], [0, size], 1e-3, 0.9, 0.999, 1e-8, width)
+    return (torch.equal(flat, ours) and torch.equal(moments[0], moments[2])
+            and torch.equal(moments[1], moments[3]) and torch.equal(copies, ours.bfloat16()))
