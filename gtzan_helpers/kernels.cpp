@@ -34,14 +34,32 @@ inline uint16_t* bits_of(const Tensor& t) { return reinterpret_cast<uint16_t*>(t
 
 // NumPy's PCG64: a 128-bit LCG with the XSL-RR output, one 64-bit draw per step
 struct Pcg64 {
+  static constexpr __uint128_t multiplier =
+      (__uint128_t(2549297995355413924ULL) << 64) | 4865540595714422341ULL;
   __uint128_t state, increment;
-  uint64_t next() {
-    static const __uint128_t multiplier =
-        (__uint128_t(2549297995355413924ULL) << 64) | 4865540595714422341ULL;
-    state = state * multiplier + increment;
-    const uint64_t folded = uint64_t(state >> 64) ^ uint64_t(state);
-    const unsigned rotation = unsigned(state >> 122);
+
+  static uint64_t output(__uint128_t s) {
+    const uint64_t folded = uint64_t(s >> 64) ^ uint64_t(s);
+    const unsigned rotation = unsigned(s >> 122);
     return (folded >> rotation) | (folded << ((-rotation) & 63));
+  }
+
+  // the next n draws, as n calls of NumPy's next64. Four interleaved chains, each
+  // jumping four steps at a time (x -> A^4 x + (A^3 + A^2 + A + 1) c), give the same
+  // sequence without waiting on one long chain of 128-bit multiplications.
+  void fill(uint64_t* out, int64_t n) {
+    const __uint128_t a2 = multiplier * multiplier, a4 = a2 * a2;
+    const __uint128_t c4 = increment * (multiplier + 1) * (a2 + 1);
+    __uint128_t lanes[4];
+    __uint128_t s = state;
+    for (auto& lane : lanes) lane = s = s * multiplier + increment;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      for (int l = 0; l < 4; ++l) out[i + l] = output(lanes[l]);
+      state = lanes[3];
+      for (auto& lane : lanes) lane = lane * a4 + c4;
+    }
+    for (int l = 0; i < n; ++i, ++l) out[i] = output(state = lanes[l]);
   }
 };
 
@@ -149,23 +167,24 @@ std::tuple<uint64_t, uint64_t> dropout_gates(uint64_t state_high, uint64_t state
   // all the epoch's draws first (a tight loop), then the gates (a loop that vectorises)
   thread_local std::vector<uint64_t> draws;
   draws.resize((size * units + 3) / 4);
-  for (uint64_t& draw : draws) draw = rng.next();
+  rng.fill(draws.data(), int64_t(draws.size()));
   const uint16_t* uniform = reinterpret_cast<const uint16_t*>(draws.data());  // little-endian
   const uint16_t kept = uint16_t(one);
   const int64_t batch_size = gates[0].size(2), rows = gates[0].size(0) * batch_size;
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t batch = r / batch_size, at = r % batch_size;
-    for (const Tensor& layer : gates) {
-      uint16_t* out = bits_of(layer) + batch * layer.stride(0) + network * layer.stride(1) +
-                      at * layer.stride(2);
-      const int64_t width = layer.size(3);
+  for (const Tensor& layer : gates) {
+    // this network's slice of the layer: (batches, B, width), rows contiguous
+    uint16_t* const base = bits_of(layer) + network * layer.stride(1);
+    const int64_t width = layer.size(3), batch_stride = layer.stride(0), row_stride = layer.stride(2);
+    const uint16_t* in = uniform;
+    for (int64_t r = 0; r < rows; ++r, in += units) {
+      uint16_t* __restrict out = base + (r / batch_size) * batch_stride + (r % batch_size) * row_stride;
       if (r >= size) {
         std::memset(out, 0, width * sizeof(uint16_t));
         continue;
       }
-      for (int64_t j = 0; j < width; ++j) out[j] = int64_t(uniform[j]) < threshold ? kept : 0;
-      uniform += width;
+      for (int64_t j = 0; j < width; ++j) out[j] = int32_t(in[j]) < threshold ? kept : uint16_t(0);
     }
+    uniform += width;  // the next layer's units follow in each row
   }
   return {uint64_t(rng.state >> 64), uint64_t(rng.state)};
 }
