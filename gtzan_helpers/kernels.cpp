@@ -207,14 +207,23 @@ Tensor train_epoch(std::vector<Tensor> xs, std::vector<Tensor> ys, std::vector<T
   const bool own_adam = width > 0 && weight_decay == 0;
   std::vector<int64_t> everyone(flat.size(0));
   for (size_t i = 0; i < everyone.size(); ++i) everyone[i] = int64_t(i);
+  // the products' outputs, allocated once for the epoch's (full) batches
+  const int64_t N = xs[0].size(0), full = xs[0].size(1);
+  std::vector<Tensor> zs, backs, outs;
+  for (size_t k = 0; k < hidden; ++k) {
+    zs.push_back(at::empty({N, full, W[k].size(2)}, W[k].options()));
+    outs.push_back(at::empty({N, full, W[k].size(2)}, W[k].options()));
+    backs.push_back(at::empty({N, full, W[k + 1].size(1)}, W[k].options()));
+  }
   std::vector<Tensor> logits;
   for (size_t j = 0; j < xs.size(); ++j) {
     const Tensor& x = xs[j];
     const int64_t B = x.size(1);
+    const bool is_full = B == full;
     if (!own_adam || j == 0) at::_foreach_copy_(W, views);  // adam_rows keeps W current
     std::vector<Tensor> inputs{x}, cores(hidden);
     for (size_t k = 0; k < hidden; ++k) {
-      const Tensor z = at::bmm(inputs.back(), W[k]);
+      const Tensor z = is_full ? at::bmm_out(zs[k], inputs.back(), W[k]) : at::bmm(inputs.back(), W[k]);
       const Tensor h = acts[k].narrow(1, 0, B);
       cores[k] = h.narrow(2, 0, h.size(2) - 1);
       relu_gate(z, gates[j * hidden + k], cores[k]);
@@ -226,8 +235,9 @@ Tensor train_epoch(std::vector<Tensor> xs, std::vector<Tensor> ys, std::vector<T
     for (size_t k = layers; k-- > 0;) {
       at::bmm_out(grad_views[k], inputs[k].transpose(1, 2), g);
       if (k > 0) {
-        const Tensor back = at::bmm(g, W[k].transpose(1, 2));
-        Tensor out = at::empty_like(cores[k - 1]);
+        const Tensor back = is_full ? at::bmm_out(backs[k - 1], g, W[k].transpose(1, 2))
+                                    : at::bmm(g, W[k].transpose(1, 2));
+        Tensor out = is_full ? outs[k - 1] : at::empty_like(cores[k - 1]);
         gate_relu_backward(back, gates[j * hidden + k - 1], cores[k - 1], out);
         g = out;
       }
