@@ -9,7 +9,8 @@ process: the plain recipe trains fold after fold with a DataLoader and autograd
 on 2 cores (with PyTorch's default of one thread per core it took 9–11 s against
 9.1–9.2 s here: small steps gain nothing from a second thread); the fast path is
 :func:`gtzan_helpers.evaluation.sweep` as the notebooks call it — the five folds of a
-setting trained together (:func:`gtzan_helpers.fast_training.fit_many`), the settings
+setting trained together (:func:`gtzan_helpers.fast_training.fit_many`, its epochs in
+the compiled kernels of :mod:`gtzan_helpers.kernels` where they apply), the settings
 spread over the cores. Prints each wall time, the ratio and both mean accuracies.
 """
 

@@ -8,9 +8,12 @@ cross-validation run (its folds, repeats or ensemble members) are trained
 **together**: their weights are stacked, every step is a handful of batched matrix
 products with a hand-written backward pass, and one fused Adam update moves all of
 them. Where the hardware multiplies bfloat16 natively the matrix products use it
-(:func:`compute_dtype`); weights, optimizer state, losses and validation stay float32. Each network keeps its own data, data order, dropout masks (drawn from its
-own generator), early-stopping state and best weights, so training it alone or among
-others gives the same result.
+(:func:`compute_dtype`); weights, optimizer state, losses and validation stay float32.
+Each network keeps its own data, data order, dropout masks (drawn from its own
+generator), early-stopping state and best weights, so training it alone or among
+others gives the same result. In bfloat16 on the CPU, an epoch's steps and its dropout
+draws run in compiled code (:mod:`gtzan_helpers.kernels`) with bit-identical results;
+:meth:`_Stack.step` is the same step in Python, used wherever the kernels are not.
 
 The recipe is the study's: Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8), binary
 cross-entropy on a sigmoid output, dropout after each hidden ReLU, reshuffled

@@ -1,8 +1,8 @@
 // Compiled inner loops of gtzan_helpers.fast_training, for bfloat16 training on the CPU.
 //
-// Each function computes exactly what the Python code beside it in fast_training.py
-// computes, bit for bit (for finite values), in one pass and without a Python call per
-// step: the tests train the same networks both ways and compare the weights.
+// Each function computes exactly what its Python counterpart in fast_training.py (and,
+// for Adam, PyTorch's fused Adam) computes, bit for bit for finite values, without a
+// Python call per step: the tests train the same networks both ways and compare.
 #include <torch/extension.h>
 
 #include <algorithm>
