@@ -57,11 +57,6 @@ def _inputs(X, groups, log_var: bool, track_context: bool) -> pd.DataFrame:
     return X
 
 
-def grouped_validation_split(y, groups, *, fraction: float = 0.15, seed: int = 0):
-    """Row positions of a stratified split by track: (fit rows, validation rows)."""
-    return split_tracks(y, groups, test_size=fraction, seed=seed)
-
-
 @dataclass
 class MLPCandidate:
     """The MLP trained honestly: early stopping watches held-out *tracks* of the training data.
@@ -93,7 +88,8 @@ class MLPCandidate:
     def fit(self, X, y, groups):
         X = _inputs(X, groups, self.log_var, self.track_context)
         y = np.asarray(y, dtype=np.float32)
-        fit_rows, val_rows = grouped_validation_split(y, groups, seed=self.seed)
+        # early stopping watches 15% of the training tracks, stratified by genre
+        fit_rows, val_rows = split_tracks(y, groups, test_size=0.15, seed=self.seed)
         self.scaler_, (X_fit, X_val) = scale(X.iloc[fit_rows], X.iloc[val_rows])
         # the ensemble's networks train together (fast path), each from its own seed
         k = self.n_models
