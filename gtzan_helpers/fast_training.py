@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from . import kernels
 from .training import choose_device
 
 
@@ -139,16 +140,8 @@ def compute_dtype(precision: str = "auto", device=None) -> torch.dtype:
     device = torch.device(device or "cpu")
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.get_device_capability(device)[0] >= 8 else torch.float32
-    return torch.bfloat16 if _cpu_has_native_bf16() else torch.float32
-
-
-def _cpu_has_native_bf16() -> bool:
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line.split() for line in f if line.startswith("flags")), [])
-    except OSError:  # not Linux: stay with float32
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    native = {"avx512_bf16", "amx_bf16"} & kernels.cpu_flags()  # none known off Linux: float32
+    return torch.bfloat16 if native else torch.float32
 
 
 def _bit_dtypes(dtype: torch.dtype) -> tuple[type, torch.dtype]:
@@ -246,8 +239,6 @@ def _compiled(device, dtype):
     """The compiled kernels where they apply (bfloat16 on the CPU) and could be built, else None."""
     if torch.device(device).type != "cpu" or dtype != torch.bfloat16:
         return None
-    from . import kernels
-
     return kernels.load()
 
 
@@ -375,8 +366,6 @@ class _Stack:
         compiled = _compiled(self.flat.device, self.dtype)
         if compiled is None:
             return torch.cat([self.step(*batch) for batch in batches], dim=1)
-        from .kernels import adam_width
-
         xs, ys, gates, row_weights, lives = zip(*batches)
         a = self.adam
         return compiled.train_epoch(
@@ -384,7 +373,7 @@ class _Stack:
             [[] if live is None else [int(i) for i in live] for live in lives], self.views, self.W,
             self.acts, self.grad_views, self.flat, self.grad, self.grad_low, *self.lists, self.m1,
             self.m2, self.steps, self.step_counts, [int(o) for o in self.offsets], a["lr"],
-            a["beta1"], a["beta2"], a["eps"], a["weight_decay"], adam_width())
+            a["beta1"], a["beta2"], a["eps"], a["weight_decay"], kernels.adam_width())
 
     def predict(self, X):
         """Probabilities (N, n) for inputs (N, n, d), float32, without dropout."""

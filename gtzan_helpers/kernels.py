@@ -31,18 +31,20 @@ import torch
 SOURCE = Path(__file__).with_name("kernels.cpp")
 
 
-def _cpu_flags() -> str:
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from ``/proc/cpuinfo`` (empty where there is none: not Linux)."""
     try:
         with open("/proc/cpuinfo") as f:
-            return next((line for line in f if line.startswith("flags")), "")
+            return frozenset(next((line.split()[2:] for line in f if line.startswith("flags")), []))
     except OSError:
-        return ""
+        return frozenset()
 
 
 def _build_name() -> str:
     # -march=native code is only valid on the CPU it was built for
     key = "\n".join([SOURCE.read_text(), torch.__version__, sys.version, platform.machine(),
-                     _cpu_flags()])
+                     " ".join(sorted(cpu_flags()))])
     return "gtzan_kernels_" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
