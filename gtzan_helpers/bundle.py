@@ -223,8 +223,8 @@ def train_bundle(table, path, *, split: str = "track", hidden=(128, 128, 128),
     fit_rows, val_rows = holdout_split(table, split=split, test_size=0.15, seed=seed)
     scaler, (X_fit, X_val) = scale(table.X.iloc[fit_rows], table.X.iloc[val_rows])
     model = make_mlp(table.X.shape[1], hidden, seed=seed)
-    result = fit(model, X_fit, table.y[fit_rows], X_val, table.y[val_rows], batch_size=batch_size, max_epochs=max_epochs, seed=seed,
-                 device="cpu")
+    result = fit(model, X_fit, table.y[fit_rows], X_val, table.y[val_rows], batch_size=batch_size,
+                 max_epochs=max_epochs, seed=seed, device="cpu")
     pick = np.sort(np.random.default_rng(seed).choice(len(X_fit), min(background_size, len(X_fit)),
                                                       replace=False))
     save_bundle(path, result.model, mean=scaler.mean_, scale=scaler.scale_, background=X_fit[pick],

@@ -115,7 +115,6 @@ def results_markdown() -> str:
     """
     from .results import STUDY, load_results
 
-
     holdout = load_results("02_model")
     rows = [
         ("70:30 hold-out, test accuracy (segments)", _pct(STUDY["holdout"]["test_accuracy"]),
