@@ -295,9 +295,9 @@ def sweep(table: FeatureTable, parameter: str, values, *, splits=SPLITS, n_split
         Folds and seed; every setting sees the same folds (a paired comparison).
     n_jobs : int, optional
         One run per value covers every split (with the fast engine their folds train as
-        one stack); the runs go to this many worker processes, one thread each
-        (:func:`gtzan_helpers.parallel.map_jobs`; default: one per core). The numbers
-        do not depend on it. Runs on a GPU stay in this process.
+        one stack); the runs go to this many processes, this one and forked workers, one
+        thread each (:func:`gtzan_helpers.parallel.map_jobs`; default: one per core). The
+        numbers do not depend on it. Runs on a GPU stay in this process.
     **fixed
         Further keywords passed to :func:`cross_validate`.
 
@@ -456,9 +456,9 @@ def repeated_cv(table: FeatureTable, candidates: dict, *, split: str = "track", 
     n_splits, n_repeats, seed : int
         Repeat ``r`` uses folds shuffled with ``seed + r``.
     n_jobs : int, optional
-        The folds go to this many worker processes, one thread each
-        (:func:`gtzan_helpers.parallel.map_jobs`; default: one per core). The numbers
-        do not depend on it.
+        The folds go to this many processes, this one and forked workers, one thread
+        each (:func:`gtzan_helpers.parallel.map_jobs`; default: one per core). The
+        numbers do not depend on it.
     progress : bool
         Print a line as each fold is done.
 

@@ -1,5 +1,6 @@
 """Work spread over processes and stacks: same order, one thread each, same numbers."""
 
+import multiprocessing
 import os
 
 import pandas as pd
@@ -41,7 +42,37 @@ def pid(_):
     return os.getpid()
 
 
+def pid_once_both_wait(barrier):
+    # neither process can finish its item before the other has taken one
+    barrier.wait(timeout=60)
+    return os.getpid()
+
+
+def test_this_process_and_a_worker_share_the_items():
+    barrier = multiprocessing.get_context("fork").Barrier(2)
+    pids = map_jobs(pid_once_both_wait, [barrier, barrier], n_jobs=2)
+    assert os.getpid() in pids and len(set(pids)) == 2
+
+
 def test_jobs_for_another_device_stay_in_this_process():
     # a forked CUDA context is unusable: runs meant for any non-CPU device are not forked
     assert set(map_jobs(pid, range(3), n_jobs=2, device="meta")) == {os.getpid()}
-    assert os.getpid() not in map_jobs(pid, range(3), n_jobs=2, device="cpu")
+
+
+def fail_in_the_worker(job):
+    barrier, parent, how = job
+    barrier.wait(timeout=60)
+    if os.getpid() != parent:
+        if how == "raise":
+            raise ValueError("bad item")
+        os._exit(3)
+    return 0
+
+
+@pytest.mark.parametrize("how, error, message", [("raise", ValueError, "bad item"),
+                                                  ("die", RuntimeError, "exit code 3")])
+def test_a_workers_failure_is_raised_here(how, error, message):
+    barrier, before = multiprocessing.get_context("fork").Barrier(2), torch.get_num_threads()
+    with pytest.raises(error, match=message):
+        map_jobs(fail_in_the_worker, [(barrier, os.getpid(), how)] * 2, n_jobs=2)
+    assert torch.get_num_threads() == before
