@@ -373,7 +373,8 @@ class _Stack:
             [[] if live is None else [int(i) for i in live] for live in lives], self.views, self.W,
             self.acts, self.grad_views, self.flat, self.grad, self.grad_low, *self.lists, self.m1,
             self.m2, self.steps, self.step_counts, [int(o) for o in self.offsets], a["lr"],
-            a["beta1"], a["beta2"], a["eps"], a["weight_decay"], kernels.adam_width())
+            a["beta1"], a["beta2"], a["eps"], a["weight_decay"], kernels.adam_width(),
+            kernels.output_layer_by_hand())
 
     def predict(self, X):
         """Probabilities (N, n) for inputs (N, n, d), float32, without dropout."""

@@ -1,9 +1,14 @@
 // Compiled inner loops of gtzan_helpers.fast_training, for bfloat16 training on the CPU.
 //
 // Each function computes exactly what its Python counterpart in fast_training.py (and,
-// for Adam, PyTorch's fused Adam) computes, bit for bit for finite values, without a
-// Python call per step: the tests train the same networks both ways and compare.
+// for Adam, PyTorch's fused Adam; for the output layer's products, oneDNN) computes, bit
+// for bit for finite values, without a Python call per step: the tests train the same
+// networks both ways and compare.
 #include <torch/extension.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -99,6 +104,117 @@ void gate_relu_backward(const Tensor& g, const Tensor& gate, const Tensor& h, co
     }
 }
 
+// The products of the output layer (one unit). oneDNN's bfloat16 kernels (VDPBF16PS)
+// compute each output as a chain of float32 multiply-adds along the reduction, two
+// elements at a time and the odd one of each pair first, with denormal inputs and results
+// flushed to zero, then round it to bfloat16. With the CPU's flush-to-zero and
+// denormals-are-zero flags set (FlushDenormals), fused multiply-adds in that order give
+// the same bits, without oneDNN's per-call cost, which these tiny products are all.
+#if defined(__x86_64__)
+struct FlushDenormals {
+  const unsigned saved = _mm_getcsr();
+  FlushDenormals() { _mm_setcsr(saved | 0x8040u); }  // FTZ | DAZ
+  ~FlushDenormals() { _mm_setcsr(saved); }
+};
+#else  // bfloat16 kernels are only chosen on x86 CPUs (AVX512-BF16 or AMX)
+struct FlushDenormals {};
+#endif
+
+// logits (N, B) = bfloat16(h (N, B, K) @ w (N, K, 1)), widened to float32
+__attribute__((noinline)) void unit_forward(const Tensor& h, const Tensor& w, const Tensor& logits) {
+  const int64_t N = h.size(0), B = h.size(1), K = h.size(2), pairs = K / 2;
+  const int64_t row = h.stride(1);
+  float* out = logits.data_ptr<float>();
+  for (int64_t n = 0; n < N; ++n) {
+    const uint16_t* hn = bits_of(h) + n * h.stride(0);
+    const uint16_t* wn = bits_of(w) + n * w.stride(0);
+    int64_t b = 0;
+#ifdef __AVX512F__
+    // 16 rows at a time, one lane each; a gather brings each row's pair (odd element high)
+    const __m512i offsets = _mm512_mullo_epi32(_mm512_set1_epi32(int(row * 2)),
+                                               _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+                                                                 10, 11, 12, 13, 14, 15));
+    const __m512i high = _mm512_set1_epi32(int(0xFFFF0000u));
+    for (; b + 16 <= B; b += 16) {
+      const uint16_t* rows = hn + b * row;
+      __m512 acc = _mm512_setzero_ps();
+      for (int64_t j = 0; j < pairs; ++j) {
+        const __m512i pair = _mm512_i32gather_epi32(offsets, rows + 2 * j, 1);
+        acc = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(pair, high)),
+                              _mm512_set1_ps(float_of(wn[2 * j + 1])), acc);
+        acc = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(pair, 16)),
+                              _mm512_set1_ps(float_of(wn[2 * j])), acc);
+      }
+      alignas(64) float sums[16];
+      _mm512_store_ps(sums, acc);
+      for (int r = 0; r < 16; ++r) {
+        float last = sums[r];
+        if (K % 2) {  // the last pair: only its even element is there
+          last = std::fma(0.f, 0.f, last);
+          last = std::fma(float_of(rows[r * row + K - 1]), float_of(wn[K - 1]), last);
+        }
+        out[n * B + b + r] = float_of(bfloat16_of(last));
+      }
+    }
+#endif
+    for (; b < B; ++b) {
+      const uint16_t* hr = hn + b * row;
+      float acc = 0.f;
+      for (int64_t k = 0; k < K; k += 2) {
+        acc = k + 1 < K ? std::fma(float_of(hr[k + 1]), float_of(wn[k + 1]), acc) : std::fma(0.f, 0.f, acc);
+        acc = std::fma(float_of(hr[k]), float_of(wn[k]), acc);
+      }
+      out[n * B + b] = float_of(bfloat16_of(acc));
+    }
+  }
+}
+
+// grad w (N, K, 1) = bfloat16(h^T (N, K, B) @ g (N, B, 1)): each weight's chain runs over
+// the rows, so the weights sit in the lanes
+__attribute__((noinline)) void unit_weight_grad(const Tensor& h, const Tensor& g, const Tensor& out) {
+  const int64_t N = h.size(0), B = h.size(1), K = h.size(2);
+  thread_local std::vector<float> acc;
+  acc.resize(K);
+  for (int64_t n = 0; n < N; ++n) {
+    const uint16_t* hn = bits_of(h) + n * h.stride(0);
+    const uint16_t* gn = bits_of(g) + n * g.stride(0);
+    float* a = acc.data();
+    std::fill(acc.begin(), acc.end(), 0.f);
+    for (int64_t b = 0; b < B; b += 2) {
+      const uint16_t* even = hn + b * h.stride(1);
+      const float ge = float_of(gn[b * g.stride(1)]);
+      if (b + 1 < B) {
+        const uint16_t* odd = even + h.stride(1);
+        const float go = float_of(gn[(b + 1) * g.stride(1)]);
+        for (int64_t k = 0; k < K; ++k) a[k] = std::fma(float_of(odd[k]), go, a[k]);
+      } else {
+        for (int64_t k = 0; k < K; ++k) a[k] = std::fma(0.f, 0.f, a[k]);
+      }
+      for (int64_t k = 0; k < K; ++k) a[k] = std::fma(float_of(even[k]), ge, a[k]);
+    }
+    uint16_t* o = bits_of(out) + n * out.stride(0);
+    for (int64_t k = 0; k < K; ++k) o[k * out.stride(1)] = bfloat16_of(a[k]);
+  }
+}
+
+// back (N, B, width) = bfloat16(g (N, B, 1) @ w^T (N, 1, K)), its first `width` columns:
+// a reduction of one element, padded to a pair, is (0 * 0 + 0) + g * w, that is g * w with
+// a zero's sign dropped
+__attribute__((noinline)) void unit_backward(const Tensor& g, const Tensor& w, const Tensor& back) {
+  const int64_t N = back.size(0), B = back.size(1), width = back.size(2);
+  thread_local std::vector<float> weights;
+  weights.resize(width);
+  float* wf = weights.data();
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t k = 0; k < width; ++k) wf[k] = float_of(bits_of(w)[n * w.stride(0) + k * w.stride(1)]);
+    for (int64_t b = 0; b < B; ++b) {
+      const float gb = float_of(bits_of(g)[n * g.stride(0) + b * g.stride(1)]);
+      uint16_t* __restrict out = bits_of(back) + n * back.stride(0) + b * back.stride(1);
+      for (int64_t k = 0; k < width; ++k) out[k] = bfloat16_of(gb * wf[k] + 0.f);
+    }
+  }
+}
+
 // Adam's moments and parameter at one element, as at::_fused_adam_ computes them for
 // float32: its vectorised body (`tail` false) and its scalar tail differ in where the
 // compiler fused a multiply-add, and both are matched here (checked at load time)
@@ -113,6 +229,20 @@ inline void adam_element(float& p, float& m, float& v, float g, float c1, float 
 }
 
 }  // namespace
+
+// The output layer's three products by hand, for the check at load time against
+// at::bmm: h @ w (widened to float32), h^T @ g and g @ w^T, for bfloat16 h (N, B, K),
+// w (N, K, 1) and g (N, B, 1)
+std::tuple<Tensor, Tensor, Tensor> unit_products(const Tensor& h, const Tensor& w, const Tensor& g) {
+  const int64_t N = h.size(0), B = h.size(1), K = h.size(2);
+  Tensor logits = at::empty({N, B}, h.options().dtype(at::kFloat));
+  Tensor grad = at::empty({N, K, 1}, h.options()), back = at::empty({N, B, K}, h.options());
+  FlushDenormals flush;
+  unit_forward(h, w, logits);
+  unit_weight_grad(h, g, grad);
+  unit_backward(g, w, back);
+  return {logits, grad, back};
+}
 
 // torch.optim.Adam's update of networks `rows` (rows of the flat (N, P) parameters),
 // bit for bit as at::_fused_adam_ (lr, betas, eps; no weight decay) with ATen's float
@@ -192,7 +322,9 @@ std::tuple<uint64_t, uint64_t> dropout_gates(uint64_t state_high, uint64_t state
 // An epoch of _Stack.step calls: the same products, elementwise work and Adam update,
 // per batch; returns the logits of all batches side by side (N, rows), float32.
 // `lives[j]` lists the networks with rows in batch j (empty when all have). With
-// `width` > 0 (and no weight decay) the update is adam_rows, else at::_fused_adam_.
+// `width` > 0 (and no weight decay) the update is adam_rows, else at::_fused_adam_;
+// with `output_by_hand` the products of a one-unit output layer are unit_forward,
+// unit_weight_grad and unit_backward, else at::bmm.
 Tensor train_epoch(std::vector<Tensor> xs, std::vector<Tensor> ys, std::vector<Tensor> gates,
                    std::vector<Tensor> row_weights, std::vector<std::vector<int64_t>> lives,
                    std::vector<Tensor> views, std::vector<Tensor> W, std::vector<Tensor> acts,
@@ -201,10 +333,11 @@ Tensor train_epoch(std::vector<Tensor> xs, std::vector<Tensor> ys, std::vector<T
                    std::vector<Tensor> m2, Tensor m1_flat, Tensor m2_flat,
                    std::vector<Tensor> steps, Tensor step_counts, std::vector<int64_t> offsets,
                    double lr, double beta1, double beta2, double eps, double weight_decay,
-                   int64_t width) {
+                   int64_t width, bool output_by_hand) {
   at::NoGradGuard no_grad;
   const size_t layers = W.size(), hidden = layers - 1;
   const bool own_adam = width > 0 && weight_decay == 0;
+  const bool one_unit = output_by_hand && W.back().size(2) == 1;
   std::vector<int64_t> everyone(flat.size(0));
   for (size_t i = 0; i < everyone.size(); ++i) everyone[i] = int64_t(i);
   // the products' outputs, allocated once for the epoch's (full) batches
@@ -229,14 +362,37 @@ Tensor train_epoch(std::vector<Tensor> xs, std::vector<Tensor> ys, std::vector<T
       relu_gate(z, gates[j * hidden + k], cores[k]);
       inputs.push_back(h);
     }
-    const Tensor logit = at::bmm(inputs.back(), W[layers - 1]).select(2, 0).to(at::kFloat);
+    Tensor logit;
+    // ATen hands a batched product to oneDNN only when b * m * k * n > 16^3; smaller ones
+    // run other code, which sums in another order, so they stay with at::bmm
+    const bool by_hand = one_unit && N * B * inputs.back().size(2) > 16 * 16 * 16;
+    if (by_hand) {
+      logit = at::empty({N, B}, flat.options());
+      FlushDenormals flush;
+      unit_forward(inputs.back(), W[layers - 1], logit);
+    } else {
+      logit = at::bmm(inputs.back(), W[layers - 1]).select(2, 0).to(at::kFloat);
+    }
     logits.push_back(logit);
     Tensor g = at::sigmoid(logit).sub_(ys[j]).mul_(row_weights[j]).unsqueeze(2).to(at::kBFloat16);
     for (size_t k = layers; k-- > 0;) {
-      at::bmm_out(grad_views[k], inputs[k].transpose(1, 2), g);
+      const bool unit = by_hand && k == layers - 1;
+      if (unit) {
+        FlushDenormals flush;
+        unit_weight_grad(inputs[k], g, grad_views[k]);
+      } else {
+        at::bmm_out(grad_views[k], inputs[k].transpose(1, 2), g);
+      }
       if (k > 0) {
-        const Tensor back = is_full ? at::bmm_out(backs[k - 1], g, W[k].transpose(1, 2))
-                                    : at::bmm(g, W[k].transpose(1, 2));
+        Tensor back;
+        if (unit) {
+          back = is_full ? backs[k - 1] : at::empty({N, B, W[k].size(1)}, W[k].options());
+          FlushDenormals flush;
+          unit_backward(g, W[k], back.narrow(2, 0, cores[k - 1].size(2)));
+        } else {
+          back = is_full ? at::bmm_out(backs[k - 1], g, W[k].transpose(1, 2))
+                         : at::bmm(g, W[k].transpose(1, 2));
+        }
         Tensor out = is_full ? outs[k - 1] : at::empty_like(cores[k - 1]);
         gate_relu_backward(back, gates[j * hidden + k - 1], cores[k - 1], out);
         g = out;
@@ -264,4 +420,5 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("dropout_gates", &dropout_gates);
   m.def("train_epoch", &train_epoch);
   m.def("adam_rows", &adam_rows);
+  m.def("unit_products", &unit_products);
 }

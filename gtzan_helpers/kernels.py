@@ -140,3 +140,43 @@ def _adam_matches(module, width: int) -> bool:
                              [copies], [0, size], 1e-3, 0.9, 0.999, 1e-8, width)
     return (torch.equal(flat, ours) and torch.equal(moments[0], moments[2])
             and torch.equal(moments[1], moments[3]) and torch.equal(copies, ours.bfloat16()))
+
+
+@functools.cache
+def output_layer_by_hand() -> bool:
+    """Whether the compiled output-layer products give oneDNN's bits here.
+
+    The output layer has one unit, so its three products per step are tiny and cost
+    oneDNN's per-call overhead only; ``kernels.cpp`` computes them as oneDNN's
+    AVX512-BF16 kernels do (a float32 multiply-add chain over pairs, denormals flushed).
+    A check once per process (random numbers over a wide range, odd sizes, a sum whose
+    result depends on the order) confirms that this PyTorch on this CPU computes them
+    so (it might use other kernels, AMX for one); where it does not, the compiled epoch
+    calls ``torch.bmm``.
+    """
+    module = load()
+    if module is None:
+        return False
+    generator = torch.Generator().manual_seed(0)
+
+    def wide(*shape):  # magnitudes over many octaves, a few below bfloat16's normal range
+        x = torch.randn(*shape, generator=generator)
+        return (x * torch.exp(3 * torch.randn(*shape, generator=generator))).bfloat16()
+
+    # a sum that comes out 0 in this order, and otherwise -2**-24 added one by one or
+    # -2**-23 with each pair added first
+    order = torch.tensor([-1.0, -1.5 * 2 ** -24, 1.0, 2 ** -24])
+    # 3 x 37 rows, and 32 rows of one network: the smallest product the compiled epoch
+    # computes by hand (a smaller one goes to at::bmm, as ATen sends it past oneDNN)
+    for N, B in [(3, 37), (1, 32)]:
+        h, w, g = wide(N, B, 129), wide(N, 129, 1), wide(N, B, 1)
+        h[0, 0, :5] = torch.tensor([1e-39, -1e-39, 5e-39, 1e-40, 0.0])
+        h[-1, 1], h[-1, 1, :4], w[-1] = 0, order, 1  # a row of h
+        h[0, :, 5], h[0, 2:6, 5], g[0] = 0, order, 1  # a column, over rows
+        with torch.no_grad():
+            logits, grad, back = module.unit_products(h, w, g)
+            if not (torch.equal(logits, torch.bmm(h, w)[..., 0].float())
+                    and torch.equal(grad, torch.bmm(h.transpose(1, 2), g))
+                    and torch.equal(back, torch.bmm(g, w.transpose(1, 2)))):
+                return False
+    return True
