@@ -11,13 +11,17 @@ on 2 cores (with PyTorch's default of one thread per core it took 9–11 s again
 :func:`gtzan_helpers.evaluation.sweep` as the notebooks call it — the five folds of a
 setting trained together (:func:`gtzan_helpers.fast_training.fit_many`, its epochs in
 the compiled kernels of :mod:`gtzan_helpers.kernels` where they apply), the settings
-spread over the cores. Prints each wall time, the ratio and both mean accuracies.
+spread over the cores. The two take turns, ``--repeats`` times each (default 3), so
+that both meet the same moments of a shared machine; the benchmark prints every wall
+time, the ratio of the medians and both mean accuracies (the same in every repeat: the
+runs are seeded).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 
 from gtzan_helpers.data import load_feature_table
@@ -39,21 +43,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("segment", "track"), default="segment")
     parser.add_argument("--device", default=None, help="torch device (default: automatic)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each (default 3)")
     args = parser.parse_args()
     table = load_feature_table()
     for engine in ("fast", "plain"):  # warm-up: first calls pay for lazy initialisation
         cross_validate(table, batch_size=256, max_epochs=1, engine=engine, device=args.device)
-    plain_s, plain_acc = timed_sweep(table, "plain", args.split, args.device, n_jobs=1)
     one_s, _ = timed_sweep(table, "fast", args.split, args.device, n_jobs=1)
-    fast_s, fast_acc = timed_sweep(table, "fast", args.split, args.device)
+    plain, fast = [], []
+    for _ in range(args.repeats):
+        plain.append(timed_sweep(table, "plain", args.split, args.device, n_jobs=1))
+        fast.append(timed_sweep(table, "fast", args.split, args.device))
+    (plain_s, plain_acc), (fast_s, fast_acc) = (
+        (statistics.median(s for s, _ in runs), runs[0][1]) for runs in (plain, fast))
     device = choose_device(args.device)
     print(f"batch-size sweep ({', '.join(map(str, BATCH_SIZES))}) x 5 folds, {args.split} split, "
           f"{device}, {os.cpu_count()} cores, "
-          f"fast path's matrix products in {str(compute_dtype('auto', device)).split('.')[1]}")
-    print(f"  plain recipe (DataLoader + autograd, fold by fold, 1 thread): {plain_s:6.2f} s, "
-          f"mean accuracy {100 * plain_acc:.2f} %")
-    print(f"  fast path (folds together, settings across cores)           : {fast_s:6.2f} s, "
-          f"mean accuracy {100 * fast_acc:.2f} %")
+          f"fast path's matrix products in {str(compute_dtype('auto', device)).split('.')[1]}; "
+          f"median of {args.repeats} runs each, taking turns")
+
+    def runs(times):
+        return ", ".join(f"{s:.2f}" for s, _ in times)
+
+    print(f"  plain recipe (DataLoader + autograd, fold by fold, 1 thread): {plain_s:6.2f} s "
+          f"({runs(plain)}), mean accuracy {100 * plain_acc:.2f} %")
+    print(f"  fast path (folds together, settings across cores)           : {fast_s:6.2f} s "
+          f"({runs(fast)}), mean accuracy {100 * fast_acc:.2f} %")
     print(f"  (fast path in one process, settings one after the other: {one_s:.2f} s, "
           f"{plain_s / one_s:.1f}x)")
     print(f"  ratio {plain_s / fast_s:.1f}x, accuracy difference "
