@@ -228,8 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--hidden", type=_int_list, default=[128], metavar="W[,W...]",
                           help="width(s) of the first hidden layer (default 128; the others stay 128)")
     evaluate.add_argument("--jobs", type=int, default=None,
-                          help="worker processes, one thread each (default or -1: one per core); "
-                               "the numbers do not depend on it")
+                          help="processes at work, this one included, one thread each (default or "
+                               "-1: one per core); the numbers do not depend on it")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     train = _command(
