@@ -9,9 +9,8 @@ process: the plain recipe trains fold after fold with a DataLoader and autograd
 on 2 cores (with PyTorch's default of one thread per core it took 9–11 s against
 9.1–9.2 s here: small steps gain nothing from a second thread); the fast path is
 :func:`gtzan_helpers.evaluation.sweep` as the notebooks call it — the five folds of a
-setting trained together (:func:`gtzan_helpers.fast_training.fit_many`, its epochs in
-the compiled kernels of :mod:`gtzan_helpers.kernels` where they apply), the settings
-spread over the cores. The two take turns, ``--repeats`` times each (default 3), so
+setting trained together in float32 (:func:`gtzan_helpers.fast_training.fit_many`),
+the settings spread over the cores by joblib. The two take turns, ``--repeats`` times each (default 3), so
 that both meet the same moments of a shared machine; the benchmark prints every wall
 time, the ratio of the medians and both mean accuracies (the same in every repeat: the
 runs are seeded).
@@ -26,7 +25,6 @@ import time
 
 from gtzan_helpers.data import load_feature_table
 from gtzan_helpers.evaluation import cross_validate, sweep
-from gtzan_helpers.fast_training import compute_dtype
 from gtzan_helpers.training import choose_device
 
 BATCH_SIZES = (32, 64, 128, 256)
@@ -58,7 +56,7 @@ def main() -> None:
     device = choose_device(args.device)
     print(f"batch-size sweep ({', '.join(map(str, BATCH_SIZES))}) x 5 folds, {args.split} split, "
           f"{device}, {os.cpu_count()} cores, "
-          f"fast path's matrix products in {str(compute_dtype('auto', device)).split('.')[1]}; "
+          f"float32; "
           f"median of {args.repeats} runs each, taking turns")
 
     def runs(times):

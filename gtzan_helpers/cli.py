@@ -36,7 +36,8 @@ def _evaluate(args) -> int:
 
     from .candidates import study_mlp
     from .data import load_feature_table
-    from .evaluation import repeated_cv, summarize_cv
+    from .evaluation import repeated_cv
+    from .stats import summarize_cv
 
     table = load_feature_table(args.table)
     settings = {f"batch_size={b} first_layer={w}": (b, w) for b in args.batch_size for w in args.hidden}

@@ -1,15 +1,15 @@
-"""Hold-out splits and k-fold cross-validation under both protocols.
+"""Hold-out splits, k-fold cross-validation and sweeps under both protocols.
 
 ``split="segment"`` is the study's protocol: segments are assigned at random, so the
 ten segments of one track land on both sides of a split. ``split="track"`` keeps all
 segments of a track on one side (stratified by genre), which is what a new song
 faces. The scaler is always fitted on the training side only.
-Used by notebooks 02–05 and the CLI.
+Used by notebooks 02–07 and the CLI; the statistics of the scores are in
+:mod:`gtzan_helpers.stats`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +24,7 @@ from sklearn.preprocessing import StandardScaler
 
 from .data import FeatureTable
 from .model import STUDY_HIDDEN, make_mlp
+from .stats import summarize_folds
 from .training import TrainResult, fit, predict_proba
 
 SPLITS = ("segment", "track")
@@ -177,8 +178,7 @@ def cross_validate(table: FeatureTable, *, split="segment", n_splits: int = 5,
     the restored best weights.
 
     ``engine="fast"`` trains the k networks together
-    (:func:`gtzan_helpers.fast_training.fit_many`; each fold's ``seconds`` is then the
-    run's wall time divided by k); ``engine="plain"`` runs the readable reference loop
+    (:func:`gtzan_helpers.fast_training.fit_many`); ``engine="plain"`` runs the readable reference loop
     of :func:`gtzan_helpers.training.fit` fold after fold. Both follow the same recipe
     and give statistically the same accuracy, not the same bits: their random streams
     for data order and dropout differ.
@@ -193,8 +193,7 @@ def cross_validate(table: FeatureTable, *, split="segment", n_splits: int = 5,
     -------
     pandas.DataFrame
         One row per fold: ``fold``, ``loss`` (BCE), ``accuracy`` (segments),
-        ``track_accuracy`` (mean probability per track), ``epochs`` (best epoch) and
-        ``seconds`` (wall time of scaling, training and scoring).
+        ``track_accuracy`` (mean probability per track) and ``epochs`` (best epoch).
     """
     splits = (split,) if isinstance(split, str) else tuple(split)
     folds = {s: make_folds(table, split=s, n_splits=n_splits, seed=seed) for s in splits}
@@ -216,7 +215,6 @@ def _cross_validate_plain(table, folds, *, seed, hidden, dropout, batch_size, ma
                           patience, device) -> pd.DataFrame:
     rows = []
     for fold, (train_rows, val_rows) in enumerate(folds):
-        start = time.perf_counter()
         _, (X_train, X_val) = scale(table.X.iloc[train_rows], table.X.iloc[val_rows])
         y_val = table.y[val_rows]
         model = make_mlp(X_train.shape[1], hidden, dropout, seed=seed + fold)
@@ -224,16 +222,16 @@ def _cross_validate_plain(table, folds, *, seed, hidden, dropout, batch_size, ma
                      X_val, y_val, batch_size=batch_size, max_epochs=max_epochs,
                      patience=patience, seed=seed + fold, device=device)
         rows.append(_fold_row(table, val_rows, fold, result.best, result.best_epoch,
-                              predict_proba(result.model, X_val), time.perf_counter() - start))
+                              predict_proba(result.model, X_val)))
     return pd.DataFrame(rows)
 
 
-def _fold_row(table, val_rows, fold, best, best_epoch, proba, seconds) -> dict:
+def _fold_row(table, val_rows, fold, best, best_epoch, proba) -> dict:
     """One row of :func:`cross_validate`: the held-out fold scored at the best epoch."""
     return {"fold": fold + 1, "loss": float(best["val_loss"]),
             "accuracy": float(best["val_accuracy"]),
             "track_accuracy": track_accuracy(proba, table.y[val_rows], table.groups[val_rows]),
-            "epochs": int(best_epoch), "seconds": seconds}
+            "epochs": int(best_epoch)}
 
 
 def _cross_validate_fast(table, folds, *, seed, hidden, dropout, batch_size, max_epochs,
@@ -241,7 +239,6 @@ def _cross_validate_fast(table, folds, *, seed, hidden, dropout, batch_size, max
     """The folds of every split in ``folds`` (split → folds) trained as one stack."""
     from .fast_training import fit_many
 
-    start = time.perf_counter()
     runs = [(split, fold, rows) for split, split_folds in folds.items()
             for fold, rows in enumerate(split_folds)]
     data, X = [], table.X.to_numpy()  # arrays: the scaler's input checks cost less than frames'
@@ -253,29 +250,12 @@ def _cross_validate_fast(table, folds, *, seed, hidden, dropout, batch_size, max
     result = fit_many(*zip(*data), seeds=[seed + fold for _, fold, _ in runs], hidden=hidden,
                       dropout=dropout, batch_size=batch_size, max_epochs=max_epochs,
                       patience=patience, device=device)
-    seconds = (time.perf_counter() - start) / len(runs)
     rows = {split: [] for split in folds}
     for i, (split, fold, (_, val_rows)) in enumerate(runs):
         rows[split].append(_fold_row(
             table, val_rows, fold, result.histories[i].iloc[result.best_epochs[i] - 1],
-            result.best_epochs[i], result.predict_proba(data[i][2], network=i), seconds))
+            result.best_epochs[i], result.predict_proba(data[i][2], network=i)))
     return {split: pd.DataFrame(split_rows) for split, split_rows in rows.items()}
-
-
-def summarize_folds(folds: pd.DataFrame, columns=("loss", "accuracy", "track_accuracy")) -> dict:
-    """Mean and standard deviation over folds, plus total seconds.
-
-    Returns
-    -------
-    dict
-        ``<column>`` and ``<column>_std`` for each column, and ``seconds`` (sum).
-    """
-    out = {}
-    for c in columns:
-        out[c] = float(folds[c].mean())
-        out[f"{c}_std"] = float(folds[c].std(ddof=1))
-    out["seconds"] = float(folds["seconds"].sum())
-    return out
 
 
 def sweep(table: FeatureTable, parameter: str, values, *, splits=SPLITS, n_splits: int = 5,
@@ -295,9 +275,10 @@ def sweep(table: FeatureTable, parameter: str, values, *, splits=SPLITS, n_split
         Folds and seed; every setting sees the same folds (a paired comparison).
     n_jobs : int, optional
         One run per value covers every split (with the fast engine their folds train as
-        one stack); the runs go to this many processes, this one and forked workers, one
-        thread each (:func:`gtzan_helpers.parallel.map_jobs`; default: one per core). The
-        numbers do not depend on it. Runs on a GPU stay in this process.
+        one stack); joblib spreads the runs over this many processes, one thread each
+        (:func:`gtzan_helpers.parallel.map_jobs`; default: one per core, or the backend
+        set with :func:`joblib.parallel_config`, e.g. a Dask cluster). The numbers do
+        not depend on it. Runs on a GPU stay in this process.
     **fixed
         Further keywords passed to :func:`cross_validate`.
 
@@ -305,7 +286,7 @@ def sweep(table: FeatureTable, parameter: str, values, *, splits=SPLITS, n_split
     -------
     summary : pandas.DataFrame
         One row per (split, value): mean and standard deviation over folds of
-        ``loss``, ``accuracy`` and ``track_accuracy``, and total ``seconds``.
+        ``loss``, ``accuracy`` and ``track_accuracy``.
     folds : pandas.DataFrame
         Every fold's row of :func:`cross_validate`, tagged with ``split`` and the value.
     """
@@ -344,7 +325,7 @@ def sweep_table(summary: pd.DataFrame, parameter: str, study: dict | None = None
     parameter : str
         The swept column.
     study : dict, optional
-        Setting → (loss, accuracy, seconds) as printed in the study.
+        Setting → (loss, accuracy, seconds) as printed in the study (the seconds are not shown).
 
     Returns
     -------
@@ -456,17 +437,17 @@ def repeated_cv(table: FeatureTable, candidates: dict, *, split: str = "track", 
     n_splits, n_repeats, seed : int
         Repeat ``r`` uses folds shuffled with ``seed + r``.
     n_jobs : int, optional
-        The folds go to this many processes, this one and forked workers, one thread
-        each (:func:`gtzan_helpers.parallel.map_jobs`; default: one per core). The
-        numbers do not depend on it.
+        joblib spreads the folds over this many processes, one thread each
+        (:func:`gtzan_helpers.parallel.map_jobs`; default: one per core, or the backend
+        set with :func:`joblib.parallel_config`). The numbers do not depend on it.
     progress : bool
         Print a line as each fold is done.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (candidate, repeat, fold): the :func:`score` columns, ``n_train``,
-        ``n_test`` and ``seconds``.
+        One row per (candidate, repeat, fold): the :func:`score` columns, ``n_train``
+        and ``n_test``.
     """
     from .parallel import map_jobs
 
@@ -484,80 +465,12 @@ def _score_fold(job) -> list[dict]:
     table, candidates, repeat, fold, train, test, progress = job
     rows = []
     for name, candidate in candidates.items():
-        start = time.perf_counter()
         model = copy.deepcopy(candidate)
         model.fit(table.X.iloc[train], table.y[train], table.groups[train])
         proba = model.predict_proba(table.X.iloc[test], table.groups[test])
         rows.append({"candidate": name, "repeat": repeat + 1, "fold": fold + 1,
                      **score(proba, table.y[test], table.groups[test]),
-                     "n_train": len(train), "n_test": len(test),
-                     "seconds": time.perf_counter() - start})
+                     "n_train": len(train), "n_test": len(test)})
     if progress:
         print(f"repeat {repeat + 1} fold {fold + 1} done", flush=True)
     return rows
-
-
-def corrected_t_interval(scores, *, test_fraction: float, level: float = 0.95) -> tuple[float, float]:
-    """Mean of repeated-CV scores and the half-width of its confidence interval.
-
-    Fold scores of repeated cross-validation overlap in their training data, so the
-    plain standard error is too small. This uses the corrected resampled t
-    (Nadeau & Bengio, 2003): variance ``(1/J + n_test/n_train) · s²`` over the ``J``
-    fold scores, with ``J − 1`` degrees of freedom.
-    """
-    from scipy import stats
-
-    scores = np.asarray(scores, dtype=float)
-    J = len(scores)
-    if J < 2:
-        return float(scores.mean()), float("nan")
-    ratio = test_fraction / (1 - test_fraction)
-    se = np.sqrt((1 / J + ratio) * scores.var(ddof=1))
-    return float(scores.mean()), float(stats.t.ppf(0.5 + level / 2, J - 1) * se)
-
-
-def _test_fraction(part: pd.DataFrame) -> float:
-    # share of rows held out per fold; 1/k when the folds' sizes were not recorded
-    if {"n_train", "n_test"} <= set(part.columns):
-        return float((part["n_test"] / (part["n_train"] + part["n_test"])).mean())
-    return 1.0 / part["fold"].nunique()
-
-
-def summarize_cv(results: pd.DataFrame, *, by: str = "candidate",
-                 metrics=("accuracy", "track_accuracy", "loss")) -> pd.DataFrame:
-    """Mean and 95 % CI half-width of each metric per candidate (see :func:`corrected_t_interval`)."""
-    rows = []
-    for name, part in results.groupby(by, sort=False):
-        fraction = _test_fraction(part)
-        row = {by: name}
-        for metric in metrics:
-            mean, half = corrected_t_interval(part[metric], test_fraction=fraction)
-            row[metric], row[f"{metric}_ci"] = mean, half
-        rows.append(row)
-    return pd.DataFrame(rows).set_index(by)
-
-
-def paired_comparison(results: pd.DataFrame, reference: str, *, by: str = "candidate",
-                      metric: str = "accuracy") -> pd.DataFrame:
-    """Each candidate against ``reference`` on the same folds: mean difference, CI, p-value.
-
-    Uses the corrected resampled paired t-test on the per-fold differences; a
-    difference whose interval contains 0 is not distinguishable from noise.
-    """
-    from scipy import stats
-
-    keys = [k for k in ("repeat", "fold") if k in results.columns]
-    ref = results[results[by] == reference].set_index(keys)
-    rows = []
-    for name, part in results.groupby(by, sort=False):
-        if name == reference:
-            continue
-        part = part.set_index(keys)
-        diff = (part[metric] - ref.loc[part.index, metric]).to_numpy()
-        fraction = _test_fraction(part.reset_index())
-        mean, half = corrected_t_interval(diff, test_fraction=fraction)
-        se = half / stats.t.ppf(0.975, len(diff) - 1) if len(diff) > 1 else np.nan
-        p = float(2 * stats.t.sf(abs(mean) / se, len(diff) - 1)) if se > 0 else (0.0 if mean else 1.0)
-        rows.append({by: name, "difference": mean, "ci": half, "p_value": p,
-                     "distinguishable": bool(p < 0.05)})
-    return pd.DataFrame(rows).set_index(by)

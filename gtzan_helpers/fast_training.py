@@ -7,13 +7,12 @@ operations per step, one fold after another. Here the ``N`` networks of a
 cross-validation run (its folds, repeats or ensemble members) are trained
 **together**: their weights are stacked, every step is a handful of batched matrix
 products with a hand-written backward pass, and one fused Adam update moves all of
-them. Where the hardware multiplies bfloat16 natively the matrix products use it
-(:func:`compute_dtype`); weights, optimizer state, losses and validation stay float32.
-Each network keeps its own data, data order, dropout masks (drawn from its own
-generator), early-stopping state and best weights, so training it alone or among
-others gives the same result. In bfloat16 on the CPU, an epoch's steps and its dropout
-draws run in compiled code (:mod:`gtzan_helpers.kernels`) with bit-identical results;
-:meth:`_Stack.step` is the same step in Python, used wherever the kernels are not.
+them. Everything is float32 unless a caller asks for bfloat16 matrix products
+(``precision="bfloat16"``, never used for the report's numbers). Each network keeps
+its own data, data order, dropout masks (drawn from its own generator),
+early-stopping state and best weights, so training it alone or among others gives
+the same result. :class:`~gtzan_helpers.model.MLP` is the oracle: a test checks the
+stacked forward pass and one hand-written backward step against autograd on it.
 
 The recipe is the study's: Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8), binary
 cross-entropy on a sigmoid output, dropout after each hidden ReLU, reshuffled
@@ -33,7 +32,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import kernels
 from .training import choose_device
 
 
@@ -125,28 +123,8 @@ def _bce(p, y, valid, count):
     return -(logs * valid).sum(dim=1) / count
 
 
-def compute_dtype(precision: str = "auto", device=None) -> torch.dtype:
-    """The dtype of the training steps' matrix products.
-
-    ``"float32"`` everywhere, or ``"bfloat16"`` (8-bit mantissa, float32 accumulation,
-    the usual mixed-precision recipe); ``"auto"`` picks bfloat16 where the hardware
-    multiplies it natively — CPUs with AVX512-BF16 or AMX, CUDA GPUs from Ampere on —
-    and float32 elsewhere. Weights, optimizer state, losses and validation stay float32.
-    """
-    if precision in ("float32", "bfloat16"):
-        return getattr(torch, precision)
-    if precision != "auto":
-        raise ValueError(f"precision must be 'auto', 'float32' or 'bfloat16', got {precision!r}")
-    device = torch.device(device or "cpu")
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.get_device_capability(device)[0] >= 8 else torch.float32
-    native = {"avx512_bf16", "amx_bf16"} & kernels.cpu_flags()  # none known off Linux: float32
-    return torch.bfloat16 if native else torch.float32
-
-
-def _bit_dtypes(dtype: torch.dtype) -> tuple[type, torch.dtype]:
-    """The NumPy unsigned and torch signed integer types as wide as ``dtype``, for its bit patterns."""
-    return {2: (np.uint16, torch.int16), 4: (np.uint32, torch.int32)}[dtype.itemsize]
+PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+"""Dtypes of the training steps' matrix products; weights, Adam, losses stay float32."""
 
 
 def _with_ones(arrays, device, dtype):
@@ -181,38 +159,33 @@ def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype
     firsts = np.arange(0, n_max, batch_size)
     n_batches, n_full = len(firsts), n_max // batch_size
     rows = n_batches * batch_size
-    # the gates' bit patterns straight from the draws: 1/keep where a unit is kept, else 0
-    scale = torch.tensor(1.0 / (1.0 - dropout), dtype=dtype)
-    uint, view_int = _bit_dtypes(dtype)
-    one = uint(scale.view(view_int).item() % 2 ** (8 * scale.element_size()))
+    scale = np.float32(1.0 / (1.0 - dropout))
     n_units = sum(widths)
     edges = np.cumsum([0] + list(widths))
     threshold = round((1.0 - dropout) * 65536)  # keep a unit when a 16-bit draw is below
-    ws = _workspace(workspace, (N, rows, n_units, tuple(widths), batch_size, uint, Xt.shape[2]), lambda: {
+    ws = _workspace(workspace, (N, rows, n_units, tuple(widths), batch_size, Xt.shape[2]), lambda: {
         "order": np.zeros((N, rows), dtype=np.int64),  # padded: row 0 again
-        "kept": np.zeros((rows, n_units), dtype=uint), "keep": np.zeros((rows, n_units), dtype=bool),
+        "kept": np.zeros((rows, n_units), dtype=np.float32), "keep": np.zeros((rows, n_units), dtype=bool),
         # per layer, batch-major like the inputs, so that each batch's gates are one block
-        "gates": [np.zeros((n_batches, N, batch_size, w), dtype=uint) for w in widths],
+        "gates": [np.zeros((n_batches, N, batch_size, w), dtype=np.float32) for w in widths],
         "X": torch.empty((n_batches, N, batch_size, Xt.shape[2]), dtype=Xt.dtype, device=device),
         "y": torch.empty((n_batches, N, batch_size), dtype=yt.dtype, device=device)})
     order, kept, keep, gates = ws["order"], ws["kept"], ws["keep"], ws["gates"]
-    compiled = _compiled(device, dtype) if dropout > 0 else None
     for i, (g, size) in enumerate(zip(generators, sizes)):
         order[i, :size] = g.permutation(size)
-        if compiled is not None:  # the same draws and gates, in one pass
-            _compiled_gates(compiled, g, size, i, ws, threshold, one)
-            continue
-        if dropout > 0:  # PCG64's raw 64-bit output read as four 16-bit uniforms
+        if dropout > 0:
+            # 16-bit uniforms, four from each 64-bit draw of the generator: a quarter of
+            # the cost of ``g.random``, and 1/65536 is fine enough for a dropout rate
             draws = g.bit_generator.random_raw(-(-size * n_units // 4)).view(np.uint16)
             np.less(draws[:size * n_units].reshape(size, n_units), threshold, out=keep[:size])
-            np.multiply(keep[:size], one, out=kept[:size])
+            np.multiply(keep[:size], scale, out=kept[:size])
         else:
-            kept[:size] = one
+            kept[:size] = 1.0
         kept[size:] = 0
         by_batch = kept.reshape(n_batches, batch_size, n_units)
         for layer, a, b in zip(gates, edges[:-1], edges[1:]):
             layer[:, i] = by_batch[..., a:b]
-    layer_gates = [torch.from_numpy(layer).view(dtype).to(device).unbind(0) for layer in gates]
+    layer_gates = [torch.from_numpy(layer).to(device=device, dtype=dtype).unbind(0) for layer in gates]
     # every batch's rows gathered at once, batch-major, so that each batch is contiguous
     index = order.reshape(N, n_batches, batch_size).transpose(1, 0, 2) + (np.arange(N) * n_max)[:, None]
     index = torch.from_numpy(index.reshape(-1)).to(device)
@@ -233,29 +206,6 @@ def _epoch_batches(Xt, yt, generators, sizes, batch_size, widths, dropout, dtype
             batch_gates = [gate[:, :B] for gate in batch_gates]
         batches.append((x, y, batch_gates, weight, live))
     return batches
-
-
-def _compiled(device, dtype):
-    """The compiled kernels where they apply (bfloat16 on the CPU) and could be built, else None."""
-    if torch.device(device).type != "cpu" or dtype != torch.bfloat16:
-        return None
-    return kernels.load()
-
-
-def _compiled_gates(compiled, generator, size, network, ws, threshold, one):
-    """Network ``network``'s gates drawn by the compiled kernel, its generator moved on as NumPy's would."""
-    state = generator.bit_generator.state
-    if state["bit_generator"] != "PCG64":
-        raise ValueError(f"the compiled gates need NumPy's PCG64, got {state['bit_generator']}")
-    low = 2 ** 64 - 1
-    current, increment = state["state"]["state"], state["state"]["inc"]
-    if "torch" not in ws:  # the buffers' torch views, made once
-        ws["torch"] = [torch.from_numpy(layer.view(np.int16)) for layer in ws["gates"]]
-    high, low_bits = compiled.dropout_gates(current >> 64, current & low, increment >> 64,
-                                            increment & low, int(size), network, ws["torch"],
-                                            threshold, int(one))
-    state["state"]["state"] = (high << 64) | low_bits
-    generator.bit_generator.state = state
 
 
 def _workspace(workspace: dict | None, key, make) -> dict:
@@ -281,7 +231,6 @@ class _Stack:
     def __init__(self, flat, shapes, widths, batch_size, dtype, adam):
         self.flat, self.shapes, self.widths = flat, shapes, widths
         self.batch_size, self.dtype, self.adam = batch_size, dtype, adam
-        self.bits = _bit_dtypes(dtype)[1]
         self.offsets = np.cumsum([0] + [a * b for a, b in shapes])
         self.m1, self.m2 = torch.zeros_like(flat), torch.zeros_like(flat)
         self.step_counts = torch.zeros(len(flat), device=flat.device)
@@ -298,7 +247,7 @@ class _Stack:
         self.lists = [list(t.unbind(0)) for t in (self.flat, self.grad, self.m1, self.m2)]
         self.steps = list(self.step_counts.unbind(0))  # per-network views: one add counts all
         self.views = self.layers(self.flat)
-        # bfloat16 kernels want contiguous operands: copies, refreshed before each step
+        # bfloat16 products take a copy of the weights in that dtype, refreshed before each step
         self.W = self.views if self.dtype == self.flat.dtype else [
             torch.empty(v.shape, dtype=self.dtype, device=device) for v in self.views]
         # activations beside their column of ones, for full batches and for a last short one
@@ -329,13 +278,10 @@ class _Stack:
             torch._foreach_copy_(self.W, self.views)
         W = self.W
         acts = self._activations(x.shape[1])
-        # forward: h = ReLU(z) × dropout gate, written into the buffer beside its ones;
-        # the ReLU on the bit patterns, where a float's sign bit makes its integer view
-        # negative (several times cheaper than a bfloat16 relu_)
+        # forward: h = ReLU(z) × dropout gate, written into the buffer beside its ones
         inputs = [x]
         for k, (h, core) in enumerate(acts):
-            z = torch.bmm(inputs[-1], W[k])
-            z.view(self.bits).clamp_min_(0)
+            z = torch.bmm(inputs[-1], W[k]).relu_()
             torch.mul(z, gates[k], out=core)
             inputs.append(h)
         logit = torch.bmm(inputs[-1], W[-1])[..., 0].float()
@@ -363,18 +309,7 @@ class _Stack:
 
     def epoch(self, batches):
         """:meth:`step` on each batch in turn; returns the logits side by side (N, rows)."""
-        compiled = _compiled(self.flat.device, self.dtype)
-        if compiled is None:
-            return torch.cat([self.step(*batch) for batch in batches], dim=1)
-        xs, ys, gates, row_weights, lives = zip(*batches)
-        a = self.adam
-        return compiled.train_epoch(
-            list(xs), list(ys), [g for layers in gates for g in layers], list(row_weights),
-            [[] if live is None else [int(i) for i in live] for live in lives], self.views, self.W,
-            self.acts, self.grad_views, self.flat, self.grad, self.grad_low, *self.lists, self.m1,
-            self.m2, self.steps, self.step_counts, [int(o) for o in self.offsets], a["lr"],
-            a["beta1"], a["beta2"], a["eps"], a["weight_decay"], kernels.adam_width(),
-            kernels.output_layer_by_hand())
+        return torch.cat([self.step(*batch) for batch in batches], dim=1)
 
     def predict(self, X):
         """Probabilities (N, n) for inputs (N, n, d), float32, without dropout."""
@@ -395,7 +330,7 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
              seeds: Sequence[int], hidden: Sequence[int] = (128, 128, 128), dropout: float = 0.2,
              batch_size: int = 128, lr: float = 1e-3, weight_decay: float = 0.0,
              max_epochs: int = 100, patience: int | None = 3, device=None,
-             precision: str = "auto") -> ManyResult:
+             precision: str = "float32") -> ManyResult:
     """Train ``N = len(seeds)`` independent MLPs together, each on its own data.
 
     Parameters
@@ -409,8 +344,10 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
         As in :func:`gtzan_helpers.training.fit`.
     device : str or torch.device, optional
         Defaults to :func:`~gtzan_helpers.training.choose_device`.
-    precision : {"auto", "float32", "bfloat16"}
-        Dtype of the training steps' matrix products (see :func:`compute_dtype`).
+    precision : {"float32", "bfloat16"}
+        Dtype of the training steps' matrix products. bfloat16 (8-bit mantissa, float32
+        accumulation) is faster where the hardware multiplies it natively and gives other
+        numbers; weights, optimizer state, losses and validation stay float32.
 
     Returns
     -------
@@ -418,7 +355,9 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     """
     start = time.perf_counter()
     device = choose_device(device)
-    dtype = compute_dtype(precision, device)
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
+    dtype = PRECISIONS[precision]
     N = len(seeds)
     if not (len(X_train) == len(y_train) == len(X_val) == len(y_val) == N) or N == 0:
         raise ValueError("fit_many needs one training and one validation set per seed")

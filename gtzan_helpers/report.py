@@ -51,9 +51,6 @@ def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3") -> dict[str, floa
     """
     import papermill as pm
 
-    from .kernels import load
-
-    load()  # a first build of the training kernels speaks here, not in a notebook's output
     seconds = {}
     for name in names:
         source = NOTEBOOKS_DIR / f"{name}.ipynb"

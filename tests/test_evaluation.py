@@ -52,7 +52,7 @@ def test_scaler_is_fitted_on_training_rows_only(table, monkeypatch):
     monkeypatch.setattr(evaluation, "scale", recording_scale)
     folds = evaluation.cross_validate(table, split="track", n_splits=5, max_epochs=2, patience=None)
     assert [n for n, _ in seen] == [1600] * 5 and [o for _, o in seen] == [[400]] * 5
-    assert list(folds.columns) == ["fold", "loss", "accuracy", "track_accuracy", "epochs", "seconds"]
+    assert list(folds.columns) == ["fold", "loss", "accuracy", "track_accuracy", "epochs"]
 
 
 def test_scale_uses_training_statistics():

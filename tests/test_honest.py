@@ -10,10 +10,10 @@ from scipy import stats
 from gtzan_helpers.candidates import (MLPCandidate, SklearnCandidate, add_track_context,
                                       baselines, log_variances)
 from gtzan_helpers.cli import main
-from gtzan_helpers.evaluation import (corrected_t_interval, load_heldout_split, make_heldout_split,
-                                      paired_comparison, repeated_cv, summarize_cv, track_table)
+from gtzan_helpers.evaluation import load_heldout_split, make_heldout_split, repeated_cv, track_table
 from gtzan_helpers.paths import DATA_DIR, FEATURE_TABLE
 from gtzan_helpers.results import load_results
+from gtzan_helpers.stats import corrected_t_interval, corrected_t_test, paired_comparison, summarize_cv
 
 
 def test_heldout_split_is_the_saved_data(table):
@@ -32,6 +32,24 @@ def test_corrected_interval_against_scipy():
     assert mean == pytest.approx(scores.mean()) and half == pytest.approx((high - low) / 2)
     _, wider = corrected_t_interval(scores, test_fraction=0.2)
     assert wider == pytest.approx(half * np.sqrt((1 / 5 + 0.25) / (1 / 5)))
+
+
+def test_corrected_p_value_against_scipy():
+    differences = np.array([0.01, 0.03, -0.005, 0.02, 0.015, 0.0])
+    plain = corrected_t_test(differences, test_fraction=0.0)  # no correction: one-sample t-test
+    assert plain["p_value"] == pytest.approx(stats.ttest_1samp(differences, 0.0).pvalue)
+    # the correction divides t by sqrt(1 + J·n_test/n_train)
+    t = stats.ttest_1samp(differences, 0.0).statistic / np.sqrt(1 + 6 * 0.25)
+    corrected = corrected_t_test(differences, test_fraction=0.2)
+    assert corrected["p_value"] == pytest.approx(2 * stats.t.sf(abs(t), 5))
+    assert corrected["p_value"] > plain["p_value"]
+
+
+def test_one_fold_gives_no_verdict():
+    one = corrected_t_test([0.02], test_fraction=0.2)
+    assert np.isnan(one["half_width"]) and np.isnan(one["p_value"])
+    results = pd.DataFrame({"candidate": ["a", "b"], "fold": [1, 1], "accuracy": [0.9, 0.8]})
+    assert not paired_comparison(results, "a").loc["b", "distinguishable"]
 
 
 class Constant:

@@ -1,32 +1,34 @@
-"""Work spread over processes and stacks: same order, one thread each, same numbers."""
+"""Work spread over processes with joblib: same order, one thread each, same numbers."""
 
-import multiprocessing
 import os
 
 import pandas as pd
 import pytest
 import torch
 
-from gtzan_helpers.evaluation import cross_validate, sweep
+from gtzan_helpers.evaluation import cross_validate, repeated_cv, sweep
+from gtzan_helpers.candidates import study_mlp
 from gtzan_helpers.parallel import map_jobs
 
 
 def threads_and_square(x):
-    return torch.get_num_threads(), x * x
+    return torch.get_num_threads(), x * x, os.getpid()
 
 
-@pytest.mark.parametrize("n_jobs", [1, 2, -1, None])
+@pytest.mark.parametrize("n_jobs", [1, 2, None])
 def test_results_in_order_each_on_one_thread(n_jobs):
     before = torch.get_num_threads()
     results = map_jobs(threads_and_square, range(5), n_jobs=n_jobs)
-    assert [square for _, square in results] == [0, 1, 4, 9, 16]
-    assert {threads for threads, _ in results} == {1}
+    assert [square for _, square, _ in results] == [0, 1, 4, 9, 16]
+    assert {threads for threads, _, _ in results} == {1}
     assert torch.get_num_threads() == before
+    if n_jobs == 1:
+        assert {pid for _, _, pid in results} == {os.getpid()}
 
 
 def test_sweep_numbers_do_not_depend_on_the_workers(table):
     runs = [sweep(table, "batch_size", [64, 128], splits=["track"], n_splits=3, max_epochs=2,
-                  patience=None, n_jobs=n_jobs)[1].drop(columns="seconds") for n_jobs in (1, 2)]
+                  patience=None, n_jobs=n_jobs)[1] for n_jobs in (1, 2)]
     pd.testing.assert_frame_equal(*runs)
 
 
@@ -34,45 +36,35 @@ def test_both_protocols_in_one_stack_equal_separate_runs(table):
     together = cross_validate(table, split=("segment", "track"), n_splits=3, max_epochs=3)
     for split in ("segment", "track"):
         alone = cross_validate(table, split=split, n_splits=3, max_epochs=3)
-        pd.testing.assert_frame_equal(together[split].drop(columns="seconds"),
-                                      alone.drop(columns="seconds"))
-
-
-def pid(_):
-    return os.getpid()
-
-
-def pid_once_both_wait(barrier):
-    # neither process can finish its item before the other has taken one
-    barrier.wait(timeout=60)
-    return os.getpid()
-
-
-def test_this_process_and_a_worker_share_the_items():
-    barrier = multiprocessing.get_context("fork").Barrier(2)
-    pids = map_jobs(pid_once_both_wait, [barrier, barrier], n_jobs=2)
-    assert os.getpid() in pids and len(set(pids)) == 2
+        pd.testing.assert_frame_equal(together[split], alone)
 
 
 def test_jobs_for_another_device_stay_in_this_process():
-    # a forked CUDA context is unusable: runs meant for any non-CPU device are not forked
-    assert set(map_jobs(pid, range(3), n_jobs=2, device="meta")) == {os.getpid()}
+    # a GPU is shared by running its jobs here, one after another
+    assert {pid for *_, pid in map_jobs(threads_and_square, range(3), n_jobs=2, device="meta")} \
+        == {os.getpid()}
 
 
-def fail_in_the_worker(job):
-    barrier, parent, how = job
-    barrier.wait(timeout=60)
-    if os.getpid() != parent:
-        if how == "raise":
-            raise ValueError("bad item")
-        os._exit(3)
-    return 0
+def bad_item(x):
+    if x == 2:
+        raise ValueError("bad item 2")
+    return x
 
 
-@pytest.mark.parametrize("how, error, message", [("raise", ValueError, "bad item"),
-                                                  ("die", RuntimeError, "exit code 3")])
-def test_a_workers_failure_is_raised_here(how, error, message):
-    barrier, before = multiprocessing.get_context("fork").Barrier(2), torch.get_num_threads()
-    with pytest.raises(error, match=message):
-        map_jobs(fail_in_the_worker, [(barrier, os.getpid(), how)] * 2, n_jobs=2)
-    assert torch.get_num_threads() == before
+def test_a_workers_failure_is_raised_here():
+    with pytest.raises(ValueError, match="bad item 2"):
+        map_jobs(bad_item, range(4), n_jobs=2)
+
+
+def test_a_dask_cluster_gives_the_numbers_of_one_process(table):
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_config
+
+    small = table.subset(range(0, len(table), 2))
+    candidates = {"study MLP": study_mlp(batch_size=256)}
+    here = repeated_cv(small, candidates, n_splits=3, n_repeats=1, n_jobs=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster), parallel_config(backend="dask"):
+        remote = repeated_cv(small, candidates, n_splits=3, n_repeats=1)
+    pd.testing.assert_frame_equal(here, remote)

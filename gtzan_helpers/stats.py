@@ -1,0 +1,112 @@
+"""Statistics of cross-validation scores: summaries, confidence intervals, paired tests.
+
+Fold scores of (repeated) cross-validation are not independent samples: the folds'
+training sets overlap. The intervals and tests here use the corrected resampled t of
+Nadeau & Bengio (2003), which widens the variance by ``n_test / n_train`` for that
+overlap, through :mod:`scipy.stats`.
+Used by notebooks 04, 05 and 07 and ``gtzan evaluate``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+def summarize_folds(folds: pd.DataFrame, columns=("loss", "accuracy", "track_accuracy")) -> dict:
+    """Mean and standard deviation (ddof 1) over folds of each column.
+
+    Returns
+    -------
+    dict
+        ``<column>`` and ``<column>_std`` for each column.
+    """
+    out = {}
+    for c in columns:
+        out[c] = float(folds[c].mean())
+        out[f"{c}_std"] = float(folds[c].std(ddof=1))
+    return out
+
+
+def corrected_t_test(scores, *, test_fraction: float, level: float = 0.95) -> dict:
+    """Corrected resampled t on fold scores (or paired differences): mean, CI, p-value.
+
+    Parameters
+    ----------
+    scores : array-like, shape (J,)
+        One score (or one difference between two models) per fold.
+    test_fraction : float
+        Share of the rows held out per fold (``n_test / (n_train + n_test)``).
+    level : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    dict
+        ``mean``; ``half_width`` of the ``level`` interval, variance
+        ``(1/J + n_test/n_train) · s²`` with ``J − 1`` degrees of freedom; ``p_value``
+        of the two-sided test of a zero mean. With fewer than two scores the interval
+        and p-value are NaN; scores that do not vary give a zero-width interval and
+        p = 0 (mean ≠ 0) or 1 (mean = 0).
+    """
+    scores = np.asarray(scores, dtype=float)
+    J, mean = len(scores), float(np.mean(scores)) if len(scores) else float("nan")
+    if J < 2:
+        return {"mean": mean, "half_width": float("nan"), "p_value": float("nan")}
+    ratio = test_fraction / (1 - test_fraction)
+    se = float(np.sqrt((1 / J + ratio) * scores.var(ddof=1)))
+    if se == 0:
+        return {"mean": mean, "half_width": 0.0, "p_value": 0.0 if mean else 1.0}
+    t = stats.t(df=J - 1)
+    return {"mean": mean, "half_width": float(t.ppf(0.5 + level / 2) * se),
+            "p_value": float(2 * t.sf(abs(mean) / se))}
+
+
+def corrected_t_interval(scores, *, test_fraction: float, level: float = 0.95) -> tuple[float, float]:
+    """Mean of repeated-CV scores and the half-width of its CI (see :func:`corrected_t_test`)."""
+    result = corrected_t_test(scores, test_fraction=test_fraction, level=level)
+    return result["mean"], result["half_width"]
+
+
+def _test_fraction(part: pd.DataFrame) -> float:
+    # share of rows held out per fold; 1/k when the folds' sizes were not recorded
+    if {"n_train", "n_test"} <= set(part.columns):
+        return float((part["n_test"] / (part["n_train"] + part["n_test"])).mean())
+    return 1.0 / part["fold"].nunique()
+
+
+def summarize_cv(results: pd.DataFrame, *, by: str = "candidate",
+                 metrics=("accuracy", "track_accuracy", "loss")) -> pd.DataFrame:
+    """Mean and 95 % CI half-width (``<metric>_ci``) of each metric per candidate."""
+    rows = []
+    for name, part in results.groupby(by, sort=False):
+        fraction = _test_fraction(part)
+        row = {by: name}
+        for metric in metrics:
+            mean, half = corrected_t_interval(part[metric], test_fraction=fraction)
+            row[metric], row[f"{metric}_ci"] = mean, half
+        rows.append(row)
+    return pd.DataFrame(rows).set_index(by)
+
+
+def paired_comparison(results: pd.DataFrame, reference, *, by: str = "candidate",
+                      metric: str = "accuracy", alpha: float = 0.05) -> pd.DataFrame:
+    """Each candidate against ``reference`` on the same folds: mean difference, CI, p-value.
+
+    The corrected resampled paired t-test (:func:`corrected_t_test`) on the per-fold
+    differences. ``distinguishable`` is ``p_value < alpha``; it is False where the
+    p-value is NaN (a single fold).
+    """
+    keys = [k for k in ("repeat", "fold") if k in results.columns]
+    ref = results[results[by] == reference].set_index(keys)
+    rows = []
+    for name, part in results.groupby(by, sort=False):
+        if name == reference:
+            continue
+        part = part.set_index(keys)
+        diff = (part[metric] - ref.loc[part.index, metric]).to_numpy()
+        test = corrected_t_test(diff, test_fraction=_test_fraction(part.reset_index()))
+        rows.append({by: name, "difference": test["mean"], "ci": test["half_width"],
+                     "p_value": test["p_value"], "distinguishable": bool(test["p_value"] < alpha)})
+    return pd.DataFrame(rows).set_index(by)
