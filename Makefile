@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test bench lab clean
+.PHONY: report test portability chromium bench lab clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,20 +13,35 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
-## Re-execute notebooks 01–06 in order and render report/index.html.
+## Re-execute notebooks 01–07 in order and render report/index.html.
 report: $(STAMP)
 	$(BIN)/python -m gtzan_helpers.report
 
-## Unit tests, CLI tests and the notebooks re-executed and compared by nbval.
-test: $(STAMP)
+## Unit tests, CLI and browser tests, the notebooks re-executed and compared by nbval, and
+## their results JSON compared with the committed numbers within the stated tolerances.
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg
+
+## The trained networks' numbers re-created as on a CPU without AVX-512 (x86-64 AVX2
+## kernels in PyTorch and oneDNN) and compared within the same tolerances.
+portability: $(STAMP)
+	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(BIN)/python -m pytest -q \
+		tests/test_reproduction.py tests/test_honest.py::test_cli_evaluate_reproduces_the_notebook
+
+## Debian's Chromium for the report's browser test, when missing and we may install it
+## (the test is skipped without it).
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "Chromium is not installed: the report's browser test will be skipped"
 
 ## Open the notebooks in JupyterLab.
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 clean:
-	rm -rf $(VENV) report .pytest_cache
+	rm -rf $(VENV) report runs .pytest_cache
 
 ## Speed benchmarks: the plain recipe against the fast path, in one run.
 bench: $(STAMP)

@@ -74,27 +74,22 @@ class Bundle:
         """The network as a PyTorch :class:`~gtzan_helpers.model.MLP` (eval mode, CPU)."""
         import torch
 
-        from .model import MLP
-
-        arch = self.metadata["architecture"]
-        model = MLP(arch["n_features"], arch["hidden"], arch["dropout"])
+        model = _architecture(self.metadata["architecture"])
         model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in self.weights.items()})
         return model.eval()
 
     def predict_proba(self, X) -> np.ndarray:
-        """Probability of ``labels[1]`` for each row of raw features, shape (n,).
+        """Probability of ``labels[1]`` for each row of raw features, shape (n,)."""
+        from .training import predict_proba
 
-        The forward pass runs in NumPy (eval mode: no dropout), so predicting needs no
-        PyTorch import — about a second saved per command.
-        """
-        h = self.transform(X)
-        n_layers = len(self.metadata["architecture"]["hidden"]) + 1
-        for k in range(n_layers):
-            index = 3 * k  # Linear, ReLU, Dropout per hidden layer
-            h = h @ self.weights[f"net.{index}.weight"].T + self.weights[f"net.{index}.bias"]
-            if k < n_layers - 1:
-                h = np.maximum(h, 0)
-        return (1.0 / (1.0 + np.exp(-h[:, 0].astype(np.float64)))).astype(np.float32)
+        return predict_proba(self.model, self.transform(X), device="cpu")
+
+
+def _architecture(arch: dict):
+    """An untrained :class:`~gtzan_helpers.model.MLP` of the recorded architecture."""
+    from .model import MLP
+
+    return MLP(arch["n_features"], arch["hidden"], arch["dropout"])
 
 
 def _digest(array: np.ndarray) -> str:
@@ -190,13 +185,13 @@ def load_bundle(path=None) -> Bundle:
         raise BundleError(f"{path}: the network takes {arch.get('n_features')} inputs, not "
                           f"{len(FEATURE_NAMES)} features")
     weights = {k[len("weight/"):]: v for k, v in arrays.items() if k.startswith("weight/")}
-    widths = [arch["n_features"], *arch["hidden"], 1]
-    expected = {}
-    for k in range(len(widths) - 1):
-        expected[f"net.{3 * k}.weight"] = (widths[k + 1], widths[k])
-        expected[f"net.{3 * k}.bias"] = (widths[k + 1],)
+    try:
+        expected = {k: tuple(v.shape) for k, v in _architecture(arch).state_dict().items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{path}: unusable architecture {arch} ({exc})") from None
     if {k: v.shape for k, v in weights.items()} != expected:
-        raise BundleError(f"{path}: weights do not fit the recorded architecture {widths}")
+        raise BundleError(f"{path}: weights do not fit the recorded architecture "
+                          f"{[arch['n_features'], *arch['hidden'], 1]}")
     mean, scale = arrays["scaler/mean"], arrays["scaler/scale"]
     if mean.shape != (len(FEATURE_NAMES),) or scale.shape != mean.shape or np.any(scale <= 0):
         raise BundleError(f"{path}: scaler statistics have the wrong shape or values")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -27,6 +29,51 @@ TEST_CLIP = DATA_DIR / "audio_test.wav"
 CACHE_DIR = ROOT / ".cache" / "features"
 FIGURES_DIR = ROOT / "figures"
 RESULTS_DIR = ROOT / "results"
+NOTEBOOKS_DIR = ROOT / "notebooks"
+RUNS_DIR = ROOT / "runs"
+"""Figures and results of notebook runs with other parameters than the report's."""
+OUTPUT_ENV = "GTZAN_OUTPUT_DIR"
+"""Environment variable that sends every notebook's figures and results elsewhere (the tests set it)."""
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """The folders a notebook run writes its figures and results JSON to."""
+
+    figures: Path
+    results: Path
+
+
+def notebook_outputs(notebook: str, namespace: dict) -> Outputs:
+    """Where notebook ``notebook`` writes, given its parameters as found in ``namespace``.
+
+    A notebook calls ``notebook_outputs("04_batch_size_cv", globals())`` after its
+    ``parameters`` cell. In order:
+
+    1. the ``output_dir`` parameter, when set: ``<output_dir>/figures`` and ``/results``;
+    2. the folder named by ``$GTZAN_OUTPUT_DIR``, when set (the tests use it, so that
+       re-executing a notebook never touches the report);
+    3. the report's ``figures/`` and ``results/``, when every parameter has the value of
+       the notebook's own ``parameters`` cell — the report's run;
+    4. otherwise ``runs/<notebook>/<name=value,…>/``, so that exploring (``papermill …
+       -p seed 1``) never overwrites the report.
+    """
+    import papermill
+
+    if namespace.get("output_dir"):
+        root = Path(namespace["output_dir"])
+    elif os.environ.get(OUTPUT_ENV):
+        root = Path(os.environ[OUTPUT_ENV])
+    else:
+        defaults = {name: ast.literal_eval(p["default"]) for name, p in
+                    papermill.inspect_notebook(str(NOTEBOOKS_DIR / f"{notebook}.ipynb")).items()
+                    if name != "output_dir"}
+        changed = {k: namespace[k] for k, v in defaults.items() if namespace.get(k) != v}
+        if not changed:
+            return Outputs(FIGURES_DIR, RESULTS_DIR)
+        root = RUNS_DIR / notebook / ",".join(f"{k}={v}" for k, v in changed.items()).replace(" ", "")
+        print(f"parameters differ from the report's: figures and results go to {root}")
+    return Outputs(root / "figures", root / "results")
 
 
 @contextlib.contextmanager

@@ -16,9 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from .paths import ROOT
+from .paths import NOTEBOOKS_DIR, ROOT
 
-NOTEBOOKS_DIR = ROOT / "notebooks"
+
 REPORT_DIR = ROOT / "report"
 NOTEBOOKS = ("01_features", "02_model", "03_early_stopping", "04_batch_size_cv",
              "05_neurons_cv", "06_shap", "07_honest_evaluation")

@@ -64,3 +64,129 @@ def load_results(notebook: str, *, folder: str | Path | None = None) -> dict:
     """Read ``results/<notebook>.json`` as written by :func:`save_results`."""
     folder = Path(folder) if folder is not None else RESULTS_DIR
     return json.loads((folder / f"{notebook}.json").read_text())
+
+
+# --- comparing re-created results with the committed ones ---------------------------------
+
+TOLERANCES = {
+    "accuracy": 0.025,          # fraction of segments: 2.5 points
+    "track_accuracy": 0.04,     # fraction of tracks: two of 60 held-out tracks are 3.3 points
+    "spread": 0.025,            # fold standard deviations and CI half-widths of accuracies
+    "difference_points": 2.5,   # paired differences, already in points
+    "loss": 0.5,                # relative, plus 0.01 absolute (early-stopped BCE is noisy)
+    "epochs": 10,               # early stopping's epoch
+    "probability": 0.1,         # SHAP: a probability, base value or contribution
+    "fidelity": 1e-4,           # relative error of features rebuilt from audio
+    "feature_value": 1e-3,      # relative: a feature of the test clip
+}
+"""Allowed difference per kind of number between a re-created result and the committed one.
+
+Derived from how much the numbers move when only the networks' random streams change
+(same data and folds), which is what a CPU that sums in another order does to a training
+trajectory: across five such draws, CV mean accuracies moved by up to 1.4 points (track
+level 2), fold standard deviations by 1.6, early-stopped losses by up to 37 %, the
+early-stopping epoch of the 70:30 run by 8. A leak fixed or a protocol changed moves
+accuracies by several points and fails.
+"""
+
+VERDICT_BAND = (0.01, 0.2)
+"""p-values inside this band may flip a verdict (``distinguishable``) on another machine."""
+
+
+def _leaves(value, path=()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _leaves(item, (*path, str(i)))
+    else:
+        yield path, value
+
+
+def kind_of(path: tuple, value) -> str:
+    """The kind of a result number, from its key (see :data:`TOLERANCES`)."""
+    key = path[-1] if path else ""
+    if isinstance(value, bool):
+        return "verdict"
+    if isinstance(value, str) or value is None:
+        return "label"
+    if key == "p_value":
+        return "p_value"
+    if "epoch" in key:
+        return "epochs"
+    if isinstance(value, int):
+        return "count"
+    if "loss" in key:
+        return "loss"
+    if key.startswith("difference"):
+        return "difference_points"
+    if key.endswith(("_std", "_ci")):
+        return "spread"
+    if "relative_error" in "/".join(path):
+        return "fidelity"
+    if key == "value":
+        return "feature_value"
+    if path[0] in ("global_importance", "top_features") or key in ("base_value", "test_clip_p_metal"):
+        return "probability"
+    if "track" in key and "accuracy" in key:
+        return "track_accuracy"
+    return "accuracy"
+
+
+def compare_results(committed: dict, fresh: dict, *, ranked=("global_importance", "top_features",
+                                                                  "heldout_errors")) -> list[str]:
+    """Every number of ``fresh`` that differs from ``committed`` by more than its tolerance.
+
+    Parameters
+    ----------
+    committed, fresh : dict
+        A notebook's results as :func:`load_results` reads them.
+    ranked : sequence of str
+        Top-level keys holding rankings by name (top features, misclassified tracks):
+        which names make the list may change with the last digits, so only the numbers
+        of names present in both are compared.
+
+    Returns
+    -------
+    list of str
+        One line per difference beyond tolerance (empty when all agree): the key, both
+        values and the tolerance of its kind.
+    """
+    old, new = dict(_leaves(committed)), dict(_leaves(fresh))
+    problems = []
+    for path in sorted(set(old) | set(new)):
+        name = "/".join(path)
+        if path[0] in ranked and (path not in old or path not in new):
+            continue
+        if path not in old or path not in new:
+            problems.append(f"{name}: {'missing here' if path not in new else 'not committed'}")
+            continue
+        a, b = old[path], new[path]
+        kind = kind_of(path, a)
+        if kind == "p_value":
+            continue  # judged through its verdict
+        if kind == "verdict":
+            p = old.get((*path[:-1], "p_value"))
+            if a != b and not (p is not None and VERDICT_BAND[0] <= p <= VERDICT_BAND[1]):
+                problems.append(f"{name}: verdict {a} committed, {b} here (p = {p})")
+            continue
+        if kind in ("label", "count"):
+            if a != b and path[0] not in ranked:
+                problems.append(f"{name}: {a!r} committed, {b!r} here")
+            continue
+        if a is None or b is None:
+            if (a is None) != (b is None):
+                problems.append(f"{name}: {a} committed, {b} here")
+            continue
+        tolerance = TOLERANCES[kind]
+        if kind == "loss":
+            allowed = tolerance * abs(a) + 0.01
+        elif kind == "feature_value":
+            allowed = tolerance * abs(a)
+        else:
+            allowed = tolerance
+        if abs(b - a) > allowed:
+            problems.append(f"{name}: {a} committed, {b} here, differ by {abs(b - a):.4g} > "
+                            f"{allowed:.4g} ({kind})")
+    return problems

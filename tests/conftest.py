@@ -1,9 +1,5 @@
-import os
-
 import numpy as np
 import pytest
-
-os.environ.setdefault("GTZAN_DEVICE", "cpu")  # tests run on the CPU even where a GPU exists
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from gtzan_helpers.candidates import (MLPCandidate, SklearnCandidate, add_track_
 from gtzan_helpers.cli import main
 from gtzan_helpers.evaluation import load_heldout_split, make_heldout_split, repeated_cv, track_table
 from gtzan_helpers.paths import DATA_DIR, FEATURE_TABLE
-from gtzan_helpers.results import load_results
+from gtzan_helpers.results import compare_results, load_results
 from gtzan_helpers.stats import corrected_t_interval, corrected_t_test, paired_comparison, summarize_cv
 
 
@@ -114,15 +114,16 @@ def test_candidates_fit_and_predict(table):
 
 
 def test_cli_evaluate_reproduces_the_notebook(capsys):
-    # one process here, worker processes in the notebook: the same numbers
+    # one process here, worker processes in the notebook: the numbers agree within the
+    # tolerances that any machine meets (the same rule as for the notebooks' results)
     assert main(["evaluate", str(FEATURE_TABLE), "--split", "track", "--repeats", "5",
                  "--jobs", "1", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 1 and {"accuracy", "accuracy_ci", "track_accuracy", "track_accuracy_ci",
                                "loss", "loss_ci", "batch_size", "first_layer"} <= set(rows[0])
     notebook = load_results("07_honest_evaluation")["study_recipe_cv"]["track"]
-    for key in ("accuracy", "track_accuracy", "loss"):
-        assert rows[0][key] == pytest.approx(notebook[key], abs=1e-4)
+    ours = {key: rows[0][key] for key in notebook}
+    assert compare_results({"study_recipe_cv": notebook}, {"study_recipe_cv": ours}) == []
 
 
 def test_cli_evaluate_sweeps_and_rejects_bad_lists(capsys, tmp_path):

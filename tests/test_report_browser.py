@@ -1,8 +1,6 @@
 """The rendered report, opened from disk in headless Chromium, as a reader would."""
 
-import os
 import shutil
-import subprocess
 
 import pytest
 
@@ -14,16 +12,10 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
 
 @pytest.fixture(scope="session")
 def chromium():
-    """Debian's Chromium, installed with apt-get when missing and allowed (CI runs as root)."""
+    """Debian's Chromium (``make test`` installs it where it may); skipped without it."""
     path = shutil.which("chromium")
-    if path is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env, check=False,
-                       capture_output=True)
-        path = shutil.which("chromium")
     if path is None:
-        pytest.skip("Chromium is not installed and cannot be installed here (apt-get needs root)")
+        pytest.skip("Chromium is not installed (make test installs it where apt-get may run)")
     return path
 
 
