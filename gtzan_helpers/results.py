@@ -69,8 +69,8 @@ def load_results(notebook: str, *, folder: str | Path | None = None) -> dict:
 # --- comparing re-created results with the committed ones ---------------------------------
 
 TOLERANCES = {
-    "accuracy": 0.025,          # fraction of segments: 2.5 points
-    "track_accuracy": 0.04,     # fraction of tracks: two of 60 held-out tracks are 3.3 points
+    "accuracy": 0.035,          # fraction of segments: 3.5 points
+    "track_accuracy": 0.05,     # fraction of tracks: three of 60 held-out tracks
     "spread": 0.025,            # fold standard deviations and CI half-widths of accuracies
     "difference_points": 2.5,   # paired differences, already in points
     "loss": 0.5,                # relative, plus 0.01 absolute (early-stopped BCE is noisy)
@@ -83,10 +83,12 @@ TOLERANCES = {
 
 Derived from how much the numbers move when only the networks' random streams change
 (same data and folds), which is what a CPU that sums in another order does to a training
-trajectory: across five such draws, CV mean accuracies moved by up to 1.4 points (track
-level 2), fold standard deviations by 1.6, early-stopped losses by up to 37 %, the
-early-stopping epoch of the 70:30 run by 8. A leak fixed or a protocol changed moves
-accuracies by several points and fails.
+trajectory: across five to eight such draws, CV mean accuracies moved by up to 1.4 points
+(track level 2), fold standard deviations by 1.6, early-stopped losses by up to 37 %, the
+early-stopping epoch of the 70:30 run by 8, and one network's score on the 60 held-out
+tracks of notebook 07 by 3.0 points of segments and 5 of tracks (a single model on a
+small test set is the noisiest number here). A leak fixed or a protocol changed moves
+accuracies by more (segment-random against track-grouped CV: 7 points) and fails.
 """
 
 VERDICT_BAND = (0.01, 0.2)
