@@ -18,7 +18,6 @@ from pathlib import Path
 
 from .paths import NOTEBOOKS_DIR, ROOT
 
-
 REPORT_DIR = ROOT / "report"
 NOTEBOOKS = ("01_features", "02_model", "03_early_stopping", "04_batch_size_cv",
              "05_neurons_cv", "06_shap", "07_honest_evaluation")

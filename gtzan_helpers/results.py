@@ -91,8 +91,12 @@ small test set is the noisiest number here). A leak fixed or a protocol changed 
 accuracies by more (segment-random against track-grouped CV: 7 points) and fails.
 """
 
-VERDICT_BAND = (0.01, 0.2)
-"""p-values inside this band may flip a verdict (``distinguishable``) on another machine."""
+VERDICT_BAND = (0.001, 0.5)
+"""p-values inside this band may flip a verdict (``distinguishable``) on another machine.
+
+A paired test over five folds is fragile: moving the sweeps' matrix products from bfloat16
+to float32 moved notebook 05's p-value for 128 against 256 units from 0.004 to 0.85.
+Verdicts are compared where the committed p-value is clear of the band."""
 
 
 def _leaves(value, path=()):

@@ -7,8 +7,13 @@ import zipfile
 import numpy as np
 import pytest
 
-from gtzan_helpers.bundle import (DEFAULT_MODEL, BundleError, load_bundle, save_bundle,
-                                  train_bundle)
+from gtzan_helpers.bundle import (
+    DEFAULT_MODEL,
+    BundleError,
+    load_bundle,
+    save_bundle,
+    train_bundle,
+)
 from gtzan_helpers.cli import build_parser, main
 from gtzan_helpers.paths import FEATURE_TABLE, TEST_CLIP
 

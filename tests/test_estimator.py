@@ -8,6 +8,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from gtzan_helpers.estimator import MLPClassifier
+from gtzan_helpers.training import predict_proba
 
 from .test_training import separable
 
@@ -25,8 +26,11 @@ def test_in_a_pipeline_with_string_labels():
     pipe = make_pipeline(StandardScaler(), MLPClassifier(hidden=(32, 32), batch_size=32, max_epochs=60))
     pipe.fit(X, labels)
     proba = pipe.predict_proba(X)
-    assert proba.shape == (300, 2) and np.allclose(proba.sum(axis=1), 1)
     assert pipe.classes_.tolist() == ["blues", "metal"]
+    # the second column is the network's own output for the second class, in classes_ order
+    network = pipe[-1].model_
+    np.testing.assert_allclose(proba[:, 1], predict_proba(network, pipe[0].transform(X)), rtol=1e-6)
+    assert ((proba[:, 1] >= 0.5) == (labels == "metal")).mean() > 0.9
     assert (pipe.predict(X) == labels).mean() > 0.9
 
 

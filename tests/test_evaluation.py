@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 
 import gtzan_helpers.evaluation as evaluation
-from gtzan_helpers.evaluation import (holdout_split, make_folds, scale, sweep, sweep_table,
-                                      track_accuracy)
+from gtzan_helpers.evaluation import (
+    holdout_split,
+    make_folds,
+    scale,
+    sweep,
+    sweep_table,
+    track_accuracy,
+)
 
 
 @pytest.mark.parametrize("split", ["segment", "track"])

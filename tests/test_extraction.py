@@ -7,8 +7,13 @@ import pytest
 import gtzan_helpers.features as features
 from gtzan_helpers.audio import load_audio
 from gtzan_helpers.cli import main
-from gtzan_helpers.features import (SEGMENT_LENGTH, compute_segment_features,
-                                    compute_segment_features_plain, extract_files, hpss)
+from gtzan_helpers.features import (
+    SEGMENT_LENGTH,
+    compute_segment_features,
+    compute_segment_features_plain,
+    extract_files,
+    hpss,
+)
 from gtzan_helpers.paths import AUDIO_DIR
 
 from .conftest import tone

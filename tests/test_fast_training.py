@@ -1,7 +1,6 @@
 """The batched trainer: each network trains as if alone, stops on its own, and learns."""
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 

@@ -4,9 +4,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gtzan_helpers.features import (FEATURE_NAMES, SEGMENT_LENGTH, SR, compute_clip_features,
-                                    compute_segment_features, extract_file, extract_files,
-                                    segment_bounds)
+from gtzan_helpers.features import (
+    FEATURE_NAMES,
+    SEGMENT_LENGTH,
+    SR,
+    compute_clip_features,
+    compute_segment_features,
+    extract_file,
+    extract_files,
+    segment_bounds,
+)
 from gtzan_helpers.paths import AUDIO_DIR, FEATURE_TABLE, TEST_CLIP
 
 from .conftest import tone

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
-from gtzan_helpers.evaluation import cross_validate, repeated_cv, sweep
 from gtzan_helpers.candidates import study_mlp
+from gtzan_helpers.evaluation import cross_validate, repeated_cv, sweep
 from gtzan_helpers.parallel import map_jobs
 
 

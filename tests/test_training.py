@@ -5,7 +5,13 @@ import pytest
 import torch
 
 from gtzan_helpers.model import make_mlp
-from gtzan_helpers.training import choose_device, evaluate, fit, predict_proba, seed_everything
+from gtzan_helpers.training import (
+    choose_device,
+    evaluate,
+    fit,
+    predict_proba,
+    seed_everything,
+)
 
 
 def separable(n=400, d=6, seed=0):
