@@ -291,8 +291,8 @@ class _Stack:
             torch.bmm(inputs[k].transpose(1, 2), g, out=self.grad_views[k])
             if k > 0:
                 # through the gate (0 or 1/keep) and the ReLU (h > 0 exactly where both
-                # pass); the product's last column belongs to the ones and is left out
-                g = torch.bmm(g, W[k].transpose(1, 2))[..., :-1].mul_(gates[k - 1])
+                # pass); the bias row of W, which meets the column of ones, is left out
+                g = torch.bmm(g, W[k][:, :-1].transpose(1, 2)).mul_(gates[k - 1])
                 g = torch.ops.aten.threshold_backward(g, acts[k - 1][1], 0)
         if self.grad_low is not self.grad:
             self.grad.copy_(self.grad_low)
