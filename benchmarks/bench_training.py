@@ -3,15 +3,14 @@
     python benchmarks/bench_training.py [--split segment|track] [--device cpu|cuda]
 
 Both run the same work — batch sizes 32, 64, 128 and 256, 5-fold cross-validation,
-early stopping with patience 3 — on the same folds, one after the other in this
-process: the plain recipe trains fold after fold with a DataLoader and autograd
+early stopping with patience 3 — on the same folds, in turn: the plain recipe trains fold after fold with a DataLoader and autograd
 (:func:`gtzan_helpers.training.fit`) on one thread, its fastest and steadiest setting
-on 2 cores (with PyTorch's default of one thread per core it took 9–11 s against
-9.1–9.2 s here: small steps gain nothing from a second thread); the fast path is
+on 2 cores (small steps gain nothing from a second thread); the fast path is
 :func:`gtzan_helpers.evaluation.sweep` as the notebooks call it — the five folds of a
 setting trained together in float32 (:func:`gtzan_helpers.fast_training.fit_many`),
-the settings spread over the cores by joblib. The two take turns, ``--repeats`` times each (default 3), so
-that both meet the same moments of a shared machine; the benchmark prints every wall
+the settings spread over the cores by joblib (its worker processes start in the first
+run and are reused). The two take turns, ``--repeats`` times each (default 3), so that
+both meet the same moments of a shared machine; the benchmark prints every wall
 time, the ratio of the medians and both mean accuracies (the same in every repeat: the
 runs are seeded).
 """
