@@ -229,15 +229,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--hidden", type=_int_list, default=[128], metavar="W[,W...]",
                           help="width(s) of the first hidden layer (default 128; the others stay 128)")
     evaluate.add_argument("--jobs", type=int, default=None,
-                          help="processes at work, this one included, one thread each (default or "
-                               "-1: one per core); the numbers do not depend on it")
+                          help="processes joblib runs the folds in, one thread each (default or "
+                               "-1: one per core; 1: this process); the numbers do not depend on it")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     train = _command(
         commands, "train", _train, help="train the MLP on a feature table and save a model bundle",
         description="Train the study's MLP on a whole feature table (early stopping on 15% held out) "
                     "and save a safe model bundle (.npz, never unpickled). The same seed gives "
-                    "the same file.")
+                    "the same file on the same machine.")
     train.add_argument("table", metavar="TABLE", help="feature table CSV")
     train.add_argument("-o", "--output", required=True, help="bundle file to write (.npz)")
     train.add_argument("--split", choices=("track", "segment"), default="track",
