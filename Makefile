@@ -26,7 +26,7 @@ test: $(STAMP) chromium
 ## kernels in PyTorch and oneDNN) and compared within the same tolerances.
 portability: $(STAMP)
 	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(BIN)/python -m pytest -q \
-		tests/test_reproduction.py tests/test_honest.py::test_cli_evaluate_reproduces_the_notebook
+		tests/test_reproduction.py tests/test_honest.py -k "reproduction or reproduces"
 
 ## Debian's Chromium for the report's browser test, when missing and we may install it
 ## (the test is skipped without it).

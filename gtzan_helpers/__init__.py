@@ -29,6 +29,9 @@ __version__ = "0.1.0"
 GENRES = ("blues", "metal")
 """Label names, indexed by the integer label (0 = blues, 1 = metal)."""
 
+SPLITS = ("segment", "track", "artist")
+"""The evaluation protocols, from the study's to the most honest (see :mod:`.evaluation`)."""
+
 
 class GtzanError(ValueError):
     """Base of the errors a user's input can cause (bad table, audio or model file).

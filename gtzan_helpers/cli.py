@@ -11,6 +11,8 @@ import sys
 
 import numpy as np
 
+from . import SPLITS
+
 EXAMPLES = {
     "extract": "example: gtzan extract data/gtzan/genres -o features.csv --jobs 2 --label-from-folder",
     "evaluate": "example: gtzan evaluate data/audio_gtzan.csv --split track --repeats 5 "
@@ -34,26 +36,33 @@ def _int_list(text: str) -> list[int]:
 def _evaluate(args) -> int:
     import json
 
-    from .candidates import study_mlp
+    from .candidates import improved_mlp, study_mlp
     from .data import load_feature_table
     from .evaluation import repeated_cv
     from .stats import summarize_cv
 
     table = load_feature_table(args.table)
-    settings = {f"batch_size={b} first_layer={w}": (b, w) for b in args.batch_size for w in args.hidden}
-    candidates = {name: study_mlp(batch_size=b, first_layer=w, seed=args.seed)
-                  for name, (b, w) in settings.items()}
+    if args.model == "improved":
+        settings = {"improved MLP": ("-", "-")}
+        candidates = {"improved MLP": improved_mlp(seed=args.seed)}
+    else:
+        settings = {f"batch_size={b} first_layer={w}": (b, w)
+                    for b in args.batch_size for w in args.hidden}
+        candidates = {name: study_mlp(batch_size=b, first_layer=w, seed=args.seed)
+                      for name, (b, w) in settings.items()}
     results = repeated_cv(table, candidates, split=args.split, n_splits=args.folds,
                           n_repeats=args.repeats, seed=args.seed, n_jobs=args.jobs)
     summary = summarize_cv(results)
-    rows = [{"batch_size": settings[name][0], "first_layer": settings[name][1], "split": args.split,
+    rows = [{"model": args.model, "batch_size": settings[name][0], "first_layer": settings[name][1],
+             "split": args.split,
              "folds": args.folds, "repeats": args.repeats, "seed": args.seed,
              **{k: round(float(v), 6) for k, v in row.items()}}
             for name, row in summary.iterrows()]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"{args.split}-grouped" if args.split == "track" else "segment-random", end=" ")
+    print(f"{args.model} MLP,", f"{args.split}-grouped" if args.split != "segment" else "segment-random",
+          end=" ")
     print(f"{args.folds}-fold CV x {args.repeats} repeats, seed {args.seed}; mean ± 95% CI")
     print(f"{'batch':>5} {'width':>5}  {'segment acc (%)':>16}  {'track acc (%)':>16}  {'loss':>15}")
     for r in rows:
@@ -214,13 +223,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = _command(
         commands, "evaluate", _evaluate,
-        help="cross-validate the study's MLP and print accuracy with 95%% CIs",
-        description="Repeated k-fold cross-validation of the study's MLP on a feature table. A "
-                    "comma list sweeps a setting in one run; every setting sees the same folds. "
-                    "Early stopping watches 15% of the training tracks.")
+        help="cross-validate an MLP and print accuracy with 95%% CIs",
+        description="Repeated k-fold cross-validation of the study's MLP (or the improved one) on a "
+                    "feature table. A comma list sweeps a setting of the study's MLP in one run; "
+                    "every setting sees the same folds. Early stopping watches 15% of the training "
+                    "tracks (artists under --split artist).")
     evaluate.add_argument("table", metavar="TABLE", help="feature table CSV (e.g. data/audio_gtzan.csv)")
-    evaluate.add_argument("--split", choices=("track", "segment"), default="track",
-                          help="track-grouped folds (default) or the study's segment-random folds")
+    evaluate.add_argument("--split", choices=SPLITS, default="track",
+                          help="track-grouped folds (default), artist-grouped folds, or the study's "
+                               "segment-random folds; duplicate tracks always stay together")
+    evaluate.add_argument("--model", choices=("study", "improved"), default="study",
+                          help="the study's MLP (default) or the improved MLP of notebook 07")
     evaluate.add_argument("--folds", type=int, default=5, help="folds per repeat (default 5)")
     evaluate.add_argument("--repeats", type=int, default=1, help="repeats with reshuffled folds")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of folds and networks")
@@ -240,8 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "the same file on the same machine.")
     train.add_argument("table", metavar="TABLE", help="feature table CSV")
     train.add_argument("-o", "--output", required=True, help="bundle file to write (.npz)")
-    train.add_argument("--split", choices=("track", "segment"), default="track",
-                       help="hold out tracks (default) or segments for early stopping")
+    train.add_argument("--split", choices=SPLITS, default="track",
+                       help="hold out tracks (default), artists or segments for early stopping")
     train.add_argument("--hidden", type=_int_list, default=[128, 128, 128], metavar="W,W,...",
                        help="hidden layer widths (default 128,128,128)")
     train.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")

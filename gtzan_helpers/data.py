@@ -1,7 +1,11 @@
-"""Loading and checking the feature table (``data/audio_gtzan.csv``).
+"""Loading and checking the feature table (``data/audio_gtzan.csv``) and its metadata.
 
 One loader owns the on-disk format: every notebook, the command line and the tests
-call :func:`load_feature_table` and get features, labels and track ids back.
+call :func:`load_feature_table` and get features, labels, track ids and artists back.
+The artists come from Bob L. Sturm's index of GTZAN (``data/gtzan_artists.csv``;
+Sturm, "An Analysis of the GTZAN Music Genre Dataset", ACM MIRUM 2012, and "The GTZAN
+dataset: its contents, its faults, their effects on evaluation, and future use", 2013).
+:func:`find_duplicate_tracks` finds GTZAN's repeated recordings from the features.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import pandas as pd
 
 from . import GENRES, GtzanError
 from .features import FEATURE_NAMES
-from .paths import FEATURE_TABLE
+from .paths import ARTISTS_FILE, FEATURE_TABLE
 
 _FILENAME = re.compile(r"^(?P<genre>[A-Za-z]+)\.(?P<track>\d+)\.(?P<segment>\d+)\.wav$")
 
@@ -38,12 +42,16 @@ class FeatureTable:
         Track id of each segment, e.g. ``"blues.00000"``; all segments of a track share it.
     filenames : numpy.ndarray of str, shape (n_segments,)
         The table's ``filename`` column.
+    artists : numpy.ndarray of str, shape (n_segments,)
+        Artist of each segment's track (:func:`load_artists`); a track of unknown artist
+        gets ``"unknown (<track>)"``, an artist of its own.
     """
 
     X: pd.DataFrame
     y: np.ndarray
     groups: np.ndarray
     filenames: np.ndarray
+    artists: np.ndarray
 
     def __len__(self) -> int:
         return len(self.y)
@@ -57,10 +65,11 @@ class FeatureTable:
         """Rows ``index`` (positions) as a new table."""
         index = np.asarray(index)
         return FeatureTable(self.X.iloc[index].reset_index(drop=True), self.y[index],
-                            self.groups[index], self.filenames[index])
+                            self.groups[index], self.filenames[index], self.artists[index])
 
 
-def load_feature_table(path: str | Path = FEATURE_TABLE, *, genres=GENRES) -> FeatureTable:
+def load_feature_table(path: str | Path = FEATURE_TABLE, *, genres=GENRES,
+                       artists: str | Path | None = ARTISTS_FILE) -> FeatureTable:
     """Read and check a feature table.
 
     Parameters
@@ -70,6 +79,9 @@ def load_feature_table(path: str | Path = FEATURE_TABLE, *, genres=GENRES) -> Fe
         feature columns. Defaults to the shipped ``data/audio_gtzan.csv``.
     genres : sequence of str
         Genre words in label order; any other genre word in ``filename`` is an error.
+    artists : str or Path, optional
+        Artist index (``track,artist``); defaults to the shipped ``data/gtzan_artists.csv``.
+        ``None``, or a track it does not list: the track's artist is unknown.
 
     Returns
     -------
@@ -88,10 +100,12 @@ def load_feature_table(path: str | Path = FEATURE_TABLE, *, genres=GENRES) -> Fe
         frame = pd.read_csv(path, dtype={"filename": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise TableError(f"{path}: not a readable CSV table ({exc})") from None
-    return table_from_frame(frame, source=str(path), genres=genres)
+    index = load_artists(artists) if artists is not None else {}
+    return table_from_frame(frame, source=str(path), genres=genres, artists=index)
 
 
-def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=GENRES) -> FeatureTable:
+def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=GENRES,
+                     artists: dict | None = None) -> FeatureTable:
     """Check an in-memory table as :func:`load_feature_table` does and split it up.
 
     Parameters
@@ -102,6 +116,8 @@ def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=GENRE
         Name used in error messages.
     genres : sequence of str
         Genre words in label order.
+    artists : dict, optional
+        Track id → artist (:func:`load_artists`); unlisted tracks are of unknown artist.
 
     Returns
     -------
@@ -138,9 +154,73 @@ def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=GENRE
         labels.append(genres.index(genre))
         groups.append(f"{genre}.{match['track']}")
 
+    artists = artists or {}
     return FeatureTable(numeric.astype(np.float64).reset_index(drop=True),
                         np.asarray(labels, dtype=np.int64), np.asarray(groups),
-                        frame["filename"].astype(str).to_numpy())
+                        frame["filename"].astype(str).to_numpy(),
+                        np.asarray([artists.get(g) or f"unknown ({g})" for g in groups]))
+
+
+def load_artists(path: str | Path = ARTISTS_FILE) -> dict[str, str]:
+    """Track id → artist, from an index with ``track`` and ``artist`` columns.
+
+    Spellings that differ only in case or spacing ("Rage Against the Machine" / "Rage
+    Against The  Machine") become one artist, written as it is first spelled; an empty
+    artist is left out (unknown).
+
+    Raises
+    ------
+    TableError
+        The file is missing, unreadable, or lacks a ``track`` or ``artist`` column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TableError(f"{path}: no such artist index")
+    try:
+        index = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise TableError(f"{path}: not a readable CSV table ({exc})") from None
+    if not {"track", "artist"} <= set(index.columns):
+        raise TableError(f"{path}: an artist index needs the columns track and artist")
+    spelling: dict[str, str] = {}
+    out = {}
+    for track, artist in zip(index["track"], index["artist"]):
+        name = " ".join(artist.split())
+        if name:
+            out[track] = spelling.setdefault(name.casefold(), name)
+    return out
+
+
+def find_duplicate_tracks(table: FeatureTable, *, tolerance: float = 1e-3) -> list[tuple[str, ...]]:
+    """Tracks whose segments repeat another track's, found from the features alone.
+
+    Two tracks with the same number of segments are duplicates when every value of
+    every segment agrees within ``tolerance`` standard deviations of its feature. In the
+    shipped table seven pairs of metal tracks agree exactly, and the closest pair of
+    distinct tracks differs by 1.5 standard deviations somewhere, so any tolerance far
+    below 1 gives the same answer.
+
+    Returns
+    -------
+    list of tuple of str
+        Each set of duplicate track ids (sorted), sorted by its first track.
+    """
+    from scipy.cluster.hierarchy import DisjointSet
+    from scipy.spatial.distance import cdist
+
+    scale = table.X.std().replace(0, 1.0).to_numpy()
+    Z = table.X.to_numpy() / scale
+    tracks, inverse, counts = np.unique(table.groups, return_inverse=True, return_counts=True)
+    sets = DisjointSet(tracks)
+    for n in np.unique(counts):
+        same = np.flatnonzero(counts == n)  # tracks of n segments, compared segment by segment
+        if len(same) < 2:
+            continue
+        rows = np.stack([Z[inverse == k].ravel() for k in same])
+        close = np.argwhere(np.triu(cdist(rows, rows, "chebyshev") <= tolerance, 1))
+        for a, b in close:
+            sets.merge(tracks[same[a]], tracks[same[b]])
+    return sorted(tuple(sorted(str(t) for t in s)) for s in sets.subsets() if len(s) > 1)
 
 
 def _first_true(mask: pd.DataFrame) -> tuple[int, str]:

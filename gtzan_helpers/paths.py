@@ -24,6 +24,8 @@ def _find_root() -> Path:
 ROOT = _find_root()
 DATA_DIR = ROOT / "data"
 FEATURE_TABLE = DATA_DIR / "audio_gtzan.csv"
+ARTISTS_FILE = DATA_DIR / "gtzan_artists.csv"
+FAULT_FILTERED_SPLIT = DATA_DIR / "fault_filtered_split.csv"
 AUDIO_DIR = DATA_DIR / "gtzan" / "genres"
 TEST_CLIP = DATA_DIR / "audio_test.wav"
 CACHE_DIR = ROOT / ".cache" / "features"

@@ -117,8 +117,13 @@ def plot_confusion(y_true, y_pred, *, labels=GENRES, title: str = "", ax=None):
     return fig
 
 
+PROTOCOL_LABELS = {"segment": "segment-random folds (study)", "track": "track-grouped folds",
+                   "artist": "artist-grouped folds", "heldout": "fault-filtered test"}
+"""How figures name the protocols (:data:`gtzan_helpers.SPLITS`) and the held-out test."""
+
+
 def plot_sweep(summary: pd.DataFrame, *, parameter: str, xlabel: str, ax=None):
-    """Mean cross-validated accuracy per setting with ±1 standard deviation bars.
+    """Mean cross-validated accuracy per setting with ±1 standard deviation bars, per protocol.
 
     Parameters
     ----------
@@ -127,38 +132,43 @@ def plot_sweep(summary: pd.DataFrame, *, parameter: str, xlabel: str, ax=None):
     parameter : str
         Column holding the swept setting.
     """
-    fig, ax = _axes(ax, figsize=(6, 3.8))
+    fig, ax = _axes(ax, figsize=(6.5, 3.8))
     settings = sorted(summary[parameter].unique())
     positions = {s: i for i, s in enumerate(settings)}
-    for offset, (split, part) in zip((-0.08, 0.08), summary.groupby("split", sort=False)):
+    parts = list(summary.groupby("split", sort=False))
+    for offset, (split, part) in zip(np.linspace(-0.1, 0.1, len(parts)), parts):
         x = np.array([positions[s] for s in part[parameter]]) + offset
         ax.errorbar(x, part["accuracy"] * 100, yerr=part["accuracy_std"] * 100, marker="o",
-                    capsize=4, linestyle="-", label=f"{split}-grouped folds"
-                    if split == "track" else "segment-random folds (study)")
+                    capsize=4, linestyle="-", label=PROTOCOL_LABELS[split])
     ax.set_xticks(range(len(settings)), [str(s) for s in settings])
     ax.set(xlabel=xlabel, ylabel="5-fold CV accuracy (%)", title="Mean ± 1 s.d. over folds")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=len(parts), frameon=False)
     return fig
 
 
-def plot_leakage(leakage: pd.DataFrame, ax=None):
-    """Accuracy under segment-random vs track-grouped CV per model, with 95 % CI bars.
+def plot_ladder(ladder: pd.DataFrame, ax=None):
+    """Segment accuracy of each model at each step of the leakage ladder.
 
     Parameters
     ----------
-    leakage : pandas.DataFrame
-        Index: model names; columns ``(split, "accuracy")`` and ``(split, "accuracy_ci")`` in %,
-        for split in ``segment`` and ``track``.
+    ladder : pandas.DataFrame
+        Index: model names; columns ``(step, "accuracy")`` and ``(step, "accuracy_ci")``
+        in %, steps in ladder order (keys of :data:`PROTOCOL_LABELS`). Bars show the
+        mean, whiskers the 95 % confidence interval; a step without a CI (the held-out
+        test, one score) has none.
     """
-    fig, ax = _axes(ax, figsize=(6.5, 3.8))
-    x = np.arange(len(leakage))
-    for offset, split, label in ((-0.2, "segment", "segment-random (study)"),
-                                 (0.2, "track", "track-grouped")):
-        ax.bar(x + offset, leakage[(split, "accuracy")], width=0.4,
-               yerr=leakage[(split, "accuracy_ci")], capsize=4, label=label)
-    ax.set_xticks(x, leakage.index)
-    low = float((leakage[("track", "accuracy")] - leakage[("track", "accuracy_ci")]).min())
-    ax.set_ylim(max(0, low - 3), 100)
-    ax.set(ylabel="5×5-fold CV accuracy (%)", title="Segments of one track on both sides inflate accuracy")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
+    steps = list(dict.fromkeys(step for step, _ in ladder.columns))
+    fig, ax = _axes(ax, figsize=(9, 4))
+    x = np.arange(len(ladder))
+    width = 0.8 / len(steps)
+    for k, step in enumerate(steps):
+        ci = ladder[(step, "accuracy_ci")]
+        ax.bar(x + (k - (len(steps) - 1) / 2) * width, ladder[(step, "accuracy")], width=width,
+               yerr=None if ci.isna().all() else ci, capsize=2, label=PROTOCOL_LABELS[step])
+    ax.axhline(50, color="grey", lw=0.8, ls=":")
+    ax.set_xticks(x, ladder.index, rotation=20, ha="right")
+    ax.set_ylim(0, 100)
+    ax.set(ylabel="accuracy over segments (%)",
+           title="Each step removes a leak: segments, then tracks, then artists")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=len(steps), frameon=False)
     return fig

@@ -4,7 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gtzan_helpers.data import TableError, load_feature_table
+from gtzan_helpers.data import (
+    TableError,
+    find_duplicate_tracks,
+    load_artists,
+    load_feature_table,
+    table_from_frame,
+)
 from gtzan_helpers.features import FEATURE_NAMES
 from gtzan_helpers.paths import FEATURE_TABLE
 
@@ -62,3 +68,41 @@ def test_missing_and_unreadable_files(tmp_path):
     empty.write_text("")
     with pytest.raises(TableError, match="not a readable CSV"):
         load_feature_table(empty)
+
+
+def test_artists_from_sturms_index(table):
+    assert table.artists[table.groups == "blues.00000"][0] == "John Lee Hooker"
+    per_track = dict(zip(table.groups, table.artists))
+    blues = {a for t, a in per_track.items() if t.startswith("blues")}
+    assert len(blues) == 9
+    unknown = [t for t, a in per_track.items() if a.startswith("unknown")]
+    assert len(unknown) == 17 and all(t.startswith("metal") for t in unknown)
+    assert table.subset([0, 1999]).artists.tolist() == [table.artists[0], table.artists[1999]]
+
+
+def test_artist_spellings_are_merged_and_empty_ones_unknown(tmp_path):
+    index = tmp_path / "artists.csv"
+    index.write_text("track,artist,title\nmetal.00001,Rage Against the Machine,a\n"
+                     "metal.00002,rage against  the Machine,b\nmetal.00003,,c\n")
+    assert load_artists(index) == {"metal.00001": "Rage Against the Machine",
+                                   "metal.00002": "Rage Against the Machine"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("track,name\nmetal.00001,x\n")
+    with pytest.raises(TableError, match="bad.csv.*track and artist"):
+        load_artists(bad)
+
+
+def test_duplicates_found_from_the_features():
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(40, len(FEATURE_NAMES)))
+    rows[20:30] = rows[0:10]                      # track 2 repeats track 0
+    rows[30:40] = rows[10:20] * (1 + 1e-9)        # track 3 repeats track 1, up to rounding
+    frame = pd.DataFrame(rows, columns=FEATURE_NAMES)
+    frame.insert(0, "filename", [f"metal.{t:05d}.{s}.wav" for t in range(4) for s in range(10)])
+    found = find_duplicate_tracks(table_from_frame(frame))
+    assert found == [("metal.00000", "metal.00002"), ("metal.00001", "metal.00003")]
+
+
+def test_shipped_duplicates_are_sturms_repetitions(table):
+    assert find_duplicate_tracks(table) == [("metal.00034", "metal.00094")] + [
+        (f"metal.{a:05d}", f"metal.{a + 21:05d}") for a in range(40, 46)]

@@ -1,4 +1,4 @@
-"""Splits, folds and cross-validation under both protocols."""
+"""Splits, folds and cross-validation under the three protocols."""
 
 import numpy as np
 import pytest
@@ -18,7 +18,8 @@ from gtzan_helpers.evaluation import (
 def test_holdout_is_a_stratified_70_30_partition(table, split):
     train, test = holdout_split(table, split=split, seed=0)
     assert len(np.intersect1d(train, test)) == 0 and len(train) + len(test) == len(table)
-    assert len(test) == 600
+    # 30 % of the rows, or of the 193 track groups (seven pairs of duplicates are one group each)
+    assert len(test) == 600 if split == "segment" else abs(len(test) - 600) <= 20
     assert table.y[test].mean() == pytest.approx(0.5, abs=0.02)
 
 
@@ -78,8 +79,38 @@ def test_track_accuracy_averages_segment_probabilities():
 def test_sweep_gives_one_row_per_split_and_setting(table):
     summary, folds = sweep(table, "first_layer", [8, 16], n_splits=2, max_epochs=1, patience=None)
     assert summary[["split", "first_layer"]].values.tolist() == [
-        ["segment", 8], ["segment", 16], ["track", 8], ["track", 16]]
-    assert len(folds) == 8
+        ["segment", 8], ["segment", 16], ["track", 8], ["track", 16], ["artist", 8], ["artist", 16]]
+    assert len(folds) == 12
     shown = sweep_table(summary, "first_layer", {8: (0.1, 0.9, 1.0)})
     assert shown.loc[8, "study: accuracy (%)"] == 90.0
     assert " ± " in shown.loc[16, "track folds: accuracy (%)"]
+
+
+def test_duplicates_stay_together_under_the_track_protocol(table):
+    groups = evaluation.protocol_groups(table, "track")
+    assert groups[table.groups == "metal.00034"][0] == groups[table.groups == "metal.00094"][0]
+    assert len(np.unique(groups)) == 200 - 7  # seven pairs of repeated recordings
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_no_artist_or_duplicate_crosses_an_artist_split(table, seed):
+    from gtzan_helpers.data import find_duplicate_tracks
+
+    duplicates = find_duplicate_tracks(table)
+    splits = [holdout_split(table, split="artist", seed=seed),
+              *make_folds(table, split="artist", n_splits=5, seed=seed)]
+    for train, test in splits:
+        assert not set(table.artists[train]) & set(table.artists[test])
+        for tracks in duplicates:
+            sides = {side for side, rows in (("train", train), ("test", test))
+                     if set(tracks) & set(table.groups[rows])}
+            assert len(sides) == 1, tracks
+        assert 0.3 < table.y[test].mean() < 0.7  # both genres on both sides
+
+
+def test_artist_groups_merge_an_artists_tracks_and_keep_unknowns_apart(table):
+    groups = evaluation.protocol_groups(table, "artist")
+    johnson = np.unique(table.groups[table.artists == "Robert Johnson"])
+    assert len(johnson) == 17 and len(np.unique(groups[table.artists == "Robert Johnson"])) == 1
+    unknown = np.char.startswith(table.artists.astype(str), "unknown")
+    assert len(np.unique(groups[unknown])) == len(np.unique(table.groups[unknown])) == 17
