@@ -12,7 +12,7 @@ share with the command line and the tests, one module per concern:
 ``training``       seeding, device choice and the reference training loop with early stopping
 ``fast_training``  many MLPs trained together as one stack (the notebooks' sweeps)
 ``parallel``       independent jobs spread over processes or a Dask cluster with joblib
-``evaluation``     hold-out splits, k-fold cross-validation and sweeps under both protocols
+``evaluation``     hold-out splits, k-fold cross-validation and sweeps under the three protocols
 ``stats``          fold summaries, corrected confidence intervals and paired tests
 ``candidates``     the models compared under the honest protocol
 ``estimator``      a scikit-learn compatible classifier around the MLP

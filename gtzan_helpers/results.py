@@ -70,8 +70,8 @@ def load_results(notebook: str, *, folder: str | Path | None = None) -> dict:
 
 TOLERANCES = {
     "accuracy": 0.035,          # fraction of segments: 3.5 points
-    "track_accuracy": 0.05,     # fraction of tracks: three of 60 held-out tracks
-    "spread": 0.025,            # fold standard deviations and CI half-widths of accuracies
+    "track_accuracy": 0.05,     # fraction of tracks: three of 58 held-out tracks
+    "spread": 0.025,            # fold s.d. and CI half-widths of accuracies, plus 20 % of their size
     "difference_points": 2.5,   # paired differences, already in points
     "loss": 0.5,                # relative, plus 0.01 absolute (early-stopped BCE is noisy)
     "epochs": 10,               # early stopping's epoch
@@ -84,10 +84,12 @@ TOLERANCES = {
 Derived from how much the numbers move when only the networks' random streams change
 (same data and folds), which is what a CPU that sums in another order does to a training
 trajectory: across five to eight such draws, CV mean accuracies moved by up to 1.4 points
-(track level 2), fold standard deviations by 1.6, early-stopped losses by up to 37 %, the
+(track level 2), fold standard deviations by 1.6 (CI half-widths of artist-grouped CV, some
+15–18 points wide, by 3.0), early-stopped losses by up to 37 %, the
 early-stopping epoch of the 70:30 run by 8, and one network's score on the 60 held-out
 tracks of notebook 07 by 3.0 points of segments and 5 of tracks (a single model on a
-small test set is the noisiest number here). A leak fixed or a protocol changed moves
+small test set is the noisiest number here; on the 58 artist-disjoint test tracks the
+study's MLP moved by 2.3 and 3.5). A leak fixed or a protocol changed moves
 accuracies by more (segment-random against track-grouped CV: 7 points) and fails.
 """
 
@@ -188,6 +190,8 @@ def compare_results(committed: dict, fresh: dict, *, ranked=("global_importance"
         tolerance = TOLERANCES[kind]
         if kind == "loss":
             allowed = tolerance * abs(a) + 0.01
+        elif kind == "spread":  # the wide intervals of artist-grouped folds move more
+            allowed = tolerance + 0.2 * abs(a)
         elif kind == "feature_value":
             allowed = tolerance * abs(a)
         else:
