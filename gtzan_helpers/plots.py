@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
 
@@ -79,7 +80,7 @@ def plot_clip_overview(y: np.ndarray, *, sr: int = SR, title: str = ""):
 
 
 def plot_training_curves(history: pd.DataFrame, *, best_epoch: int | None = None, title: str = "",
-                         axes=None):
+                         val_label: str = "validation", axes=None):
     """Loss and accuracy per epoch for training and validation (used by 02 and 03).
 
     Parameters
@@ -88,6 +89,9 @@ def plot_training_curves(history: pd.DataFrame, *, best_epoch: int | None = None
         ``epoch``, ``train_loss``, ``val_loss``, ``train_accuracy``, ``val_accuracy``.
     best_epoch : int, optional
         Marked with a dotted line (the epoch whose weights were kept).
+    val_label : str
+        Name of the held-out side in the legend (``"test"`` where, as in the study, the
+        test side is what early stopping watches).
     axes : pair of matplotlib Axes, optional
     """
     if axes is None:
@@ -96,10 +100,11 @@ def plot_training_curves(history: pd.DataFrame, *, best_epoch: int | None = None
     for ax, metric, unit in ((axes[0], "loss", "BCE loss"), (axes[1], "accuracy", "accuracy (%)")):
         scale = 100 if metric == "accuracy" else 1
         ax.plot(history["epoch"], history[f"train_{metric}"] * scale, marker=".", label="train")
-        ax.plot(history["epoch"], history[f"val_{metric}"] * scale, marker=".", label="validation")
+        ax.plot(history["epoch"], history[f"val_{metric}"] * scale, marker=".", label=val_label)
         if best_epoch:
             ax.axvline(best_epoch, ls=":", color="grey", label=f"best epoch ({best_epoch})")
         ax.set(xlabel="epoch", ylabel=unit, title=f"{title} {metric}".strip())
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend()
     return fig
 

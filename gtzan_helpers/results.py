@@ -73,7 +73,7 @@ TOLERANCES = {
     "track_accuracy": 0.05,     # fraction of tracks: three of 58 held-out tracks
     "spread": 0.025,            # fold s.d. and CI half-widths of accuracies, plus 20 % of their size
     "difference_points": 2.5,   # paired differences, already in points
-    "loss": 0.5,                # relative, plus 0.01 absolute (early-stopped BCE is noisy)
+    "loss": 0.5,                # relative, plus 0.01 absolute (early-stopped BCE, Brier score)
     "epochs": 10,               # early stopping's epoch
     "probability": 0.1,         # SHAP: a probability, base value or contribution
     "fidelity": 1e-4,           # relative error of features rebuilt from audio
@@ -125,7 +125,7 @@ def kind_of(path: tuple, value) -> str:
         return "epochs"
     if isinstance(value, int):
         return "count"
-    if "loss" in key:
+    if "loss" in key or "brier" in key:
         return "loss"
     if key.startswith("difference"):
         return "difference_points"
