@@ -1,7 +1,7 @@
 """Re-execute the notebooks in order and render them as a static HTML report.
 
 ``python -m gtzan_helpers.report`` (what ``make report`` runs) executes
-``notebooks/01_features.ipynb`` … ``07_honest_evaluation.ipynb`` with papermill — kernel
+``notebooks/01_features.ipynb`` … ``08_claims.ipynb`` with papermill — kernel
 ``python3`` of the running interpreter, working directory ``notebooks/`` — saves
 each executed notebook in place, and writes ``report/index.html`` with one page
 per notebook.
@@ -22,7 +22,7 @@ from .paths import NOTEBOOKS_DIR, ROOT
 
 REPORT_DIR = ROOT / "report"
 NOTEBOOKS = ("01_features", "02_model", "03_early_stopping", "04_batch_size_cv",
-             "05_neurons_cv", "06_shap", "07_honest_evaluation")
+             "05_neurons_cv", "06_shap", "07_honest_evaluation", "08_claims")
 """The report's notebooks, in the order they run."""
 
 
@@ -183,6 +183,11 @@ def results_markdown() -> str:
              "| ours, artist-grouped |",
              "|---|---:|---:|---:|---:|"]
     lines += [f"| {' | '.join(r)} |" for r in rows]
+    claims = load_results("08_claims")["claims"]
+    lines += ["", "**The study's claims, checked** (notebook 08, which gives the evidence under each "
+              "protocol and the rule behind each verdict):", "", "| the study's claim | verdict |",
+              "|---|---|"]
+    lines += [f"| {claim} | {verdict} |" for claim, verdict in claims.items()]
     return "\n".join(lines)
 
 
