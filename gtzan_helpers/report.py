@@ -187,7 +187,7 @@ def results_markdown() -> str:
     lines += ["", "**The study's claims, checked** (notebook 08, which gives the evidence under each "
               "protocol and the rule behind each verdict):", "", "| the study's claim | verdict |",
               "|---|---|"]
-    lines += [f"| {claim} | {verdict} |" for claim, verdict in claims.items()]
+    lines += [f"| {claim} | {verdict} |" for claim, verdict in claims]
     return "\n".join(lines)
 
 
