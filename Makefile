@@ -13,7 +13,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
-## Re-execute notebooks 01–08 in order and render report/index.html.
+## Re-execute notebooks 01–09 in order and render report/index.html.
 report: $(STAMP)
 	$(BIN)/python -m gtzan_helpers.report
 

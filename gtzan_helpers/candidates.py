@@ -149,14 +149,17 @@ class SklearnCandidate:
 
     ``track_level=True`` trains on one row per track (:func:`track_summaries` of the
     inputs) and gives every segment its track's probability: a model of whole songs.
+    ``columns`` restricts the inputs to those features (an ablation).
     """
 
     estimator: object
     log_var: bool = False
     track_level: bool = False
+    columns: tuple | None = None
 
     def _rows(self, X, groups):
-        X = _inputs(X, groups, self.log_var, False)
+        X = pd.DataFrame(X)
+        X = _inputs(X if self.columns is None else X[list(self.columns)], groups, self.log_var, False)
         return track_summaries(X, groups) if self.track_level else X
 
     def fit(self, X, y, groups, split_groups=None):

@@ -543,3 +543,39 @@ def _fold_proba(job) -> np.ndarray:
     model = copy.deepcopy(candidate)
     model.fit(table.X.iloc[train], table.y[train], table.groups[train], split_groups[train])
     return model.predict_proba(table.X.iloc[test], table.groups[test])
+
+
+def learning_curve(table: FeatureTable, candidates: dict, *, split: str = "artist",
+                   fractions=(0.2, 0.4, 0.6, 0.8, 1.0), n_splits: int = 5, n_repeats: int = 2,
+                   seed: int = 0, n_jobs: int | None = None) -> pd.DataFrame:
+    """Test scores when each fold trains on only a share of its training groups.
+
+    In every fold of :func:`repeated_cv`'s splits, ``fraction`` of the training groups
+    (tracks or artists, stratified by genre) are kept and the rest dropped; the test
+    fold stays whole, so every fraction is scored on the same rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (candidate, fraction, repeat, fold): the :func:`score` columns,
+        ``fraction``, ``train_tracks`` and ``train_groups``.
+    """
+    from .parallel import map_jobs
+
+    groups = protocol_groups(table, split)
+    jobs = []
+    for repeat in range(n_repeats):
+        for fold, (train, test) in enumerate(make_folds(table, split=split, n_splits=n_splits,
+                                                        seed=seed + repeat)):
+            for fraction in fractions:
+                keep = train if fraction >= 1 else train[split_tracks(
+                    table.y[train], groups[train], test_size=1 - fraction, seed=seed + fold)[0]]
+                jobs.append((table, groups, candidates, repeat, fold, keep, test, False))
+    rows = [row for rows in map_jobs(_score_fold, jobs, n_jobs=n_jobs) for row in rows]
+    frame = pd.DataFrame(rows)
+    frame["fraction"] = np.repeat([f for _ in range(n_repeats * n_splits) for f in fractions],
+                                  len(candidates))
+    sizes = [(len(np.unique(table.groups[j[5]])), len(np.unique(groups[j[5]]))) for j in jobs]
+    frame["train_tracks"] = np.repeat([t for t, _ in sizes], len(candidates))
+    frame["train_groups"] = np.repeat([g for _, g in sizes], len(candidates))
+    return frame

@@ -36,6 +36,19 @@ FEATURE_NAMES: tuple[str, ...] = (
 """The table's 57 feature columns, in the table's order."""
 
 
+FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
+    "MFCC means": tuple(f"mfcc{k}_mean" for k in range(1, N_MFCC + 1)),
+    "MFCC variances": tuple(f"mfcc{k}_var" for k in range(1, N_MFCC + 1)),
+    "spectral shape": tuple(f"{f}_{s}" for f in ("spectral_centroid", "spectral_bandwidth", "rolloff")
+                            for s in ("mean", "var")),
+    "chroma": ("chroma_stft_mean", "chroma_stft_var"),
+    "loudness and noisiness": ("rms_mean", "rms_var", "zero_crossing_rate_mean", "zero_crossing_rate_var"),
+    "harmonic/percussive": ("harmony_mean", "harmony_var", "perceptr_mean", "perceptr_var"),
+    "tempo": ("tempo",),
+}
+"""The 57 features in groups of what they describe (for ablations); every feature in one group."""
+
+
 def segment_bounds(n_samples: int) -> list[tuple[int, int]]:
     """Start and stop sample of each segment of a clip of ``n_samples`` samples.
 

@@ -1,7 +1,7 @@
 """Re-execute the notebooks in order and render them as a static HTML report.
 
 ``python -m gtzan_helpers.report`` (what ``make report`` runs) executes
-``notebooks/01_features.ipynb`` … ``08_claims.ipynb`` with papermill — kernel
+``notebooks/01_features.ipynb`` … ``09_learning_curve_ablation.ipynb`` with papermill — kernel
 ``python3`` of the running interpreter, working directory ``notebooks/`` — saves
 each executed notebook in place, and writes ``report/index.html`` with one page
 per notebook.
@@ -22,7 +22,8 @@ from .paths import NOTEBOOKS_DIR, ROOT
 
 REPORT_DIR = ROOT / "report"
 NOTEBOOKS = ("01_features", "02_model", "03_early_stopping", "04_batch_size_cv",
-             "05_neurons_cv", "06_shap", "07_honest_evaluation", "08_claims")
+             "05_neurons_cv", "06_shap", "07_honest_evaluation", "08_claims",
+             "09_learning_curve_ablation")
 """The report's notebooks, in the order they run."""
 
 
