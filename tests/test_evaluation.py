@@ -114,3 +114,16 @@ def test_artist_groups_merge_an_artists_tracks_and_keep_unknowns_apart(table):
     assert len(johnson) == 17 and len(np.unique(groups[table.artists == "Robert Johnson"])) == 1
     unknown = np.char.startswith(table.artists.astype(str), "unknown")
     assert len(np.unique(groups[unknown])) == len(np.unique(table.groups[unknown])) == 17
+
+
+def test_learning_curve_shrinks_training_not_testing(table):
+    from gtzan_helpers.candidates import baselines
+
+    small = table.subset(np.flatnonzero(np.isin(table.groups, np.unique(table.groups)[::2])))
+    curve = evaluation.learning_curve(small, {"lr": baselines()["logistic regression (tracks)"]},
+                                      split="artist", fractions=(0.5, 1.0), n_splits=3, n_repeats=1)
+    assert len(curve) == 6
+    by_fraction = curve.groupby("fraction")
+    assert (by_fraction["n_test"].sum().diff().dropna() == 0).all()  # the same test rows
+    assert (curve[curve.fraction == 0.5]["train_groups"].to_numpy()
+            < curve[curve.fraction == 1.0]["train_groups"].to_numpy()).all()

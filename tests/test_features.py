@@ -85,3 +85,10 @@ def test_batch_reports_bad_files_and_keeps_good_rows(tmp_path, write_wav):
     frame, errors = extract_files([tmp_path], label_from_folder=False)
     assert frame["filename"].tolist() == ["good.0.wav"]
     assert len(errors) == 1 and "bad.wav" in errors[0]
+
+
+def test_feature_groups_partition_the_57_features():
+    from gtzan_helpers.features import FEATURE_GROUPS
+
+    members = [c for columns in FEATURE_GROUPS.values() for c in columns]
+    assert sorted(members) == sorted(FEATURE_NAMES) and len(members) == len(set(members))
