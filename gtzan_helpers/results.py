@@ -135,7 +135,8 @@ def kind_of(path: tuple, value) -> str:
         return "fidelity"
     if key == "value":
         return "feature_value"
-    if path[0] in ("global_importance", "top_features") or key in ("base_value", "test_clip_p_metal"):
+    if path[0] in ("global_importance", "top_features") or key in ("base_value", "test_clip_p_metal") \
+            or key.startswith("p_metal"):
         return "probability"
     if "track" in key and "accuracy" in key:
         return "track_accuracy"
