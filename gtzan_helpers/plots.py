@@ -37,8 +37,16 @@ def _axes(ax, figsize=(6, 4)):
     return ax.figure, ax
 
 
-def plot_clip_overview(y: np.ndarray, *, sr: int = SR, title: str = ""):
-    """Waveform, log spectrogram, chroma, MFCCs and HPSS of one clip (used by 01_features).
+MFCC_RANGE = (-300.0, 200.0)
+"""Colour scale of the MFCC panel, the same for every clip so that clips compare."""
+
+
+def plot_clip_overview(y: np.ndarray, *, sr: int = SR, title: str = "", mfcc_range=MFCC_RANGE):
+    """Waveform, log spectrogram, chroma, MFCCs and the HPSS parts of one clip (used by 01_features).
+
+    Every panel shares one time axis; colour bars sit in a column of their own so that the
+    panels line up. The spectrogram is in dB below the clip's loudest bin; the MFCCs use
+    the fixed scale ``mfcc_range`` for every clip.
 
     Parameters
     ----------
@@ -46,34 +54,44 @@ def plot_clip_overview(y: np.ndarray, *, sr: int = SR, title: str = ""):
         Mono audio at ``sr`` Hz.
     title : str
         Shown above the panels.
+    mfcc_range : (float, float)
+        Colour limits of the MFCC panel.
     """
     import librosa
     import librosa.display
 
     S = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH)
     harmonic, percussive = librosa.decompose.hpss(S)
-    fig, axes = plt.subplots(5, 1, figsize=(9, 12), constrained_layout=True)
-    librosa.display.waveshow(y, sr=sr, ax=axes[0])
-    axes[0].set(title="Waveform", xlabel="time (s)", ylabel="amplitude")
-    db = librosa.amplitude_to_db(np.abs(S), ref=np.max)
-    img = librosa.display.specshow(db, sr=sr, hop_length=HOP_LENGTH, x_axis="time",
-                                   y_axis="log", ax=axes[1])
-    fig.colorbar(img, ax=axes[1], format="%+2.0f dB", label="level (dB)")
-    axes[1].set(title="Spectrogram (log frequency)", xlabel="time (s)", ylabel="frequency (Hz)")
-    chroma = librosa.feature.chroma_stft(S=np.abs(S) ** 2, sr=sr)
-    img = librosa.display.specshow(chroma, sr=sr, hop_length=HOP_LENGTH, x_axis="time",
-                                   y_axis="chroma", ax=axes[2])
-    fig.colorbar(img, ax=axes[2], label="energy (normalised)")
-    axes[2].set(title="Chroma", xlabel="time (s)", ylabel="pitch class")
-    mfcc = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20)
-    img = librosa.display.specshow(mfcc, sr=sr, hop_length=HOP_LENGTH, x_axis="time", ax=axes[3])
-    fig.colorbar(img, ax=axes[3], label="coefficient value")
-    axes[3].set(title="MFCC", xlabel="time (s)", ylabel="coefficient (1–20)")
-    for part, label in ((harmonic, "harmonic"), (percussive, "percussive")):
-        librosa.display.waveshow(librosa.istft(part, length=len(y)), sr=sr, ax=axes[4],
-                                 alpha=0.6, label=label)
-    axes[4].set(title="Harmonic–percussive separation", xlabel="time (s)", ylabel="amplitude")
-    axes[4].legend(loc="upper right")
+    fig, grid = plt.subplots(6, 2, figsize=(9, 14), constrained_layout=True,
+                             gridspec_kw={"width_ratios": [40, 1]})
+    axes, bars = grid[:, 0], grid[:, 1]
+    for ax in axes[1:]:
+        ax.sharex(axes[0])
+
+    def image(ax, bar, data, label, **kwargs):
+        img = librosa.display.specshow(data, sr=sr, hop_length=HOP_LENGTH, x_axis="time", ax=ax, **kwargs)
+        fig.colorbar(img, cax=bar, label=label)
+
+    def wave(ax, bar, samples, panel_title, color=None):
+        librosa.display.waveshow(samples, sr=sr, ax=ax, color=color)
+        ax.set(title=panel_title, xlabel="time (s)", ylabel="amplitude")
+        bar.axis("off")
+
+    wave(axes[0], bars[0], y, "Waveform")
+    image(axes[1], bars[1], librosa.amplitude_to_db(np.abs(S), ref=np.max), "dB below the loudest bin",
+          y_axis="log")
+    axes[1].set(title="Spectrogram (log frequency)", ylabel="frequency (Hz)")
+    image(axes[2], bars[2], librosa.feature.chroma_stft(S=np.abs(S) ** 2, sr=sr),
+          "energy (normalised per frame)", y_axis="chroma")
+    axes[2].set(title="Chroma", ylabel="pitch class")
+    image(axes[3], bars[3], librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20), "coefficient value",
+          vmin=mfcc_range[0], vmax=mfcc_range[1])
+    axes[3].set(title="MFCC", ylabel="coefficient")
+    axes[3].set_yticks([0, 4, 9, 14, 19], ["1", "5", "10", "15", "20"])
+    wave(axes[4], bars[4], librosa.istft(harmonic, length=len(y)), "Harmonic part (HPSS)", "C1")
+    wave(axes[5], bars[5], librosa.istft(percussive, length=len(y)), "Percussive part (HPSS)", "C2")
+    for ax in axes[:-1]:
+        ax.set_xlabel("")
     if title:
         fig.suptitle(title)
     return fig
