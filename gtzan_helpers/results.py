@@ -86,11 +86,11 @@ Derived from how much the numbers move when only the networks' random streams ch
 trajectory: across five to eight such draws, CV mean accuracies moved by up to 1.4 points
 (track level 2), fold standard deviations by 1.6 (CI half-widths of artist-grouped CV, some
 15–18 points wide, by 3.0), early-stopped losses by up to 37 %, the
-early-stopping epoch of the 70:30 run by 8, and one network's score on the 60 held-out
-tracks of notebook 07 by 3.0 points of segments and 5 of tracks (a single model on a
-small test set is the noisiest number here; on the 58 artist-disjoint test tracks the
-study's MLP moved by 2.3 and 3.5). A leak fixed or a protocol changed moves
-accuracies by more (segment-random against track-grouped CV: 7 points) and fails.
+early-stopping epoch of the 70:30 run by 8, and one network's score on a held-out set of
+60 tracks by 3.0 points of segments and 5 of tracks (a single model on a small test set is
+the noisiest number here; on the 58 artist-disjoint test tracks the study's MLP moved by
+2.3 and 3.5). A leak fixed or a protocol changed moves accuracies by more
+(segment-random against track-grouped CV: 7 points) and fails.
 """
 
 VERDICT_BAND = (0.001, 0.5)
