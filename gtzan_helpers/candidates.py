@@ -57,13 +57,17 @@ def track_summaries(X: pd.DataFrame, groups) -> pd.DataFrame:
                       grouped.std(ddof=0).add_suffix("_track_std")], axis=1)
 
 
-def _inputs(X, groups, log_var: bool, track_context: bool) -> pd.DataFrame:
+def _inputs(X, groups, log_var: bool, track_context: bool, track_level: bool = False,
+            columns=None) -> pd.DataFrame:
+    """A candidate's model inputs: the chosen ``columns``, transformed, per segment or per track."""
     X = pd.DataFrame(X).reset_index(drop=True)
+    if columns is not None:
+        X = X[list(columns)]
     if log_var:
         X = log_variances(X)
     if track_context:
         X = add_track_context(X, groups)
-    return X
+    return track_summaries(X, groups) if track_level else X
 
 
 def _per_track(y, groups):
@@ -113,12 +117,8 @@ class MLPCandidate:
     seed: int = 0
     device: str | None = None
 
-    def _rows(self, X, groups):
-        X = _inputs(X, groups, self.log_var, self.track_context)
-        return track_summaries(X, groups) if self.track_level else X
-
     def fit(self, X, y, groups, split_groups=None):
-        X = self._rows(X, groups)
+        X = _inputs(X, groups, self.log_var, self.track_context, self.track_level)
         split_groups = np.asarray(groups if split_groups is None else split_groups)
         if self.track_level:
             y, split_groups = _per_track(y, groups), _per_track(split_groups, groups)
@@ -139,7 +139,8 @@ class MLPCandidate:
         return self
 
     def predict_proba(self, X, groups) -> np.ndarray:
-        p = self.networks_.predict_proba(self.scaler_.transform(self._rows(X, groups))).mean(axis=0)
+        X = _inputs(X, groups, self.log_var, self.track_context, self.track_level)
+        p = self.networks_.predict_proba(self.scaler_.transform(X)).mean(axis=0)
         return _to_segments(p, groups) if self.track_level else p
 
 
@@ -158,9 +159,7 @@ class SklearnCandidate:
     columns: tuple | None = None
 
     def _rows(self, X, groups):
-        X = pd.DataFrame(X)
-        X = _inputs(X if self.columns is None else X[list(self.columns)], groups, self.log_var, False)
-        return track_summaries(X, groups) if self.track_level else X
+        return _inputs(X, groups, self.log_var, False, self.track_level, self.columns)
 
     def fit(self, X, y, groups, split_groups=None):
         from sklearn.pipeline import make_pipeline

@@ -72,6 +72,11 @@ def protocol_groups(table: FeatureTable, split: str) -> np.ndarray:
     return np.asarray([names[g] for g in table.groups])
 
 
+def _validation_groups(table: FeatureTable, split: str) -> np.ndarray:
+    """Groups a candidate keeps together in its own validation split: the protocol's, tracks for segments."""
+    return table.groups if split == "segment" else protocol_groups(table, split)
+
+
 def holdout_split(table: FeatureTable, *, split: str = "segment", test_size: float = 0.3,
                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Row positions of a train/test split, stratified by genre.
@@ -486,7 +491,7 @@ def repeated_cv(table: FeatureTable, candidates: dict, *, split: str = "track", 
     from .parallel import map_jobs
 
     # inside a fold, early stopping validates on held-out groups of the protocol
-    split_groups = table.groups if split == "segment" else protocol_groups(table, split)
+    split_groups = _validation_groups(table, split)
     jobs = [(table, split_groups, candidates, repeat, fold, train, test, progress)
             for repeat in range(n_repeats)
             for fold, (train, test) in enumerate(
@@ -496,14 +501,10 @@ def repeated_cv(table: FeatureTable, candidates: dict, *, split: str = "track", 
 
 def _score_fold(job) -> list[dict]:
     """Every candidate trained on one fold's training rows and scored on its test rows."""
-    import copy
-
     table, split_groups, candidates, repeat, fold, train, test, progress = job
     rows = []
     for name, candidate in candidates.items():
-        model = copy.deepcopy(candidate)
-        model.fit(table.X.iloc[train], table.y[train], table.groups[train], split_groups[train])
-        proba = model.predict_proba(table.X.iloc[test], table.groups[test])
+        proba = _fit_predict((table, split_groups, candidate, train, test))
         rows.append({"candidate": name, "repeat": repeat + 1, "fold": fold + 1,
                      **score(proba, table.y[test], table.groups[test]),
                      "n_train": len(train), "n_test": len(test)})
@@ -526,17 +527,18 @@ def cross_val_proba(table: FeatureTable, candidate, *, split: str = "artist", n_
     """
     from .parallel import map_jobs
 
-    split_groups = table.groups if split == "segment" else protocol_groups(table, split)
+    split_groups = _validation_groups(table, split)
     folds = make_folds(table, split=split, n_splits=n_splits, seed=seed)
-    probas = map_jobs(_fold_proba, [(table, split_groups, candidate, train, test)
-                                    for train, test in folds], n_jobs=n_jobs)
+    probas = map_jobs(_fit_predict, [(table, split_groups, candidate, train, test)
+                                     for train, test in folds], n_jobs=n_jobs)
     out = np.empty(len(table))
     for (_, test), proba in zip(folds, probas):
         out[test] = proba
     return out
 
 
-def _fold_proba(job) -> np.ndarray:
+def _fit_predict(job) -> np.ndarray:
+    """A fresh copy of a candidate trained on rows ``train``; its probabilities for rows ``test``."""
     import copy
 
     table, split_groups, candidate, train, test = job
@@ -563,19 +565,16 @@ def learning_curve(table: FeatureTable, candidates: dict, *, split: str = "artis
     from .parallel import map_jobs
 
     groups = protocol_groups(table, split)
-    jobs = []
+    split_groups = _validation_groups(table, split)
+    jobs, facts = [], []
     for repeat in range(n_repeats):
         for fold, (train, test) in enumerate(make_folds(table, split=split, n_splits=n_splits,
                                                         seed=seed + repeat)):
             for fraction in fractions:
                 keep = train if fraction >= 1 else train[split_tracks(
                     table.y[train], groups[train], test_size=1 - fraction, seed=seed + fold)[0]]
-                jobs.append((table, groups, candidates, repeat, fold, keep, test, False))
-    rows = [row for rows in map_jobs(_score_fold, jobs, n_jobs=n_jobs) for row in rows]
-    frame = pd.DataFrame(rows)
-    frame["fraction"] = np.repeat([f for _ in range(n_repeats * n_splits) for f in fractions],
-                                  len(candidates))
-    sizes = [(len(np.unique(table.groups[j[5]])), len(np.unique(groups[j[5]]))) for j in jobs]
-    frame["train_tracks"] = np.repeat([t for t, _ in sizes], len(candidates))
-    frame["train_groups"] = np.repeat([g for _, g in sizes], len(candidates))
-    return frame
+                jobs.append((table, split_groups, candidates, repeat, fold, keep, test, False))
+                facts.append({"fraction": fraction, "train_tracks": len(np.unique(table.groups[keep])),
+                              "train_groups": len(np.unique(groups[keep]))})
+    results = map_jobs(_score_fold, jobs, n_jobs=n_jobs)
+    return pd.DataFrame([{**row, **fact} for fact, rows in zip(facts, results) for row in rows])

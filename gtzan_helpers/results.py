@@ -66,6 +66,16 @@ def load_results(notebook: str, *, folder: str | Path | None = None) -> dict:
     return json.loads((folder / f"{notebook}.json").read_text())
 
 
+def run_results(notebook: str, folder: str | Path) -> dict:
+    """``notebook``'s results as this run wrote them to ``folder``, else the report's.
+
+    Notebooks that read other notebooks' results (08, 09) use it: within one run of the
+    report or the tests they see that run's numbers; run alone, the committed ones.
+    """
+    folder = Path(folder)
+    return load_results(notebook, folder=folder if (folder / f"{notebook}.json").exists() else None)
+
+
 # --- comparing re-created results with the committed ones ---------------------------------
 
 TOLERANCES = {
