@@ -195,3 +195,48 @@ def plot_ladder(ladder: pd.DataFrame, ax=None):
            title="Each step removes a leak: segments, then tracks, then artists")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=len(steps), frameon=False)
     return fig
+
+
+def _short_number(value: float) -> str:
+    """A feature value as a force plot shows it: whole numbers from 100 up, else 3 significant
+    digits (so that 0.0006 does not print as 0.0)."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def plot_force(explanation, row: int = 0, *, output_name: str = "P(metal)"):
+    """SHAP force plot of one explained row, on a probability axis that says what it shows.
+
+    shap draws the features that push the output up and those that push it down as two
+    stacks that meet at ``f(x)``; when large pushes cancel, the stacks run past 0 or 1.
+    That part of the axis is shaded and the caption says that only ``f(x)`` and the base
+    value are probabilities.
+
+    Parameters
+    ----------
+    explanation : shap.Explanation
+        From :func:`gtzan_helpers.explain.explain`; ``data`` holds the displayed values.
+    row : int
+        Which explained row to draw.
+    output_name : str
+        Name of the explained output, shown above ``f(x)``.
+    """
+    import shap
+
+    shown = np.array([_short_number(v) for v in explanation.data[row]], dtype=object)
+    shap.plots.force(float(explanation.base_values[row]), explanation.values[row], shown,
+                     feature_names=explanation.feature_names, out_names=output_name,
+                     matplotlib=True, show=False, text_rotation=20)
+    fig = plt.gcf()
+    ax = fig.axes[0]
+    (lo, hi), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    band_bottom = (-0.05 - y0) / (y1 - y0)   # shap draws the stacks between y = 0 and 0.15
+    for start, end in ((lo, 0.0), (1.0, hi)):
+        if end > start:
+            ax.axvspan(start, end, ymin=band_bottom, ymax=1, color="0.5", alpha=0.12, lw=0, zorder=0)
+    for edge in (0.0, 1.0):
+        ax.axvline(edge, ymin=band_bottom, ymax=1, color="0.3", ls=":", lw=1.2)
+    fig.text(0.5, -0.08, f"Axis: {output_name}. Grey: outside 0–1, where the stacked pushes up and "
+             "down run before they cancel; only f(x) and the base value are probabilities. "
+             "Numbers beside the names are the clip's feature values.",
+             ha="center", fontsize=11, color="0.3")
+    return fig

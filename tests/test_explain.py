@@ -37,3 +37,24 @@ def test_informative_feature_dominates(trained):
     top = top_contributions(expl, row=0, k=3)
     assert list(top.columns) == ["feature", "value", "contribution"] and len(top) == 3
     assert top["contribution"].abs().is_monotonic_decreasing
+
+
+def test_force_plot_shows_small_values_and_marks_the_probability_range(trained):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from gtzan_helpers.plots import plot_force
+
+    model, X = trained
+    expl = explain(model, X[:100], X[250:251], feature_names=list("abcde"), background_size=100)
+    expl.data = np.array([[6.03e-4, 1234.56, -13.72, 0.0, 2.0]])
+    fig = plot_force(expl)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    # a small value keeps three significant digits instead of rounding to 0.0
+    assert "a = 0.000603" in texts   # x0 carries the label, so its label is always drawn
+    assert not any(t.endswith("= 0.0") for t in texts)
+    # both ends of the probability range are drawn
+    edges = {round(float(line.get_xdata()[0]), 6) for line in fig.axes[0].lines
+             if line.get_linestyle() == ":"}
+    assert {0.0, 1.0} <= edges
+    plt.close(fig)
