@@ -30,6 +30,10 @@ from .model import STUDY_HIDDEN, make_mlp
 from .stats import summarize_folds
 from .training import TrainResult, fit, predict_proba
 
+STOPPING = ("held-out fold", "inner")
+"""What early stopping may watch in :func:`cross_validate`."""
+
+
 def _check_split(split: str) -> None:
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -149,6 +153,33 @@ def make_folds(table: FeatureTable, *, split: str = "segment", n_splits: int = 5
     return list(splitter.split(table.X, table.y, protocol_groups(table, split)))
 
 
+def stopping_folds(table: FeatureTable, *, split: str = "segment", n_splits: int = 5, seed: int = 0,
+                   stopping: str = "held-out fold", validation_size: float = 0.2) -> list[tuple]:
+    """The folds of :func:`make_folds` with the rows early stopping watches in each.
+
+    ``stopping="held-out fold"`` (the study's recipe): the scored fold itself.
+    ``"inner"``: ``validation_size`` of the training fold's groups (tracks under the
+    segment protocol, else :func:`protocol_groups`), stratified by genre and drawn with
+    ``seed + fold``; the network then trains on the rest.
+
+    Returns
+    -------
+    list of (train, watch, test) row-position arrays, one triple per fold.
+    """
+    if stopping not in STOPPING:
+        raise ValueError(f"stopping must be one of {STOPPING}, got {stopping!r}")
+    folds = make_folds(table, split=split, n_splits=n_splits, seed=seed)
+    if stopping == "held-out fold":
+        return [(train, test, test) for train, test in folds]
+    groups = _validation_groups(table, split)
+    triples = []
+    for fold, (train, test) in enumerate(folds):
+        kept, watched = split_tracks(table.y[train], groups[train], test_size=validation_size,
+                                     seed=seed + fold)
+        triples.append((train[kept], train[watched], test))
+    return triples
+
+
 def scale(train: pd.DataFrame, *others: pd.DataFrame) -> tuple[StandardScaler, list[np.ndarray]]:
     """Fit a ``StandardScaler`` on ``train`` only and apply it to ``train`` and ``others``."""
     scaler = StandardScaler().fit(train)
@@ -218,12 +249,17 @@ def train_holdout(table: FeatureTable, *, split: str = "segment", test_size: flo
 def cross_validate(table: FeatureTable, *, split="segment", n_splits: int = 5,
                    seed: int = 0, hidden: Sequence[int] = STUDY_HIDDEN, dropout: float = 0.2,
                    batch_size: int = 128, max_epochs: int = 100, patience: int | None = 3,
+                   stopping: str = "held-out fold", validation_size: float = 0.2,
                    device=None, engine: str = "fast"):
     """k-fold cross-validation of the MLP, as in the study's sweeps.
 
-    In each fold the scaler is fitted on the training folds, the network trains with
-    early stopping watching the held-out fold, and the held-out fold is scored with
-    the restored best weights.
+    In each fold the scaler is fitted on the rows the network trains on, the network
+    trains with early stopping, and the held-out fold is scored with the restored best
+    weights. ``stopping="held-out fold"`` is the study's recipe: early stopping watches
+    the held-out fold, so the fold that picks the epoch also scores it (an optimistic
+    bias). ``stopping="inner"`` holds out ``validation_size`` of the training folds'
+    groups (tracks under the segment protocol, else the protocol's groups; stratified by
+    genre) for early stopping and never looks at the held-out fold until it is scored.
 
     ``engine="fast"`` trains the k networks together
     (:func:`gtzan_helpers.fast_training.fit_many`); ``engine="plain"`` runs the readable reference loop
@@ -233,9 +269,13 @@ def cross_validate(table: FeatureTable, *, split="segment", n_splits: int = 5,
 
     Parameters
     ----------
-    split : {"segment", "track"} or a sequence of them
+    split : {"segment", "track", "artist"} or a sequence of them
         With several protocols, the fast engine trains the folds of all of them as one
         stack (the networks have the same shape), and a dict ``split → frame`` comes back.
+    stopping : {"held-out fold", "inner"}
+        What early stopping watches (see above).
+    validation_size : float
+        Share of the training folds' groups held out for ``stopping="inner"``.
 
     Returns
     -------
@@ -244,7 +284,8 @@ def cross_validate(table: FeatureTable, *, split="segment", n_splits: int = 5,
         ``track_accuracy`` (mean probability per track) and ``epochs`` (best epoch).
     """
     splits = (split,) if isinstance(split, str) else tuple(split)
-    folds = {s: make_folds(table, split=s, n_splits=n_splits, seed=seed) for s in splits}
+    folds = {s: stopping_folds(table, split=s, n_splits=n_splits, seed=seed, stopping=stopping,
+                               validation_size=validation_size) for s in splits}
     if engine == "fast":
         frames = _cross_validate_fast(table, folds, seed=seed, hidden=hidden, dropout=dropout,
                                       batch_size=batch_size, max_epochs=max_epochs,
@@ -262,24 +303,23 @@ def cross_validate(table: FeatureTable, *, split="segment", n_splits: int = 5,
 def _cross_validate_plain(table, folds, *, seed, hidden, dropout, batch_size, max_epochs,
                           patience, device) -> pd.DataFrame:
     rows = []
-    for fold, (train_rows, val_rows) in enumerate(folds):
-        _, (X_train, X_val) = scale(table.X.iloc[train_rows], table.X.iloc[val_rows])
-        y_val = table.y[val_rows]
+    for fold, (train_rows, watch_rows, test_rows) in enumerate(folds):
+        _, (X_train, X_watch, X_test) = scale(table.X.iloc[train_rows], table.X.iloc[watch_rows],
+                                              table.X.iloc[test_rows])
         model = make_mlp(X_train.shape[1], hidden, dropout, seed=seed + fold)
-        result = fit(model, X_train, table.y[train_rows],
-                     X_val, y_val, batch_size=batch_size, max_epochs=max_epochs,
+        result = fit(model, X_train, table.y[train_rows], X_watch, table.y[watch_rows],
+                     batch_size=batch_size, max_epochs=max_epochs,
                      patience=patience, seed=seed + fold, device=device)
-        rows.append(_fold_row(table, val_rows, fold, result.best, result.best_epoch,
-                              predict_proba(result.model, X_val)))
+        rows.append(_fold_row(table, test_rows, fold, result.best_epoch,
+                              predict_proba(result.model, X_test)))
     return pd.DataFrame(rows)
 
 
-def _fold_row(table, val_rows, fold, best, best_epoch, proba) -> dict:
+def _fold_row(table, test_rows, fold, best_epoch, proba) -> dict:
     """One row of :func:`cross_validate`: the held-out fold scored at the best epoch."""
-    return {"fold": fold + 1, "loss": float(best["val_loss"]),
-            "accuracy": float(best["val_accuracy"]),
-            "track_accuracy": track_accuracy(proba, table.y[val_rows], table.groups[val_rows]),
-            "epochs": int(best_epoch)}
+    scores = score(proba, table.y[test_rows], table.groups[test_rows])
+    return {"fold": fold + 1, "loss": scores["loss"], "accuracy": scores["accuracy"],
+            "track_accuracy": scores["track_accuracy"], "epochs": int(best_epoch)}
 
 
 def _cross_validate_fast(table, folds, *, seed, hidden, dropout, batch_size, max_epochs,
@@ -289,20 +329,20 @@ def _cross_validate_fast(table, folds, *, seed, hidden, dropout, batch_size, max
 
     runs = [(split, fold, rows) for split, split_folds in folds.items()
             for fold, rows in enumerate(split_folds)]
-    data, X = [], table.X.to_numpy()  # arrays: the scaler's input checks cost less than frames'
-    for _, _, (train_rows, val_rows) in runs:
-        _, (X_train, X_val) = scale(X[train_rows], X[val_rows])
-        data.append((X_train, table.y[train_rows].astype(np.float32), X_val,
-                     table.y[val_rows].astype(np.float32)))
+    data, tests, X = [], [], table.X.to_numpy()  # arrays: cheaper input checks than frames'
+    for _, _, (train_rows, watch_rows, test_rows) in runs:
+        _, (X_train, X_watch, X_test) = scale(X[train_rows], X[watch_rows], X[test_rows])
+        data.append((X_train, table.y[train_rows].astype(np.float32), X_watch,
+                     table.y[watch_rows].astype(np.float32)))
+        tests.append(X_test)
     # fold k starts from seed + k under every protocol, as in separate runs
     result = fit_many(*zip(*data), seeds=[seed + fold for _, fold, _ in runs], hidden=hidden,
                       dropout=dropout, batch_size=batch_size, max_epochs=max_epochs,
                       patience=patience, device=device)
     rows = {split: [] for split in folds}
-    for i, (split, fold, (_, val_rows)) in enumerate(runs):
-        rows[split].append(_fold_row(
-            table, val_rows, fold, result.histories[i].iloc[result.best_epochs[i] - 1],
-            result.best_epochs[i], result.predict_proba(data[i][2], network=i)))
+    for i, (split, fold, (_, _, test_rows)) in enumerate(runs):
+        rows[split].append(_fold_row(table, test_rows, fold, result.best_epochs[i],
+                                     result.predict_proba(tests[i], network=i)))
     return {split: pd.DataFrame(split_rows) for split, split_rows in rows.items()}
 
 
@@ -399,6 +439,28 @@ def sweep_table(summary: pd.DataFrame, parameter: str, study: dict | None = None
 
 
 # --- the honest protocol: a fixed held-out set of tracks, repeated grouped CV, CIs ---------
+
+def stopping_comparison(study: pd.DataFrame, inner: pd.DataFrame, parameter: str) -> pd.DataFrame:
+    """Mean CV accuracy of each setting with the two stopping rules of :func:`cross_validate`.
+
+    Parameters
+    ----------
+    study, inner : pandas.DataFrame
+        Summaries from :func:`sweep` with ``stopping="held-out fold"`` and ``"inner"``.
+    parameter : str
+        The swept column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (``split``, setting): both mean accuracies in % and their difference in
+        points (positive: watching the scored fold flattered the score).
+    """
+    study_acc, inner_acc = (s.set_index(["split", parameter])["accuracy"] * 100 for s in (study, inner))
+    return pd.DataFrame({"stops on the scored fold (%)": study_acc,
+                         "stops on an inner split (%)": inner_acc,
+                         "difference (points)": study_acc - inner_acc})
+
 
 def load_heldout_split(table: FeatureTable, path=None) -> tuple[np.ndarray, np.ndarray]:
     """Row positions of the development and held-out test tracks of the fault-filtered split.

@@ -14,6 +14,19 @@ from gtzan_helpers.evaluation import (
 )
 
 
+@pytest.fixture
+def scale_sizes(monkeypatch):
+    """Records (rows the scaler is fitted on, [rows of each other array]) of every ``scale`` call."""
+    seen = []
+
+    def recording_scale(train, *others):
+        seen.append((len(train), [len(o) for o in others]))
+        return scale(train, *others)
+
+    monkeypatch.setattr(evaluation, "scale", recording_scale)
+    return seen
+
+
 @pytest.mark.parametrize("split", ["segment", "track"])
 def test_holdout_is_a_stratified_70_30_partition(table, split):
     train, test = holdout_split(table, split=split, seed=0)
@@ -49,17 +62,42 @@ def test_unknown_split_is_refused(table):
         make_folds(table, split="random")
 
 
-def test_scaler_is_fitted_on_training_rows_only(table, monkeypatch):
-    seen = []
-
-    def recording_scale(train, *others):
-        seen.append((len(train), [len(o) for o in others]))
-        return scale(train, *others)
-
-    monkeypatch.setattr(evaluation, "scale", recording_scale)
+def test_scaler_is_fitted_on_training_rows_only(table, scale_sizes):
+    seen = scale_sizes
     folds = evaluation.cross_validate(table, split="track", n_splits=5, max_epochs=2, patience=None)
-    assert [n for n, _ in seen] == [1600] * 5 and [o for _, o in seen] == [[400]] * 5
+    # rows trained on; then the rows early stopping watches and the scored rows (here the same fold)
+    assert [n for n, _ in seen] == [1600] * 5 and [o for _, o in seen] == [[400, 400]] * 5
     assert list(folds.columns) == ["fold", "loss", "accuracy", "track_accuracy", "epochs"]
+
+
+@pytest.mark.parametrize("split", ["segment", "track", "artist"])
+def test_inner_stopping_never_watches_the_scored_fold(table, split):
+    plain = make_folds(table, split=split, n_splits=5, seed=3)
+    study = evaluation.stopping_folds(table, split=split, n_splits=5, seed=3)
+    inner = evaluation.stopping_folds(table, split=split, n_splits=5, seed=3, stopping="inner")
+    groups = table.groups if split == "segment" else evaluation.protocol_groups(table, split)
+    for (train, test), (s_train, s_watch, s_test), (i_train, i_watch, i_test) in zip(plain, study, inner):
+        assert np.array_equal(s_train, train) and np.array_equal(s_watch, test)
+        assert np.array_equal(s_test, test) and np.array_equal(i_test, test)
+        # the training fold is cut in two along whole groups (tracks for segment folds)
+        assert np.array_equal(np.sort(np.concatenate([i_train, i_watch])), np.sort(train))
+        assert not set(groups[i_train]) & set(groups[i_watch])
+        share = len(np.unique(groups[i_watch])) / len(np.unique(groups[train]))
+        assert share == pytest.approx(0.2, abs=0.03)
+        assert 0.3 < table.y[i_watch].mean() < 0.7
+
+
+def test_inner_stopping_trains_on_the_rest(table, scale_sizes):
+    seen = scale_sizes
+    for engine in ("fast", "plain"):
+        folds = evaluation.cross_validate(table, split="track", n_splits=5, max_epochs=2,
+                                          patience=None, stopping="inner", engine=engine)
+        assert len(folds) == 5 and folds["accuracy"].between(0, 1).all()
+    # 1600 training rows: 80 % of their tracks trained on, 20 % watched; 400 scored
+    assert all(train + watch == 1600 and abs(watch - 320) <= 30 and test == 400
+               for train, (watch, test) in seen)
+    with pytest.raises(ValueError, match="stopping must be one of"):
+        evaluation.cross_validate(table, split="track", stopping="test")
 
 
 def test_scale_uses_training_statistics():
