@@ -165,3 +165,58 @@ def test_learning_curve_shrinks_training_not_testing(table):
     assert (by_fraction["n_test"].sum().diff().dropna() == 0).all()  # the same test rows
     assert (curve[curve.fraction == 0.5]["train_groups"].to_numpy()
             < curve[curve.fraction == 1.0]["train_groups"].to_numpy()).all()
+
+
+class OneColumnModel:
+    """Reads one column only: metal when it lies on metal's side of the midpoint of the class means."""
+
+    seen = None   # a class attribute, so that the fold's copy of the model records here too
+
+    def __init__(self, column):
+        self.column = column
+
+    def fit(self, X, y, groups, split_groups=None):
+        values = X[self.column].to_numpy()
+        self.mid = (values[y == 0].mean() + values[y == 1].mean()) / 2
+        self.sign = np.sign(values[y == 1].mean() - values[y == 0].mean())
+        return self
+
+    def predict_proba(self, X, groups):
+        if self.seen is not None:
+            self.seen.append(X.copy())
+        return 1 / (1 + np.exp(-self.sign * (X[self.column].to_numpy() - self.mid)))
+
+
+def test_permutation_importance_finds_the_one_column_used(table):
+    groups = {"chroma": ("chroma_stft_mean", "chroma_stft_var"), "tempo": ("tempo",),
+              "MFCC 1": ("mfcc1_mean",)}
+    result = evaluation.permutation_importance(table, OneColumnModel("chroma_stft_mean"), groups,
+                                               split="artist", n_splits=3, n_permutations=2,
+                                               seed=0, n_jobs=1)
+    assert len(result) == 3 * 3 * 2
+    mean_drop = result.groupby("group")["drop"].mean()
+    # columns the model never reads cost exactly nothing; scrambling its one column costs a lot
+    assert mean_drop["tempo"] == 0 and mean_drop["MFCC 1"] == 0
+    assert mean_drop["chroma"] > 0.2
+
+
+def test_permutation_moves_whole_tracks_of_the_group_only(table):
+    class Recording(OneColumnModel):
+        seen = []
+
+    columns = ("chroma_stft_mean", "chroma_stft_var")
+    evaluation.permutation_importance(table, Recording("chroma_stft_mean"),
+                                      {"chroma": columns}, split="track", n_splits=2,
+                                      n_permutations=1, seed=0, n_jobs=1)
+    intact, shuffled = Recording.seen[0], Recording.seen[1]   # the first fold: scored as is, then with chroma scrambled
+    others = [c for c in table.feature_names if c not in columns]
+    assert shuffled[others].equals(intact[others])
+    tracks = table.groups[table.X.index.get_indexer(intact.index)]
+    blocks = {t: intact.loc[tracks == t, list(columns)].to_numpy() for t in np.unique(tracks)}
+    moved = 0
+    for t in np.unique(tracks):
+        block = shuffled.loc[tracks == t, list(columns)].to_numpy()
+        donors = [d for d, b in blocks.items() if np.array_equal(b, block)]
+        assert donors, f"track {t} got values that are no test track's"
+        moved += t not in donors
+    assert moved > len(blocks) // 2
