@@ -37,7 +37,7 @@ class FeatureTable:
     X : pandas.DataFrame, shape (n_segments, 57)
         Features in the table's column order (:data:`gtzan_helpers.features.FEATURE_NAMES`).
     y : numpy.ndarray of int, shape (n_segments,)
-        Label: index into :data:`gtzan_helpers.GENRES` (0 = blues, 1 = metal).
+        Label: index into :attr:`genres` (for the shipped table 0 = blues, 1 = metal).
     groups : numpy.ndarray of str, shape (n_segments,)
         Track id of each segment, e.g. ``"blues.00000"``; all segments of a track share it.
     filenames : numpy.ndarray of str, shape (n_segments,)
@@ -45,6 +45,9 @@ class FeatureTable:
     artists : numpy.ndarray of str, shape (n_segments,)
         Artist of each segment's track (:func:`load_artists`); a track of unknown artist
         gets ``"unknown (<track>)"``, an artist of its own.
+    genres : tuple of str
+        The genre of each label, in label order: the genres present in the table (or the
+        ones selected), sorted alphabetically, so that blues and metal are 0 and 1.
     """
 
     X: pd.DataFrame
@@ -52,6 +55,7 @@ class FeatureTable:
     groups: np.ndarray
     filenames: np.ndarray
     artists: np.ndarray
+    genres: tuple = GENRES
 
     def __len__(self) -> int:
         return len(self.y)
@@ -65,23 +69,28 @@ class FeatureTable:
         """Rows ``index`` (positions) as a new table."""
         index = np.asarray(index)
         return FeatureTable(self.X.iloc[index].reset_index(drop=True), self.y[index],
-                            self.groups[index], self.filenames[index], self.artists[index])
+                            self.groups[index], self.filenames[index], self.artists[index],
+                            self.genres)
 
 
-def load_feature_table(path: str | Path = FEATURE_TABLE, *, genres=GENRES,
+def load_feature_table(path: str | Path = FEATURE_TABLE, *, genres=None,
                        artists: str | Path | None = ARTISTS_FILE) -> FeatureTable:
-    """Read and check a feature table.
+    """Read and check a feature table: ours, or Kaggle's ``features_3_sec.csv``.
 
     Parameters
     ----------
     path : str or Path
         CSV with a ``filename`` column (``<genre>.<track>.<segment>.wav``) and the 57
-        feature columns. Defaults to the shipped ``data/audio_gtzan.csv``.
-    genres : sequence of str
-        Genre words in label order; any other genre word in ``filename`` is an error.
+        feature columns; Kaggle's ``length`` and ``label`` columns may be there too (the
+        label must be the filename's genre word). Defaults to the shipped
+        ``data/audio_gtzan.csv``. A track may have any number of segments.
+    genres : sequence of str, "all" or None
+        Keep only the rows of these genres (any order; labels follow the alphabetical
+        order). ``None`` or ``"all"``: every genre in the table.
     artists : str or Path, optional
-        Artist index (``track,artist``); defaults to the shipped ``data/gtzan_artists.csv``.
-        ``None``, or a track it does not list: the track's artist is unknown.
+        Artist index (``track,artist``); defaults to the shipped ``data/gtzan_artists.csv``
+        (all 1,000 GTZAN tracks). ``None``, or a track it does not list: the track's
+        artist is unknown.
 
     Returns
     -------
@@ -91,31 +100,43 @@ def load_feature_table(path: str | Path = FEATURE_TABLE, *, genres=GENRES,
     ------
     TableError
         The file is missing or unreadable, a column is missing, a value is not a
-        finite number, or a filename is malformed or names an unknown genre.
+        finite number, a filename is malformed or disagrees with its label, a selected
+        genre has no rows, or fewer than two genres are selected.
     """
     path = Path(path)
     if not path.is_file():
         raise TableError(f"{path}: no such file")
     try:
-        frame = pd.read_csv(path, dtype={"filename": str})
+        frame = pd.read_csv(path, dtype={"filename": str, "label": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise TableError(f"{path}: not a readable CSV table ({exc})") from None
     index = load_artists(artists) if artists is not None else {}
     return table_from_frame(frame, source=str(path), genres=genres, artists=index)
 
 
-def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=GENRES,
+def parse_genres(text: str | None):
+    """A genre selection as the command line writes it: ``"blues,metal"``, ``"all"`` or None."""
+    if text is None or text.strip() == "all":
+        return None
+    words = tuple(w.strip() for w in text.split(",") if w.strip())
+    if not words:
+        raise GtzanError(f"--genres {text!r}: name genres separated by commas, or 'all'")
+    return words
+
+
+def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=None,
                      artists: dict | None = None) -> FeatureTable:
     """Check an in-memory table as :func:`load_feature_table` does and split it up.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        A ``filename`` column and the 57 feature columns (extra columns are ignored).
+        A ``filename`` column and the 57 feature columns (an optional ``label`` column
+        is checked against the filenames; other extra columns are ignored).
     source : str
         Name used in error messages.
-    genres : sequence of str
-        Genre words in label order.
+    genres : sequence of str, "all" or None
+        The genres to keep (see :func:`load_feature_table`).
     artists : dict, optional
         Track id → artist (:func:`load_artists`); unlisted tracks are of unknown artist.
 
@@ -129,36 +150,57 @@ def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=GENRE
     if len(frame) == 0:
         raise TableError(f"{source}: the table has no rows")
 
-    X = frame[list(FEATURE_NAMES)]
-    numeric = X.apply(pd.to_numeric, errors="coerce")
-    bad = numeric.isna() & X.notna()
-    if bad.any().any():
-        row, col = _first_true(bad)
-        raise TableError(f"{source}: column {col} row {row + 2} holds non-numeric value "
-                         f"{X.iloc[row][col]!r}")
-    finite = np.isfinite(numeric.to_numpy(dtype=float))
-    if not finite.all():
-        row, col = _first_true(pd.DataFrame(~finite, columns=X.columns))
-        raise TableError(f"{source}: column {col} row {row + 2} is empty, NaN or infinite")
-
-    labels, groups = [], []
+    words, tracks = [], []
     for i, name in enumerate(frame["filename"].astype(str)):
         match = _FILENAME.match(name)
         if not match:
             raise TableError(f"{source}: row {i + 2} filename {name!r} is not "
                              "<genre>.<track>.<segment>.wav")
-        genre = match["genre"]
-        if genre not in genres:
-            raise TableError(f"{source}: row {i + 2} filename {name!r} has unknown genre "
-                             f"{genre!r} (expected one of {', '.join(genres)})")
-        labels.append(genres.index(genre))
-        groups.append(f"{genre}.{match['track']}")
+        words.append(match["genre"])
+        tracks.append(f"{match['genre']}.{match['track']}")
+    words = np.asarray(words)
+    if "label" in frame.columns:
+        label = frame["label"].astype(str).str.strip().to_numpy()
+        wrong = np.flatnonzero(label != words)
+        if len(wrong):
+            i = int(wrong[0])
+            raise TableError(f"{source}: row {i + 2} has label {label[i]!r} but filename "
+                             f"{frame['filename'].iloc[i]!r} says {str(words[i])!r}")
+    present = sorted({str(w) for w in words})
+    if genres is None or (isinstance(genres, str) and genres == "all"):
+        chosen = present
+    else:
+        chosen = [genres] if isinstance(genres, str) else list(genres)
+        absent = [g for g in chosen if g not in present]
+        if absent:
+            raise TableError(f"{source}: no rows of genre {', '.join(map(repr, absent))} "
+                             f"(the table has {', '.join(present)})")
+        chosen = sorted(set(chosen))
+        if len(chosen) < 2:
+            raise TableError(f"{source}: a classifier needs two genres or more, "
+                             f"got {', '.join(chosen)}")
+    keep = np.isin(words, chosen)
+    frame, words, tracks = frame[keep], words[keep], np.asarray(tracks)[keep]
+
+    X = frame[list(FEATURE_NAMES)]
+    numeric = X.apply(pd.to_numeric, errors="coerce")
+    bad = numeric.isna() & X.notna()
+    rows = np.flatnonzero(keep)   # file rows, for the messages
+    if bad.any().any():
+        row, col = _first_true(bad)
+        raise TableError(f"{source}: column {col} row {rows[row] + 2} holds non-numeric value "
+                         f"{X.iloc[row][col]!r}")
+    finite = np.isfinite(numeric.to_numpy(dtype=float))
+    if not finite.all():
+        row, col = _first_true(pd.DataFrame(~finite, columns=X.columns))
+        raise TableError(f"{source}: column {col} row {rows[row] + 2} is empty, NaN or infinite")
 
     artists = artists or {}
     return FeatureTable(numeric.astype(np.float64).reset_index(drop=True),
-                        np.asarray(labels, dtype=np.int64), np.asarray(groups),
+                        np.searchsorted(chosen, words).astype(np.int64), tracks,
                         frame["filename"].astype(str).to_numpy(),
-                        np.asarray([artists.get(g) or f"unknown ({g})" for g in groups]))
+                        np.asarray([artists.get(g) or f"unknown ({g})" for g in tracks]),
+                        tuple(chosen))
 
 
 def load_artists(path: str | Path = ARTISTS_FILE) -> dict[str, str]:
