@@ -27,7 +27,8 @@ share with the command line and the tests, one module per concern:
 __version__ = "0.1.0"
 
 GENRES = ("blues", "metal")
-"""Label names, indexed by the integer label (0 = blues, 1 = metal)."""
+"""The study's two genres, in label order (0 = blues, 1 = metal). A table may hold any
+genres: :attr:`gtzan_helpers.data.FeatureTable.genres` names its labels."""
 
 SPLITS = ("segment", "track", "artist")
 """The evaluation protocols, from the study's to the most honest (see :mod:`.evaluation`)."""

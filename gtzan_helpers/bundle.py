@@ -74,22 +74,23 @@ class Bundle:
         """The network as a PyTorch :class:`~gtzan_helpers.model.MLP` (eval mode, CPU)."""
         import torch
 
-        model = _architecture(self.metadata["architecture"])
+        model = _architecture(self.metadata["architecture"], len(self.labels))
         model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in self.weights.items()})
         return model.eval()
 
     def predict_proba(self, X) -> np.ndarray:
-        """Probability of ``labels[1]`` for each row of raw features, shape (n,)."""
+        """Probability of every label for each row of raw features, shape (n, len(labels))."""
         from .training import predict_proba
 
-        return predict_proba(self.model, self.transform(X), device="cpu")
+        p = predict_proba(self.model, self.transform(X), device="cpu")
+        return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
 
 
-def _architecture(arch: dict):
+def _architecture(arch: dict, n_classes: int):
     """An untrained :class:`~gtzan_helpers.model.MLP` of the recorded architecture."""
     from .model import MLP
 
-    return MLP(arch["n_features"], arch["hidden"], arch["dropout"])
+    return MLP(arch["n_features"], arch["hidden"], arch["dropout"], n_classes)
 
 
 def _digest(array: np.ndarray) -> str:
@@ -110,6 +111,8 @@ def save_bundle(path, model, *, mean, scale, background, hyperparameters: dict,
         Scaled rows kept for SHAP.
     hyperparameters : dict
         How it was trained (recorded, not used to load).
+    labels : sequence of str
+        The genre of each of the model's classes, in label order.
     """
     import librosa
     import torch
@@ -180,18 +183,21 @@ def load_bundle(path=None) -> Bundle:
     if set(digests) != set(arrays) or any(_digest(arrays[k]) != v for k, v in digests.items()):
         raise BundleError(f"{path}: the model's arrays do not match their recorded SHA-256 "
                           "(file damaged or tampered with)")
-    arch = metadata["architecture"]
+    arch, labels = metadata["architecture"], metadata.get("labels")
+    if (not isinstance(labels, list) or len(labels) < 2 or len(set(labels)) != len(labels)
+            or not all(isinstance(label, str) and label for label in labels)):
+        raise BundleError(f"{path}: the model's labels {labels!r} are not two or more distinct names")
     if arch.get("n_features") != len(FEATURE_NAMES):
         raise BundleError(f"{path}: the network takes {arch.get('n_features')} inputs, not "
                           f"{len(FEATURE_NAMES)} features")
     weights = {k[len("weight/"):]: v for k, v in arrays.items() if k.startswith("weight/")}
     try:
-        expected = {k: tuple(v.shape) for k, v in _architecture(arch).state_dict().items()}
+        expected = {k: tuple(v.shape) for k, v in _architecture(arch, len(labels)).state_dict().items()}
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{path}: unusable architecture {arch} ({exc})") from None
     if {k: v.shape for k, v in weights.items()} != expected:
         raise BundleError(f"{path}: weights do not fit the recorded architecture "
-                          f"{[arch['n_features'], *arch['hidden'], 1]}")
+                          f"{[arch['n_features'], *arch['hidden'], 1 if len(labels) == 2 else len(labels)]}")
     mean, scale = arrays["scaler/mean"], arrays["scaler/scale"]
     if mean.shape != (len(FEATURE_NAMES),) or scale.shape != mean.shape or np.any(scale <= 0):
         raise BundleError(f"{path}: scaler statistics have the wrong shape or values")
@@ -203,7 +209,8 @@ def train_bundle(table, path, *, split: str = "track", hidden=(128, 128, 128),
                  background_size: int = 100) -> Bundle:
     """Train the study's MLP on a whole table and save it as a bundle.
 
-    Early stopping (patience 3) watches 15 % of the table held out by track
+    The bundle's labels are the table's genres (:attr:`FeatureTable.genres`): two give
+    the study's sigmoid network, more a softmax one. Early stopping (patience 3) watches 15 % of the table held out by track
     (``split="track"``) or by segment (``"segment"``); the scaler is fitted on the rest.
 
     Returns
@@ -217,12 +224,13 @@ def train_bundle(table, path, *, split: str = "track", hidden=(128, 128, 128),
 
     fit_rows, val_rows = holdout_split(table, split=split, test_size=0.15, seed=seed)
     scaler, (X_fit, X_val) = scale(table.X.iloc[fit_rows], table.X.iloc[val_rows])
-    model = make_mlp(table.X.shape[1], hidden, seed=seed)
+    model = make_mlp(table.X.shape[1], hidden, n_classes=len(table.genres), seed=seed)
     result = fit(model, X_fit, table.y[fit_rows], X_val, table.y[val_rows], batch_size=batch_size,
                  max_epochs=max_epochs, seed=seed, device="cpu")
     pick = np.sort(np.random.default_rng(seed).choice(len(X_fit), min(background_size, len(X_fit)),
                                                       replace=False))
     save_bundle(path, result.model, mean=scaler.mean_, scale=scaler.scale_, background=X_fit[pick],
+                labels=table.genres,
                 hyperparameters={"split": split, "hidden": list(hidden), "batch_size": batch_size,
                                  "max_epochs": max_epochs, "seed": seed, "patience": 3,
                                  "best_epoch": result.best_epoch,

@@ -3,12 +3,14 @@
 Every candidate has the same two methods, so one cross-validation loop scores them
 all on the same folds:
 
-``fit(X, y, groups, split_groups=None)``
-    Train on a feature frame (segments), 0/1 labels and track ids; any validation
-    split made inside (early stopping) keeps ``split_groups`` together — the
-    protocol's groups, e.g. artists — or, by default, tracks.
+``fit(X, y, groups, split_groups=None, n_classes=2)``
+    Train on a feature frame (segments), integer labels (0/1: blues/metal) and track
+    ids; any validation split made inside (early stopping) keeps ``split_groups``
+    together — the protocol's groups, e.g. artists — or, by default, tracks.
+    ``n_classes`` is the table's number of genres (a training fold may lack one).
 ``predict_proba(X, groups)``
-    Probability of metal per segment.
+    Probability of metal per segment, shape (n,); for more than two classes, the
+    probability of every class, shape (n, n_classes).
 
 Track ids are passed because some inputs use a track's other segments (never
 another track's, and never a label): the *track context* features. For a new song
@@ -117,7 +119,7 @@ class MLPCandidate:
     seed: int = 0
     device: str | None = None
 
-    def fit(self, X, y, groups, split_groups=None):
+    def fit(self, X, y, groups, split_groups=None, n_classes: int = 2):
         X = _inputs(X, groups, self.log_var, self.track_context, self.track_level)
         split_groups = np.asarray(groups if split_groups is None else split_groups)
         if self.track_level:
@@ -135,7 +137,7 @@ class MLPCandidate:
                                   hidden=self.hidden, dropout=self.dropout,
                                   batch_size=self.batch_size, weight_decay=self.weight_decay,
                                   patience=self.patience, max_epochs=self.max_epochs,
-                                  device=self.device)
+                                  device=self.device, n_classes=n_classes)
         return self
 
     def predict_proba(self, X, groups) -> np.ndarray:
@@ -161,16 +163,21 @@ class SklearnCandidate:
     def _rows(self, X, groups):
         return _inputs(X, groups, self.log_var, False, self.track_level, self.columns)
 
-    def fit(self, X, y, groups, split_groups=None):
+    def fit(self, X, y, groups, split_groups=None, n_classes: int = 2):
         from sklearn.pipeline import make_pipeline
 
         self.pipeline_ = make_pipeline(StandardScaler(), clone(self.estimator))
         target = _per_track(y, groups) if self.track_level else np.asarray(y)
         self.pipeline_.fit(self._rows(X, groups), target)
+        self.n_classes_ = n_classes
         return self
 
     def predict_proba(self, X, groups) -> np.ndarray:
-        p = self.pipeline_.predict_proba(self._rows(X, groups))[:, 1]
+        seen = self.pipeline_.predict_proba(self._rows(X, groups))
+        # a class the training rows lacked gets probability 0
+        p = np.zeros((len(seen), self.n_classes_))
+        p[:, self.pipeline_.classes_] = seen
+        p = p[:, 1] if self.n_classes_ == 2 else p
         return _to_segments(p, groups) if self.track_level else p
 
 

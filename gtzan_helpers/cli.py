@@ -15,11 +15,13 @@ from . import SPLITS
 
 EXAMPLES = {
     "extract": "example: gtzan extract data/gtzan/genres -o features.csv --jobs 2 --label-from-folder",
-    "evaluate": "example: gtzan evaluate data/audio_gtzan.csv --split track --repeats 5 "
-                "--batch-size 64,128",
-    "train": "example: gtzan train data/audio_gtzan.csv -o my_model.npz --hidden 256,128,128",
+    "evaluate": "examples:\n  gtzan evaluate data/audio_gtzan.csv --split track --repeats 5 "
+                "--batch-size 64,128\n  gtzan evaluate features_3_sec.csv --genres all --split artist",
+    "train": "examples:\n  gtzan train data/audio_gtzan.csv -o my_model.npz --hidden 256,128,128\n"
+             "  gtzan train features_3_sec.csv --genres all -o ten_genres.npz",
     "predict": "examples:\n  gtzan predict song.wav\n  gtzan predict ~/Music/albums --json",
-    "explain": "example: gtzan explain data/audio_test.wav --top 8 --plot why.png",
+    "explain": "examples:\n  gtzan explain data/audio_test.wav --top 8 --plot why.png\n"
+               "  gtzan explain song.wav --model ten_genres.npz --genre jazz",
 }
 
 
@@ -37,11 +39,11 @@ def _evaluate(args) -> int:
     import json
 
     from .candidates import improved_mlp, study_mlp
-    from .data import load_feature_table
+    from .data import load_feature_table, parse_genres
     from .evaluation import repeated_cv
     from .stats import summarize_cv
 
-    table = load_feature_table(args.table)
+    table = load_feature_table(args.table, genres=parse_genres(args.genres))
     if args.model == "improved":
         settings = {"improved MLP": ("-", "-")}
         candidates = {"improved MLP": improved_mlp(seed=args.seed)}
@@ -61,8 +63,8 @@ def _evaluate(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"{args.model} MLP,", f"{args.split}-grouped" if args.split != "segment" else "segment-random",
-          end=" ")
+    print(f"{args.model} MLP, {', '.join(table.genres)};",
+          f"{args.split}-grouped" if args.split != "segment" else "segment-random", end=" ")
     print(f"{args.folds}-fold CV x {args.repeats} repeats, seed {args.seed}; mean ± 95% CI")
     print(f"{'batch':>5} {'width':>5}  {'segment acc (%)':>16}  {'track acc (%)':>16}  {'loss':>15}")
     for r in rows:
@@ -75,13 +77,15 @@ def _evaluate(args) -> int:
 
 def _train(args) -> int:
     from .bundle import train_bundle
-    from .data import load_feature_table
+    from .data import load_feature_table, parse_genres
 
-    bundle = train_bundle(load_feature_table(args.table), args.output, split=args.split,
+    table = load_feature_table(args.table, genres=parse_genres(args.genres))
+    bundle = train_bundle(table, args.output, split=args.split,
                           hidden=tuple(args.hidden), batch_size=args.batch_size,
                           max_epochs=args.epochs, seed=args.seed)
     h = bundle.metadata["hyperparameters"]
-    print(f"wrote {args.output}: best epoch {h['best_epoch']}, validation accuracy "
+    print(f"wrote {args.output} ({', '.join(bundle.labels)}): best epoch {h['best_epoch']}, "
+          "validation accuracy "
           f"{100 * h['validation_accuracy']:.2f} % ({args.split}-held-out 15 %)", file=sys.stderr)
     return 0
 
@@ -105,6 +109,15 @@ def _predict_files(bundle, paths):
     return good, errors
 
 
+def _decision(p) -> int:
+    """The predicted class of one probability vector (two classes: the second at P ≥ 0.5)."""
+    return int(p[1] >= 0.5) if len(p) == 2 else int(np.argmax(p))
+
+
+def _named(p, labels) -> dict:
+    return {label: round(float(q), 6) for label, q in zip(labels, p)}
+
+
 def _predict(args) -> int:
     import json
 
@@ -115,10 +128,10 @@ def _predict(args) -> int:
     good, errors = _predict_files(bundle, args.files)
     results = []
     for file, _, proba in good:
-        p = float(proba.mean())
-        results.append({"file": str(file), "label": labels[int(p >= 0.5)],
-                        "probabilities": {labels[0]: round(1 - p, 6), labels[1]: round(p, 6)},
-                        "segments": [round(float(q), 6) for q in proba]})
+        song = proba.mean(axis=0)  # the song: its segments' class probabilities averaged
+        results.append({"file": str(file), "label": labels[_decision(song)],
+                        "probabilities": _named(song, labels),
+                        "segments": [_named(segment, labels) for segment in proba]})
     if args.json:
         print(json.dumps({"results": results, "errors": errors}, indent=2))
     else:
@@ -144,21 +157,26 @@ def _explain(args) -> int:
         print(f"gtzan explain: {args.file}: give one audio file, not a folder", file=sys.stderr)
         return 1
     file, rows, proba = good[0]
+    labels, song = bundle.labels, proba.mean(axis=0)
+    genre = args.genre or labels[_decision(song)]
+    if genre not in labels:
+        print(f"gtzan explain: --genre {genre!r}: the model knows {', '.join(labels)}", file=sys.stderr)
+        return 1
     segments = explain(bundle.model, bundle.background, bundle.transform(rows),
                        feature_names=bundle.feature_names, display_data=rows,
-                       background_size=len(bundle.background))
-    # the clip's P(metal) is the mean over its segments, and so are its SHAP values
+                       background_size=len(bundle.background), output=labels.index(genre))
+    # the clip's probability is the mean over its segments, and so are its SHAP values
     clip = segments[:1]
     clip.values, clip.data = segments.values.mean(axis=0)[None], rows.mean(axis=0)[None]
-    p, base, label = float(proba.mean()), float(clip.base_values[0]), bundle.labels[1]
+    p, base = float(song[labels.index(genre)]), float(clip.base_values[0])
     plural = "s" if len(rows) != 1 else ""
-    print(f"{file}: {bundle.labels[int(p >= 0.5)]} (P({label}) = {p:.3f}, mean of {len(rows)} "
+    print(f"{file}: {labels[_decision(song)]} (P({genre}) = {p:.3f}, mean of {len(rows)} "
           f"segment{plural})")
-    print(f"base value {base:.3f} = the model's mean P({label}) over {len(bundle.background)} "
-          "training segments (the expected output, not the 0.5 threshold)")
+    print(f"base value {base:.3f} = the model's mean P({genre}) over {len(bundle.background)} "
+          "training segments (the expected output, not a threshold)")
     top = top_contributions(clip, k=args.top)
     width = max(len(f) for f in top["feature"])
-    print(f"top {len(top)} contributions to P({label}) (feature value shown is the clip's mean):")
+    print(f"top {len(top)} contributions to P({genre}) (feature value shown is the clip's mean):")
     for r in top.itertuples():
         print(f"  {r.feature:<{width}}  value {r.value:>12.5g}  contribution {r.contribution:+.4f}")
     rest = float(clip.values.sum() - top["contribution"].sum())
@@ -172,7 +190,7 @@ def _explain(args) -> int:
         import shap
 
         shap.plots.waterfall(clip[0], max_display=args.top + 1, show=False)
-        plt.gcf().axes[0].set_xlabel(f"P({label}): base value + contributions", labelpad=22)
+        plt.gcf().axes[0].set_xlabel(f"P({genre}): base value + contributions", labelpad=22)
         plt.savefig(args.plot, dpi=110, bbox_inches="tight")
         print(f"waterfall written to {args.plot}", file=sys.stderr)
     return 0
@@ -234,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
                                "segment-random folds; duplicate tracks always stay together")
     evaluate.add_argument("--model", choices=("study", "improved"), default="study",
                           help="the study's MLP (default) or the improved MLP of notebook 07")
+    evaluate.add_argument("--genres", metavar="G[,G...]|all", default=None,
+                          help="genres to keep (default: every genre in the table)")
     evaluate.add_argument("--folds", type=int, default=5, help="folds per repeat (default 5)")
     evaluate.add_argument("--repeats", type=int, default=1, help="repeats with reshuffled folds")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of folds and networks")
@@ -255,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("-o", "--output", required=True, help="bundle file to write (.npz)")
     train.add_argument("--split", choices=SPLITS, default="track",
                        help="hold out tracks (default), artists or segments for early stopping")
+    train.add_argument("--genres", metavar="G[,G...]|all", default=None,
+                       help="genres to keep (default: every genre in the table)")
     train.add_argument("--hidden", type=_int_list, default=[128, 128, 128], metavar="W,W,...",
                        help="hidden layer widths (default 128,128,128)")
     train.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
@@ -263,21 +285,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     model_help = "model bundle (default: the model shipped with the package)"
     predict = _command(
-        commands, "predict", _predict, help="say whether songs are blues or metal",
-        description="Classify audio files (folders are walked): the song's label is decided by "
-                    "the mean of its 3-second segments' probabilities. Bad files are reported on "
-                    "stderr and the others still predicted; the exit status is 1 if any failed.")
+        commands, "predict", _predict, help="say which genre songs are (blues or metal by default)",
+        description="Classify audio files (folders are walked): every genre's probability per "
+                    "3-second segment and per song; the song's genre is decided by the mean of its "
+                    "segments' probabilities. Bad files are reported on stderr and the others still "
+                    "predicted; the exit status is 1 if any failed.")
     predict.add_argument("files", nargs="+", metavar="FILE", help="audio files or folders")
     predict.add_argument("--model", help=model_help)
     predict.add_argument("--json", action="store_true", help="print JSON (results and errors)")
 
     explain = _command(
         commands, "explain", _explain, help="explain one song's prediction with SHAP",
-        description="SHAP contributions of the features to the song's probability of metal: "
-                    "base value (the model's mean output over training segments) + contributions "
-                    "= the song's probability.")
+        description="SHAP contributions of the features to the song's probability of a genre "
+                    "(the predicted one, or --genre): base value (the model's mean output over "
+                    "training segments) + contributions = the song's probability.")
     explain.add_argument("file", metavar="FILE", help="one audio file")
     explain.add_argument("--model", help=model_help)
+    explain.add_argument("--genre", help="explain this genre's probability (default: the predicted genre)")
     explain.add_argument("--top", type=int, default=10, help="how many features to list (default 10)")
     explain.add_argument("--plot", metavar="PNG", help="also write the waterfall picture here")
     return parser

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
-from sklearn.utils.multiclass import unique_labels
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .model import STUDY_HIDDEN, make_mlp
@@ -18,7 +18,12 @@ from .training import fit, predict_proba
 
 
 class MLPClassifier(ClassifierMixin, BaseEstimator):
-    """The study's network as a binary scikit-learn classifier.
+    """The study's network as a scikit-learn classifier, for two classes or more.
+
+    Two classes train the study's network (one sigmoid output, binary cross-entropy);
+    more train a softmax output with cross-entropy. Labels may be any values
+    scikit-learn accepts (strings too); :attr:`classes_` holds them sorted, and the
+    columns of :meth:`predict_proba` follow that order.
 
     Parameters
     ----------
@@ -36,7 +41,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         Early-stopping patience on the loss of an internal validation split;
         ``None`` trains ``max_epochs`` epochs on all rows.
     validation_fraction : float
-        Share of the training rows held out (stratified) for early stopping.
+        Share of the training rows held out (stratified where every class has two rows
+        or more) for early stopping. With too few rows to spare, training uses all rows
+        and watches them.
     seed : int
         Seeds the split, initialisation, data order and dropout.
     device : str, optional
@@ -44,7 +51,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    classes_ : numpy.ndarray of shape (2,)
+    classes_ : numpy.ndarray of shape (n_classes,)
+    n_features_in_ : int
     model_ : MLP
     history_ : pandas.DataFrame
         Per-epoch losses and accuracies.
@@ -63,32 +71,44 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
 
     def fit(self, X, y):
-        """Train on features ``X`` (n, d) and two-class labels ``y`` (n,)."""
+        """Train on features ``X`` (n, d) and labels ``y`` (n,) of two classes or more."""
         X, y = validate_data(self, X, y, dtype=np.float32)
-        self.classes_ = unique_labels(y)
-        if len(self.classes_) != 2:
-            raise ValueError(f"MLPClassifier is binary; got classes {self.classes_.tolist()}")
-        target = (y == self.classes_[1]).astype(np.float32)
-        if self.patience is None:
+        check_classification_targets(y)
+        self.classes_, target = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"MLPClassifier needs two classes or more; y has 1 class "
+                             f"({self.classes_[0]!r})")
+        n_val = int(np.ceil(len(y) * self.validation_fraction))
+        if self.patience is None or n_val < 1 or len(y) - n_val < 1:
             X_fit, y_fit, X_val, y_val = X, target, X, target
         else:
+            stratify = target if (np.bincount(target).min() >= 2
+                                  and min(n_val, len(y) - n_val) >= len(self.classes_)) else None
             X_fit, X_val, y_fit, y_val = train_test_split(
-                X, target, test_size=self.validation_fraction, stratify=target,
-                random_state=self.seed)
-        model = make_mlp(X.shape[1], self.hidden, self.dropout, seed=self.seed)
-        result = fit(model, X_fit, y_fit, X_val, y_val,
+                X, target, test_size=n_val, stratify=stratify, random_state=self.seed)
+        model = make_mlp(X.shape[1], self.hidden, self.dropout, n_classes=len(self.classes_),
+                         seed=self.seed)
+        result = fit(model, X_fit, y_fit.astype(np.float32), X_val, y_val.astype(np.float32),
                      batch_size=self.batch_size, lr=self.lr, max_epochs=self.max_epochs,
                      patience=self.patience, seed=self.seed, device=self.device)
         self.model_, self.history_ = result.model, result.history
         return self
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n, 2), columns in :attr:`classes_` order."""
+        """Class probabilities, shape (n, n_classes), columns in :attr:`classes_` order."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
         p = predict_proba(self.model_, X)
-        return np.column_stack([1.0 - p, p])
+        return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
 
     def predict(self, X) -> np.ndarray:
-        """Predicted class label for each row."""
-        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+        """Predicted class label for each row (for two classes: the second when P ≥ 0.5)."""
+        proba = self.predict_proba(X)
+        if proba.shape[1] == 2:
+            return self.classes_[(proba[:, 1] >= 0.5).astype(int)]
+        return self.classes_[proba.argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags

@@ -103,9 +103,19 @@ def holdout_split(table: FeatureTable, *, split: str = "segment", test_size: flo
     _check_split(split)
     if split != "segment":
         return split_tracks(table.y, protocol_groups(table, split), test_size=test_size, seed=seed)
-    train, test = train_test_split(np.arange(len(table)), test_size=test_size, stratify=table.y,
-                                   random_state=seed)
+    train, test = train_test_split(np.arange(len(table)), test_size=test_size,
+                                   stratify=_strata(table.y, test_size), random_state=seed)
     return np.sort(train), np.sort(test)
+
+
+def _strata(labels, test_size: float):
+    """``labels`` to stratify a split by, or None where some genre is too rare to be split
+    (a small table: a genre with one track cannot be on both sides)."""
+    counts = np.unique(labels, return_counts=True)[1]
+    n_test = test_size if test_size >= 1 else int(np.ceil(test_size * len(labels)))
+    if counts.min() < 2 or min(n_test, len(labels) - n_test) < len(counts):
+        return None
+    return labels
 
 
 def split_tracks(y, groups, *, test_size: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -126,7 +136,8 @@ def split_tracks(y, groups, *, test_size: float, seed: int = 0) -> tuple[np.ndar
     """
     y, groups = np.asarray(y), np.asarray(groups)
     tracks, first = np.unique(groups, return_index=True)
-    keep, _ = train_test_split(tracks, test_size=test_size, stratify=y[first], random_state=seed)
+    keep, _ = train_test_split(tracks, test_size=test_size, stratify=_strata(y[first], test_size),
+                               random_state=seed)
     inside = np.isin(groups, keep)
     rows = np.arange(len(y))
     return rows[inside], rows[~inside]
@@ -189,21 +200,30 @@ def scale(train: pd.DataFrame, *others: pd.DataFrame) -> tuple[StandardScaler, l
 def track_accuracy(proba: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
                    method: str = "mean") -> float:
     """Accuracy of track decisions made from each track's segments (see :func:`track_table`)."""
-    _, p_metal, label, _ = _track_decisions(proba, y, groups, method)
-    return float(((p_metal >= 0.5) == label).mean())
+    _, p_tracks, label, _ = _track_decisions(proba, y, groups, method)
+    return float((_decide(p_tracks) == label).mean())
+
+
+def _decide(proba) -> np.ndarray:
+    """Decisions from probabilities: of label 1 (n,), threshold 0.5; of every class (n, k), the most probable."""
+    proba = np.asarray(proba)
+    return (proba >= 0.5).astype(int) if proba.ndim == 1 else proba.argmax(axis=1)
 
 
 def _track_decisions(proba, y, groups, method: str):
-    """Tracks (sorted), their ``p_metal`` and label, and each row's track position."""
+    """Tracks (sorted), their mean probabilities (of label 1, or of every class) and label,
+    and each row's track position. ``method="vote"`` averages the segments' decisions."""
     p = np.asarray(proba, dtype=np.float64)
     if method == "vote":
-        p = (p >= 0.5).astype(np.float64)
+        p = (p >= 0.5).astype(np.float64) if p.ndim == 1 else np.eye(p.shape[1])[p.argmax(axis=1)]
     elif method != "mean":
         raise ValueError(f"method must be 'mean' or 'vote', got {method!r}")
     tracks, first, inverse, counts = np.unique(np.asarray(groups), return_index=True,
                                                return_inverse=True, return_counts=True)
-    p_metal = np.bincount(inverse, weights=p, minlength=len(tracks)) / counts
-    return tracks, p_metal, np.asarray(y)[first], inverse
+    columns = p.reshape(len(p), -1)
+    means = np.stack([np.bincount(inverse, weights=c, minlength=len(tracks)) for c in columns.T],
+                     axis=1) / counts[:, None]
+    return tracks, means.reshape(len(tracks), *p.shape[1:]), np.asarray(y)[first], inverse
 
 
 @dataclass
@@ -236,7 +256,7 @@ def train_holdout(table: FeatureTable, *, split: str = "segment", test_size: flo
     train_rows, test_rows = holdout_split(table, split=split, test_size=test_size, seed=seed)
     scaler, (X_train, X_test) = scale(table.X.iloc[train_rows], table.X.iloc[test_rows])
     y_train, y_test = table.y[train_rows], table.y[test_rows]
-    model = make_mlp(X_train.shape[1], hidden, dropout, seed=seed)
+    model = make_mlp(X_train.shape[1], hidden, dropout, n_classes=len(table.genres), seed=seed)
     result = fit(model, X_train, y_train, X_test, y_test, batch_size=batch_size,
                  max_epochs=max_epochs, patience=patience, seed=seed, device=device)
     proba = predict_proba(result.model, X_test)
@@ -280,7 +300,7 @@ def cross_validate(table: FeatureTable, *, split="segment", n_splits: int = 5,
     Returns
     -------
     pandas.DataFrame
-        One row per fold: ``fold``, ``loss`` (BCE), ``accuracy`` (segments),
+        One row per fold: ``fold``, ``loss`` (cross-entropy; BCE for two genres), ``accuracy`` (segments),
         ``track_accuracy`` (mean probability per track) and ``epochs`` (best epoch).
     """
     splits = (split,) if isinstance(split, str) else tuple(split)
@@ -306,7 +326,8 @@ def _cross_validate_plain(table, folds, *, seed, hidden, dropout, batch_size, ma
     for fold, (train_rows, watch_rows, test_rows) in enumerate(folds):
         _, (X_train, X_watch, X_test) = scale(table.X.iloc[train_rows], table.X.iloc[watch_rows],
                                               table.X.iloc[test_rows])
-        model = make_mlp(X_train.shape[1], hidden, dropout, seed=seed + fold)
+        model = make_mlp(X_train.shape[1], hidden, dropout, n_classes=len(table.genres),
+                         seed=seed + fold)
         result = fit(model, X_train, table.y[train_rows], X_watch, table.y[watch_rows],
                      batch_size=batch_size, max_epochs=max_epochs,
                      patience=patience, seed=seed + fold, device=device)
@@ -338,7 +359,7 @@ def _cross_validate_fast(table, folds, *, seed, hidden, dropout, batch_size, max
     # fold k starts from seed + k under every protocol, as in separate runs
     result = fit_many(*zip(*data), seeds=[seed + fold for _, fold, _ in runs], hidden=hidden,
                       dropout=dropout, batch_size=batch_size, max_epochs=max_epochs,
-                      patience=patience, device=device)
+                      patience=patience, device=device, n_classes=len(table.genres))
     rows = {split: [] for split in folds}
     for i, (split, fold, (_, _, test_rows)) in enumerate(runs):
         rows[split].append(_fold_row(table, test_rows, fold, result.best_epochs[i],
@@ -514,11 +535,18 @@ def track_table(proba, y, groups, *, method: str = "mean") -> pd.DataFrame:
 
 
 def score(proba, y, groups) -> dict:
-    """Segment accuracy, BCE loss, and track accuracy (mean probability and vote)."""
+    """Segment accuracy, cross-entropy loss, and track accuracy (mean probability and vote).
+
+    ``proba`` is the probability of label 1, shape (n,), or of every class, shape (n, k).
+    """
     proba, y = np.asarray(proba, dtype=float), np.asarray(y)
     clipped = np.clip(proba, 1e-7, 1 - 1e-7)
-    return {"accuracy": float(((proba >= 0.5) == y).mean()),
-            "loss": float(-np.mean(y * np.log(clipped) + (1 - y) * np.log(1 - clipped))),
+    if proba.ndim == 1:
+        loss = -np.mean(y * np.log(clipped) + (1 - y) * np.log(1 - clipped))
+    else:
+        loss = -np.mean(np.log(clipped[np.arange(len(y)), y]))
+    return {"accuracy": float((_decide(proba) == y).mean()),
+            "loss": float(loss),
             "track_accuracy": track_accuracy(proba, y, groups),
             "track_vote_accuracy": track_accuracy(proba, y, groups, method="vote")}
 
@@ -605,7 +633,8 @@ def _fit_predict(job) -> np.ndarray:
 
     table, split_groups, candidate, train, test = job
     model = copy.deepcopy(candidate)
-    model.fit(table.X.iloc[train], table.y[train], table.groups[train], split_groups[train])
+    model.fit(table.X.iloc[train], table.y[train], table.groups[train], split_groups[train],
+              n_classes=len(table.genres))
     return model.predict_proba(table.X.iloc[test], table.groups[test])
 
 
@@ -654,7 +683,8 @@ def _permutation_fold(job) -> list[dict]:
 
     table, split_groups, candidate, train, test, column_groups, n_permutations, seed = job
     model = copy.deepcopy(candidate)
-    model.fit(table.X.iloc[train], table.y[train], table.groups[train], split_groups[train])
+    model.fit(table.X.iloc[train], table.y[train], table.groups[train], split_groups[train],
+              n_classes=len(table.genres))
     X, y, groups = table.X.iloc[test], table.y[test], table.groups[test]
     intact = track_accuracy(model.predict_proba(X, groups), y, groups)
     tracks = np.unique(groups)

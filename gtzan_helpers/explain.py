@@ -1,6 +1,7 @@
 """SHAP explanations of the MLP's predictions.
 
-The explained quantity is the network's output, the probability of metal. SHAP
+The explained quantity is one of the network's probabilities: of metal for the study's
+network, of any chosen class (``output``) for a network of more classes. SHAP
 splits ``f(x)`` into a *base value* plus one contribution per feature:
 ``f(x) = base_value + sum(contributions)``. The base value is the mean output over the
 background data (``E[f(X)]``), not the 0.5 decision threshold.
@@ -16,13 +17,14 @@ from .training import as_tensor
 
 
 def explain(model: torch.nn.Module, background, X, *, feature_names, display_data=None,
-            background_size: int = 200, seed: int = 0):
-    """SHAP values of ``model``'s probability output with ``shap.DeepExplainer``.
+            background_size: int = 200, seed: int = 0, output: int | None = None):
+    """SHAP values of one of ``model``'s probability outputs with ``shap.DeepExplainer``.
 
     Parameters
     ----------
     model : torch.nn.Module
-        Maps scaled features (n, d) to probabilities (n, 1).
+        Maps scaled features (n, d) to probabilities: of label 1, (n, 1), or of every
+        class, (n, k).
     background : array-like, shape (m, d)
         Scaled reference rows (normally the training set); the base value is the
         model's mean output over them.
@@ -35,6 +37,11 @@ def explain(model: torch.nn.Module, background, X, *, feature_names, display_dat
     background_size : int
         At most this many background rows, drawn at random with ``seed``.
     seed : int
+    output : int, optional
+        The class whose probability is explained. Default: label 1 for a one-output
+        network (metal), which is the only choice a k-class network has no default for.
+        For a one-output network, ``output=0`` explains ``1 - p`` (blues): the same
+        contributions with their signs flipped.
 
     Returns
     -------
@@ -50,8 +57,17 @@ def explain(model: torch.nn.Module, background, X, *, feature_names, display_dat
         background = background[np.sort(pick)]
     explainer = shap.DeepExplainer(model, as_tensor(background))
     values = np.asarray(explainer.shap_values(as_tensor(X), check_additivity=True))
-    values = values.reshape(len(values), -1)
-    base = float(np.ravel(explainer.expected_value)[0])
+    expected = np.ravel(explainer.expected_value)
+    if len(expected) == 1:  # one output, P(label 1); its complement for output 0
+        values, base = values.reshape(len(values), -1), float(expected[0])
+        if output == 0:
+            values, base = -values, 1.0 - base
+        elif output not in (None, 1):
+            raise ValueError(f"a one-output model explains output 0 or 1, not {output}")
+    else:  # values (n, d, k): one set per class
+        if output is None or not 0 <= output < len(expected):
+            raise ValueError(f"choose output 0..{len(expected) - 1} of a {len(expected)}-class model")
+        values, base = values.reshape(len(values), -1, len(expected))[..., output], float(expected[output])
     shown = np.asarray(X if display_data is None else display_data, dtype=np.float64)
     return shap.Explanation(values=values, base_values=np.full(len(values), base),
                             data=shown, feature_names=list(feature_names))

@@ -16,7 +16,8 @@ stacked forward pass and three hand-written steps against autograd and
 ``torch.optim.Adam`` on it.
 
 The recipe is the study's: Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8), binary
-cross-entropy on a sigmoid output, dropout after each hidden ReLU, reshuffled
+cross-entropy on a sigmoid output (for more than two classes, cross-entropy on a
+softmax output), dropout after each hidden ReLU, reshuffled
 mini-batches (the last one of an epoch may be smaller), early stopping on the
 validation loss that restores the best epoch's weights.
 Used by :func:`gtzan_helpers.evaluation.cross_validate`, the honest candidates and
@@ -61,7 +62,8 @@ class ManyResult:
     seconds: float
 
     def predict_proba(self, X, network: int | None = None) -> np.ndarray:
-        """Probability of label 1 for scaled rows ``X`` (n, d): shape (N, n), or (n,) for one network."""
+        """Probability of label 1 for scaled rows ``X`` (n, d): shape (N, n), or (n,) for one
+        network; with more than two classes, of every class: (N, n, k), or (n, k)."""
         h = torch.as_tensor(np.asarray(X), dtype=torch.float32, device=self.weights[0].device)
         picks = list(range(len(self.best_epochs)) if network is None else [network])
         p = _probabilities([w[picks] for w in self.weights], [b[picks] for b in self.biases],
@@ -73,7 +75,7 @@ class ManyResult:
         from .model import MLP
 
         hidden = [w.shape[2] for w in self.weights[:-1]]
-        model = MLP(self.weights[0].shape[1], hidden, dropout)
+        model = MLP(self.weights[0].shape[1], hidden, dropout, n_classes=_n_classes(self.weights))
         linears = [m for m in model.net if isinstance(m, torch.nn.Linear)]
         with torch.no_grad():
             for layer, w, b in zip(linears, self.weights, self.biases):
@@ -94,12 +96,17 @@ def _stack(arrays, device):
     return torch.as_tensor(out, device=device), torch.as_tensor(valid, device=device)
 
 
-def _init_parameters(n_features, hidden, seeds, device):
+def _n_classes(weights) -> int:
+    """Classes of stacked networks: one output unit means two classes."""
+    return max(2, weights[-1].shape[-1])
+
+
+def _init_parameters(n_features, hidden, seeds, device, n_classes=2):
     """PyTorch's default ``nn.Linear`` initialisation, per network, from its own seed."""
     from .model import make_mlp
 
     weights, biases = [], []
-    modules = [make_mlp(n_features, hidden, seed=s) for s in seeds]
+    modules = [make_mlp(n_features, hidden, n_classes=n_classes, seed=s) for s in seeds]
     linears = [[m for m in mod.net if isinstance(m, torch.nn.Linear)] for mod in modules]
     for k in range(len(hidden) + 1):
         weights.append(torch.stack([ls[k].weight.detach().T for ls in linears]).to(device).contiguous())
@@ -109,19 +116,31 @@ def _init_parameters(n_features, hidden, seeds, device):
 
 @torch.no_grad()
 def _probabilities(weights, biases, X):
-    """Probabilities (N, n) of stacked networks for inputs (N, n, d): float32, no dropout."""
+    """Probabilities of stacked networks for inputs (N, n, d): float32, no dropout.
+
+    (N, n) of label 1 for one output unit; (N, n, k) of every class for k units."""
     h = X
     for k, (W, b) in enumerate(zip(weights, biases)):
         h = torch.baddbmm(b, h, W)
         if k < len(weights) - 1:
             h = torch.relu(h)
-    return torch.sigmoid(h[..., 0])
+    return torch.sigmoid(h[..., 0]) if h.shape[-1] == 1 else torch.softmax(h, dim=-1)
 
 
-def _bce(p, y, valid, count):
-    # nn.BCELoss: mean of -(y log p + (1-y) log(1-p)), each log clamped at -100
-    logs = y * torch.clamp(torch.log(p), min=-100) + (1 - y) * torch.clamp(torch.log1p(-p), min=-100)
+def _cross_entropy(p, y, valid, count):
+    """Mean cross-entropy per network of probabilities ``p`` for labels ``y`` (N, n)."""
+    if p.dim() == 3:  # k classes: -log p[label], clamped at -100 as below
+        logs = torch.clamp(torch.log(p.gather(2, y.long()[..., None])[..., 0]), min=-100)
+    else:  # nn.BCELoss: mean of -(y log p + (1-y) log(1-p)), each log clamped at -100
+        logs = y * torch.clamp(torch.log(p), min=-100) + (1 - y) * torch.clamp(torch.log1p(-p), min=-100)
     return -(logs * valid).sum(dim=1) / count
+
+
+def _hits(p, y):
+    """1 where the decision (threshold 0.5, or the most probable class) is the label."""
+    if p.dim() == 3:
+        return (p.argmax(dim=2) == y.long()).float()
+    return ((p >= 0.5) == (y >= 0.5)).float()
 
 
 PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -274,7 +293,8 @@ class _Stack:
         return self._act_views[B]
 
     def step(self, x, y, gates, weight, live):
-        """One Adam step of every network on its batch; returns the logits (N, B), float32."""
+        """One Adam step of every network on its batch; returns the logits, float32:
+        (N, B), or (N, B, k) for k classes."""
         if self.W is not self.views:
             torch._foreach_copy_(self.W, self.views)
         W = self.W
@@ -285,9 +305,16 @@ class _Stack:
             z = torch.bmm(inputs[-1], W[k]).relu_()
             torch.mul(z, gates[k], out=core)
             inputs.append(h)
-        logit = torch.bmm(inputs[-1], W[-1])[..., 0].float()
-        # backward: d(mean BCE)/d(logit) = (p - y) / rows in the batch
-        g = torch.sigmoid(logit).sub_(y).mul_(weight)[..., None].to(self.dtype)
+        logit = torch.bmm(inputs[-1], W[-1]).float()
+        if logit.shape[2] == 1:
+            # backward: d(mean BCE)/d(logit) = (p - y) / rows in the batch
+            logit = logit[..., 0]
+            g = torch.sigmoid(logit).sub_(y).mul_(weight)[..., None].to(self.dtype)
+        else:
+            # softmax and cross-entropy: d/d(logits) = (p - one-hot(y)) / rows in the batch
+            g = torch.softmax(logit, dim=2)
+            g.scatter_add_(2, y.long()[..., None], torch.full_like(g[..., :1], -1.0))
+            g = g.mul_(weight[..., None]).to(self.dtype)
         for k in range(len(W) - 1, -1, -1):
             torch.bmm(inputs[k].transpose(1, 2), g, out=self.grad_views[k])
             if k > 0:
@@ -309,7 +336,7 @@ class _Stack:
         return logit
 
     def epoch(self, batches):
-        """:meth:`step` on each batch in turn; returns the logits side by side (N, rows)."""
+        """:meth:`step` on each batch in turn; returns the logits side by side (N, rows[, k])."""
         return torch.cat([self.step(*batch) for batch in batches], dim=1)
 
     def predict(self, X):
@@ -321,9 +348,13 @@ def _train_scores(logits, y, sizes):
     """The epoch's training loss and accuracy per network, as the plain loop reports them."""
     valid = (torch.arange(logits.shape[1], device=logits.device)[None, :]
              < torch.as_tensor(sizes, device=logits.device)[:, None]).float()
-    per_row = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+    if logits.dim() == 3:
+        per_row = -torch.log_softmax(logits, dim=2).gather(2, y.long()[..., None])[..., 0]
+        hits = (logits.argmax(dim=2) == y.long()).float()
+    else:
+        per_row = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+        hits = ((logits >= 0) == (y > 0.5)).float()
     n = valid.sum(dim=1)
-    hits = ((logits >= 0) == (y > 0.5)).float()
     return ((per_row * valid).sum(dim=1) / n).cpu().numpy(), ((hits * valid).sum(dim=1) / n).cpu().numpy()
 
 
@@ -331,13 +362,14 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
              seeds: Sequence[int], hidden: Sequence[int] = (128, 128, 128), dropout: float = 0.2,
              batch_size: int = 128, lr: float = 1e-3, weight_decay: float = 0.0,
              max_epochs: int = 100, patience: int | None = 3, device=None,
-             precision: str = "float32") -> ManyResult:
+             precision: str = "float32", n_classes: int = 2) -> ManyResult:
     """Train ``N = len(seeds)`` independent MLPs together, each on its own data.
 
     Parameters
     ----------
     X_train, y_train, X_val, y_val : sequences of length N
-        Scaled features (n_i, d) and 0/1 labels (n_i,) of each network; sizes may differ.
+        Scaled features (n_i, d) and integer labels (n_i,) of each network (0/1 for
+        two classes); sizes may differ.
     seeds : sequence of int
         Network ``i`` starts from :func:`~gtzan_helpers.model.make_mlp` with ``seeds[i]``
         and draws its data order and dropout masks from that seed too.
@@ -349,6 +381,9 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
         Dtype of the training steps' matrix products. bfloat16 (8-bit mantissa, float32
         accumulation) is faster where the hardware multiplies it natively and gives other
         numbers; weights, optimizer state, losses and validation stay float32.
+    n_classes : int
+        Two: one sigmoid output and binary cross-entropy (the study's network); more:
+        a softmax output and cross-entropy.
 
     Returns
     -------
@@ -371,7 +406,7 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     vv = vv.float()
     n_val = vv.sum(dim=1)
     sizes = np.array([len(y) for y in y_train])
-    W0, b0 = _init_parameters(Xt.shape[2] - 1, hidden, seeds, device)
+    W0, b0 = _init_parameters(Xt.shape[2] - 1, hidden, seeds, device, n_classes)
     flat = torch.cat([torch.cat([w, c], dim=1).reshape(N, -1) for w, c in zip(W0, b0)], dim=1)
     stack = _Stack(flat.contiguous(), [(w.shape[1] + 1, w.shape[2]) for w in W0], list(hidden),
                    batch_size, dtype, {"lr": lr, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
@@ -396,8 +431,8 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
             train_loss, train_acc = _train_scores(
                 logits, torch.cat([batch[1] for batch in batches], dim=1), sizes[running])
             pv = stack.predict(Xv)
-            val_loss = _bce(pv, yv, vv, n_val)
-            val_acc = (((pv >= 0.5) == (yv >= 0.5)).float() * vv).sum(dim=1) / n_val
+            val_loss = _cross_entropy(pv, yv, vv, n_val)
+            val_acc = (_hits(pv, yv) * vv).sum(dim=1) / n_val
         vl, va = val_loss.cpu().numpy(), val_acc.cpu().numpy()
         for i, net in enumerate(running):
             histories[net].append((epoch, train_loss[i], train_acc[i], vl[i], va[i]))

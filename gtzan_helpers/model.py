@@ -11,7 +11,8 @@ STUDY_HIDDEN = (128, 128, 128)
 
 
 class MLP(nn.Module):
-    """Feed-forward binary classifier: ``[Linear → ReLU → Dropout] × k → Linear → Sigmoid``.
+    """Feed-forward classifier: ``[Linear → ReLU → Dropout] × k → Linear → Sigmoid`` for two
+    classes (the study's network), ``… → Linear → Softmax`` for more.
 
     Every activation is its own module (not a functional call in ``forward``), which is
     what SHAP's ``DeepExplainer`` needs to attribute through the network.
@@ -24,19 +25,26 @@ class MLP(nn.Module):
         Widths of the hidden layers; the study uses ``(128, 128, 128)``.
     dropout : float
         Dropout probability after each hidden layer.
+    n_classes : int
+        Number of classes; two give one sigmoid output.
 
     Notes
     -----
-    ``forward`` maps a float tensor of shape ``(n, n_features)`` to probabilities of
-    the label 1 (metal), shape ``(n, 1)``. Used by notebooks 02–06 and the CLI.
+    ``forward`` maps a float tensor of shape ``(n, n_features)`` to probabilities:
+    of label 1 (metal), shape ``(n, 1)``, for two classes; of every class, shape
+    ``(n, n_classes)``, for more. Used by notebooks 02–06 and the CLI.
     """
 
-    def __init__(self, n_features: int, hidden: Sequence[int] = STUDY_HIDDEN, dropout: float = 0.2):
+    def __init__(self, n_features: int, hidden: Sequence[int] = STUDY_HIDDEN, dropout: float = 0.2,
+                 n_classes: int = 2):
         super().__init__()
         if n_features < 1 or not hidden or min(hidden) < 1:
             raise ValueError(f"MLP needs positive sizes, got n_features={n_features}, hidden={hidden}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        if n_classes < 2:
+            raise ValueError(f"MLP needs two classes or more, got n_classes={n_classes}")
+        self.n_classes = int(n_classes)
         self.n_features = int(n_features)
         self.hidden = tuple(int(h) for h in hidden)
         self.dropout = float(dropout)
@@ -45,23 +53,27 @@ class MLP(nn.Module):
         for h in self.hidden:
             layers += [nn.Linear(width, h), nn.ReLU(), nn.Dropout(dropout)]
             width = h
-        layers += [nn.Linear(width, 1), nn.Sigmoid()]
+        if self.n_classes == 2:
+            layers += [nn.Linear(width, 1), nn.Sigmoid()]
+        else:
+            layers += [nn.Linear(width, self.n_classes), nn.Softmax(dim=1)]
         self.net = nn.Sequential(*layers)
 
     def forward(self, x):
         return self.net(x)
 
     def extra_repr(self) -> str:
-        return f"n_features={self.n_features}, hidden={self.hidden}, dropout={self.dropout}"
+        return (f"n_features={self.n_features}, hidden={self.hidden}, dropout={self.dropout}, "
+                f"n_classes={self.n_classes}")
 
 
 def make_mlp(n_features: int, hidden: Sequence[int] = STUDY_HIDDEN, dropout: float = 0.2, *,
-             seed: int = 0) -> MLP:
+             n_classes: int = 2, seed: int = 0) -> MLP:
     """An :class:`MLP` whose initial weights depend only on ``seed``."""
     import torch
 
     torch.manual_seed(seed)
-    return MLP(n_features, hidden, dropout)
+    return MLP(n_features, hidden, dropout, n_classes)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -93,27 +93,42 @@ class TrainResult:
         return self.history.iloc[self.best_epoch - 1]
 
 
+def loss_and_hits(p: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean cross-entropy and the number of right decisions of probabilities ``p`` for labels ``y``.
+
+    ``p`` of shape (n, 1) is the probability of label 1 (binary cross-entropy, threshold
+    0.5, as in the study); of shape (n, k), one probability per class (cross-entropy with
+    each log clamped at -100, as ``nn.BCELoss`` clamps, and the most probable class).
+    """
+    if p.shape[1] == 1:
+        p = p.squeeze(1)
+        return nn.functional.binary_cross_entropy(p, y), ((p >= 0.5).float() == y).sum()
+    target = y.long()
+    loss = -torch.log(p.gather(1, target[:, None])).clamp(min=-100).mean()
+    return loss, (p.argmax(dim=1) == target).sum()
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """Mean binary cross-entropy and accuracy (threshold 0.5) of ``model`` on ``X, y``."""
+    """Mean cross-entropy and accuracy of ``model`` on ``X, y`` (see :func:`loss_and_hits`)."""
     model.eval()
-    p = model(X).squeeze(1)
-    loss = nn.functional.binary_cross_entropy(p, y).item()
-    accuracy = ((p >= 0.5).float() == y).float().mean().item()
-    return loss, accuracy
+    loss, hits = loss_and_hits(model(X), y)
+    return loss.item(), (hits / len(y)).item()   # a float32 share, as torch's mean gives it
 
 
 def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = 128,
         lr: float = 1e-3, weight_decay: float = 0.0, max_epochs: int = 100,
         patience: int | None = 3, seed: int = 0, device=None) -> TrainResult:
-    """Train ``model`` with Adam and BCE; stop early on the validation loss.
+    """Train ``model`` with Adam and cross-entropy; stop early on the validation loss.
 
     Parameters
     ----------
     model : torch.nn.Module
-        Maps ``(n, d)`` features to ``(n, 1)`` probabilities (e.g. :class:`~gtzan_helpers.model.MLP`).
+        Maps ``(n, d)`` features to probabilities, ``(n, 1)`` for two classes (binary
+        cross-entropy, the study's recipe) or ``(n, k)`` for k classes (e.g.
+        :class:`~gtzan_helpers.model.MLP`).
     X_train, y_train : array-like, shapes (n, d) and (n,)
-        Scaled training features and 0/1 labels.
+        Scaled training features and integer labels (0/1 for two classes).
     X_val, y_val : array-like
         Validation data, watched for early stopping and reported each epoch.
     batch_size : int
@@ -146,7 +161,6 @@ def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = 1
     loader = DataLoader(TensorDataset(X_train, y_train), batch_size=batch_size,
                         shuffle=True, generator=generator)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    loss_fn = nn.BCELoss()
 
     rows, best_loss, best_state, best_epoch, waited = [], np.inf, None, 0, 0
     start = time.perf_counter()
@@ -155,12 +169,11 @@ def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = 1
         total_loss, total_correct = 0.0, 0.0
         for xb, yb in loader:
             optimizer.zero_grad()
-            p = model(xb).squeeze(1)
-            loss = loss_fn(p, yb)
+            loss, hits = loss_and_hits(model(xb), yb)
             loss.backward()
             optimizer.step()
             total_loss += loss.item() * len(yb)
-            total_correct += ((p.detach() >= 0.5).float() == yb).sum().item()
+            total_correct += hits.item()
         val_loss, val_accuracy = evaluate(model, X_val, y_val)
         rows.append((epoch, total_loss / len(y_train), total_correct / len(y_train),
                      val_loss, val_accuracy))
@@ -183,7 +196,9 @@ def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = 1
 
 @torch.no_grad()
 def predict_proba(model: nn.Module, X, device=None) -> np.ndarray:
-    """Probability of label 1 (metal) for each row of ``X``, as a NumPy array of shape (n,)."""
+    """Probabilities for the rows of ``X`` as a NumPy array: of label 1 (metal), shape (n,),
+    from a two-class model; of every class, shape (n, k), from a k-class one."""
     device = next(model.parameters()).device if device is None else device
     model.eval()
-    return model(as_tensor(X, device)).squeeze(1).cpu().numpy()
+    p = model(as_tensor(X, device)).cpu().numpy()
+    return p[:, 0] if p.shape[1] == 1 else p

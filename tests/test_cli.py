@@ -50,7 +50,7 @@ def test_default_bundle_is_reproduced_by_gtzan_train(tmp_path, capsys, table):
     assert compare_results({k: committed.metadata["hyperparameters"][k] for k in numbers},
                            {k: ours.metadata["hyperparameters"][k] for k in numbers}) == []
     X = table.X.to_numpy()
-    agree = (ours.predict_proba(X) >= 0.5) == (committed.predict_proba(X) >= 0.5)
+    agree = (ours.predict_proba(X)[:, 1] >= 0.5) == (committed.predict_proba(X)[:, 1] >= 0.5)
     assert agree.mean() >= 0.95
 
 
@@ -137,6 +137,8 @@ def test_predict_the_test_clip_with_the_bundled_model(capsys):
     assert set(result) == {"file", "label", "probabilities", "segments"}
     assert result["label"] in ("blues", "metal") and len(result["segments"]) == 1
     assert sum(result["probabilities"].values()) == pytest.approx(1.0)
+    # one segment: the song's probabilities are the segment's
+    assert result["segments"][0] == result["probabilities"]
 
 
 def test_bad_inputs_each_get_one_clear_line_and_good_files_still_work(tmp_path, write_wav, capsys):
@@ -185,13 +187,22 @@ def test_long_files_give_every_segment(tmp_path, write_wav, capsys):
 
 def test_explain_states_the_base_value_and_adds_up(tmp_path, capsys):
     plot = tmp_path / "why.png"
-    status, out, err = run(capsys, "explain", str(TEST_CLIP), "--top", "5", "--plot", str(plot))
+    status, out, err = run(capsys, "explain", str(TEST_CLIP), "--top", "5", "--plot", str(plot),
+                           "--genre", "metal")
     assert status == 0, err
-    assert "not the 0.5 threshold" in out and "top 5 contributions" in out
+    assert "not a threshold" in out and "top 5 contributions to P(metal)" in out
     probability = float(out.split("P(metal) = ")[1].split(",")[0])
     total = float(out.strip().splitlines()[-1].split("= ")[1])
     assert total == pytest.approx(probability, abs=2e-3)  # SHAP's additivity, as printed
     assert plot.read_bytes()[:4] == b"\x89PNG"
+    # by default the predicted genre is explained: P(blues) = 1 - P(metal), same features
+    status, out, err = run(capsys, "explain", str(TEST_CLIP), "--top", "5")
+    predicted = out.split(": ")[1].split(" ")[0]
+    assert status == 0 and f"top 5 contributions to P({predicted})" in out
+    other = float(out.split(f"P({predicted}) = ")[1].split(",")[0])
+    assert other == pytest.approx(probability if predicted == "metal" else 1 - probability, abs=1e-3)
+    status, _, err = run(capsys, "explain", str(TEST_CLIP), "--genre", "jazz")
+    assert status == 1 and "--genre 'jazz': the model knows blues, metal" in err
 
 
 def test_explain_bad_input(tmp_path, capsys):

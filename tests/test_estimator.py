@@ -6,6 +6,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from gtzan_helpers.estimator import MLPClassifier
 from gtzan_helpers.training import predict_proba
@@ -43,7 +44,35 @@ def test_cross_validate_and_grid_search():
     assert search.best_params_["hidden"] in [(4,), (8,)]
 
 
-def test_refuses_more_than_two_classes():
-    X, _ = separable(n=30)
-    with pytest.raises(ValueError, match="binary"):
-        MLPClassifier().fit(X, np.arange(30) % 3)
+@parametrize_with_checks([MLPClassifier()])
+def test_passes_scikit_learns_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_three_genres_with_string_labels():
+    rng = np.random.default_rng(0)
+    genres = np.array(["blues", "jazz", "metal"])
+    y = rng.integers(0, 3, 600)
+    X = rng.normal(size=(600, 5)) + 3 * np.eye(3, 5)[y]   # genre k lifts feature k
+    model = MLPClassifier(hidden=(32,), max_epochs=50).fit(X[:450], genres[y[:450]])
+    assert model.classes_.tolist() == ["blues", "jazz", "metal"]
+    proba = model.predict_proba(X[450:])
+    assert proba.shape == (150, 3) and np.allclose(proba.sum(axis=1), 1, atol=1e-5)
+    # columns follow classes_: the most probable column is the predicted label
+    assert (model.classes_[proba.argmax(axis=1)] == model.predict(X[450:])).all()
+    assert (model.predict(X[450:]) == genres[y[450:]]).mean() > 0.9
+    # a softmax network of three outputs, the study's network otherwise
+    assert model.model_.net[-2].out_features == 3
+
+
+def test_unfitted_and_bad_input_errors_are_scikit_learns():
+    from sklearn.exceptions import NotFittedError
+
+    X, y = separable(n=30)
+    with pytest.raises(NotFittedError):
+        MLPClassifier().predict(X)
+    X[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        MLPClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="1 class"):
+        MLPClassifier().fit(X[5:10], np.zeros(5))

@@ -175,7 +175,7 @@ class OneColumnModel:
     def __init__(self, column):
         self.column = column
 
-    def fit(self, X, y, groups, split_groups=None):
+    def fit(self, X, y, groups, split_groups=None, n_classes=2):
         values = X[self.column].to_numpy()
         self.mid = (values[y == 0].mean() + values[y == 1].mean()) / 2
         self.sign = np.sign(values[y == 1].mean() - values[y == 0].mean())

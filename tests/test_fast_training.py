@@ -146,3 +146,30 @@ def test_stacked_steps_are_autograd_and_adam_on_the_mlp(weight_decay):
             optimizer.step()
         for ours, theirs in zip(stacked.to_module(i, dropout=0.0).parameters(), model.parameters()):
             torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_stacked_softmax_steps_are_autograd_and_adam_on_the_mlp():
+    # the same oracle for four classes: model.MLP's softmax output and cross-entropy
+    from gtzan_helpers.model import make_mlp
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 6)).astype(np.float32)
+    y = rng.integers(0, 4, 90)
+    X[:, 0] += y
+    stacked = fit_many([X], [y.astype(np.float32)], [X], [y.astype(np.float32)], seeds=[3],
+                       hidden=(16, 8), dropout=0.0, batch_size=90, max_epochs=3, patience=None,
+                       n_classes=4)
+    model = make_mlp(6, (16, 8), dropout=0.0, n_classes=4, seed=3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(3):
+        optimizer.zero_grad()
+        torch.nn.functional.nll_loss(torch.log(model(torch.as_tensor(X))), torch.as_tensor(y)).backward()
+        optimizer.step()
+    for ours, theirs in zip(stacked.to_module(0, dropout=0.0).parameters(), model.parameters()):
+        torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+    p = stacked.predict_proba(X, network=0)
+    assert p.shape == (90, 4) and np.allclose(p.sum(axis=1), 1, atol=1e-5)
+    # the reported loss is the oracle's cross-entropy of the kept weights
+    with torch.no_grad():
+        expected = torch.nn.functional.nll_loss(torch.log(model(torch.as_tensor(X))), torch.as_tensor(y))
+    assert stacked.histories[0]["val_loss"].iloc[-1] == pytest.approx(expected.item(), rel=1e-4)

@@ -71,7 +71,7 @@ class Constant:
     def __init__(self, p):
         self.p = p
 
-    def fit(self, X, y, groups, split_groups=None):
+    def fit(self, X, y, groups, split_groups=None, n_classes=2):
         self.seen = set(groups)
         return self
 

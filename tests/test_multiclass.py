@@ -1,0 +1,141 @@
+"""Any genres: ten-genre tables train, cross-validate and predict; two genres stay the study's."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gtzan_helpers import SPLITS
+from gtzan_helpers.bundle import load_bundle
+from gtzan_helpers.candidates import baselines, improved_mlp, study_mlp
+from gtzan_helpers.cli import main
+from gtzan_helpers.data import load_feature_table, table_from_frame
+from gtzan_helpers.evaluation import (
+    cross_validate,
+    make_folds,
+    protocol_groups,
+    repeated_cv,
+    score,
+    track_accuracy,
+)
+from gtzan_helpers.features import FEATURE_NAMES
+from gtzan_helpers.paths import KAGGLE_SAMPLE, TEST_CLIP
+
+GENRES4 = ["blues", "classical", "jazz", "metal"]
+
+
+@pytest.fixture(scope="module")
+def four_genres():
+    """8 tracks per genre, 10 segments each, made from the real sample's track of that genre
+    with noise of 30 % of each feature's spread; two tracks per artist."""
+    sample = pd.read_csv(KAGGLE_SAMPLE)
+    rng = np.random.default_rng(0)
+    spread = sample[list(FEATURE_NAMES)].std().to_numpy()
+    frames, artists = [], {}
+    for genre in GENRES4:
+        source = sample[sample["label"] == genre][list(FEATURE_NAMES)].to_numpy()
+        for t in range(8):
+            rows = source + rng.normal(scale=0.3, size=source.shape) * spread
+            frame = pd.DataFrame(rows, columns=FEATURE_NAMES)
+            frame.insert(0, "filename", [f"{genre}.{t:05d}.{s}.wav" for s in range(10)])
+            frames.append(frame)
+            artists[f"{genre}.{t:05d}"] = f"{genre} artist {t // 2}"
+    return table_from_frame(pd.concat(frames, ignore_index=True), source="synthetic",
+                            artists=artists)
+
+
+def test_track_decisions_average_class_probabilities():
+    proba = np.array([[0.6, 0.3, 0.1], [0.0, 0.5, 0.5], [0.1, 0.1, 0.8], [0.2, 0.7, 0.1]])
+    groups = np.array(["a", "a", "b", "b"])
+    # track a: mean (0.3, 0.4, 0.3) → class 1; track b: mean (0.15, 0.4, 0.45) → class 2
+    assert track_accuracy(proba, np.array([1, 1, 2, 2]), groups) == 1.0
+    # votes: a's segments say 0 and 1 (tie → the first), b's say 2 and 1 (tie → 1)
+    assert track_accuracy(proba, np.array([0, 0, 1, 1]), groups, method="vote") == 1.0
+    s = score(proba, np.array([0, 1, 2, 1]), groups)
+    assert s["accuracy"] == 1.0   # argmax per segment; the tie in row 1 goes to class 1
+    assert s["loss"] == pytest.approx(-np.mean(np.log([0.6, 0.5, 0.8, 0.7])))
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_cross_validation_of_four_genres_under_every_protocol(four_genres, split):
+    folds = cross_validate(four_genres, split=split, n_splits=4, max_epochs=30)
+    assert len(folds) == 4 and folds["accuracy"].between(0, 1).all()
+    assert folds["accuracy"].mean() > 0.6   # chance is 0.25
+    groups = protocol_groups(four_genres, split)
+    for train, test in make_folds(four_genres, split=split, n_splits=4):
+        assert not set(groups[train]) & set(groups[test])
+
+
+def test_candidates_and_baselines_score_four_genres(four_genres):
+    candidates = {"study MLP": study_mlp(), "improved MLP": improved_mlp(),
+                  **{k: v for k, v in baselines().items()
+                     if k in ("logistic regression (tracks)", "kNN (k=5)", "majority class")}}
+    results = repeated_cv(four_genres, candidates, split="artist", n_splits=4, n_repeats=1, n_jobs=1)
+    accuracy = results.groupby("candidate")["track_accuracy"].mean()
+    assert accuracy["majority class"] == pytest.approx(0.25, abs=0.1)
+    for name in ("study MLP", "improved MLP", "logistic regression (tracks)"):
+        assert accuracy[name] > 0.6, name
+
+
+def test_a_fold_without_some_genre_still_gives_every_genre_a_probability():
+    table = load_feature_table(KAGGLE_SAMPLE)   # one track per genre: every test fold's genre
+    for candidate in (study_mlp(), baselines()["logistic regression (tracks)"]):
+        train = table.y != 3
+        candidate.fit(table.X[train], table.y[train], table.groups[train], n_classes=10)
+        p = candidate.predict_proba(table.X[~train], table.groups[~train])
+        assert p.shape == (10, 10) and np.allclose(p.sum(axis=1), 1, atol=1e-5)
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_gtzan_evaluate_on_the_ten_genre_sample(capsys, split):
+    status, out, err = run(capsys, "evaluate", str(KAGGLE_SAMPLE), "--split", split, "--folds", "2",
+                           "--json", "--jobs", "1")
+    assert status == 0, err
+    (row,) = json.loads(out)
+    assert 0 <= row["accuracy"] <= 1 and row["split"] == split
+
+
+def test_gtzan_evaluate_with_a_genre_selection_and_a_bad_one(capsys):
+    status, out, _ = run(capsys, "evaluate", str(KAGGLE_SAMPLE), "--genres", "blues,metal,jazz",
+                         "--folds", "2", "--jobs", "1", "--split", "segment")
+    assert status == 0 and "study MLP, blues, jazz, metal;" in out
+    status, _, err = run(capsys, "evaluate", str(KAGGLE_SAMPLE), "--genres", "blues,polka")
+    assert status == 1 and "no rows of genre 'polka'" in err and "Traceback" not in err
+
+
+def test_ten_genre_model_trains_predicts_and_explains(tmp_path, capsys):
+    model = tmp_path / "ten.npz"
+    status, _, err = run(capsys, "train", str(KAGGLE_SAMPLE), "-o", str(model), "--genres", "all",
+                         "--epochs", "20")
+    assert status == 0, err
+    bundle = load_bundle(model)
+    assert bundle.labels == list(load_feature_table(KAGGLE_SAMPLE).genres)
+    status, out, err = run(capsys, "predict", str(TEST_CLIP), "--model", str(model), "--json")
+    assert status == 0, err
+    (result,) = json.loads(out)["results"]
+    assert list(result["probabilities"]) == bundle.labels
+    assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert result["label"] == max(result["probabilities"], key=result["probabilities"].get)
+    assert list(result["segments"][0]) == bundle.labels
+    status, out, err = run(capsys, "explain", str(TEST_CLIP), "--model", str(model), "--genre", "jazz",
+                           "--top", "3")
+    assert status == 0, err
+    probability = float(out.split("P(jazz) = ")[1].split(",")[0])
+    total = float(out.strip().splitlines()[-1].split("= ")[1])
+    assert total == pytest.approx(probability, abs=2e-3)   # SHAP's additivity for the jazz output
+
+
+def test_two_genres_keep_the_studys_single_sigmoid_output(table):
+    folds = make_folds(table, split="track", n_splits=5)
+    model = study_mlp()
+    train, test = folds[0]
+    model.fit(table.X.iloc[train], table.y[train], table.groups[train])
+    assert model.networks_.weights[-1].shape[-1] == 1
+    assert model.predict_proba(table.X.iloc[test], table.groups[test]).ndim == 1
