@@ -80,10 +80,9 @@ class Bundle:
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of every label for each row of raw features, shape (n, len(labels))."""
-        from .training import predict_proba
+        from .training import class_probabilities, predict_proba
 
-        p = predict_proba(self.model, self.transform(X), device="cpu")
-        return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
+        return class_probabilities(predict_proba(self.model, self.transform(X), device="cpu"))
 
 
 def _architecture(arch: dict, n_classes: int):

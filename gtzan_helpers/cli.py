@@ -109,13 +109,15 @@ def _predict_files(bundle, paths):
     return good, errors
 
 
-def _decision(p) -> int:
-    """The predicted class of one probability vector (two classes: the second at P ≥ 0.5)."""
-    return int(p[1] >= 0.5) if len(p) == 2 else int(np.argmax(p))
-
-
 def _named(p, labels) -> dict:
     return {label: round(float(q), 6) for label, q in zip(labels, p)}
+
+
+def _decision(p) -> int:
+    """The predicted class of one song's probabilities (:func:`~gtzan_helpers.training.decide`)."""
+    from .training import decide
+
+    return int(decide(np.asarray(p)[None])[0])
 
 
 def _predict(args) -> int:

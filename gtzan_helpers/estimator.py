@@ -14,7 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .model import STUDY_HIDDEN, make_mlp
-from .training import fit, predict_proba
+from .training import class_probabilities, decide, fit, predict_proba
 
 
 class MLPClassifier(ClassifierMixin, BaseEstimator):
@@ -98,15 +98,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities, shape (n, n_classes), columns in :attr:`classes_` order."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        p = predict_proba(self.model_, X)
-        return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
+        return class_probabilities(predict_proba(self.model_, X))
 
     def predict(self, X) -> np.ndarray:
         """Predicted class label for each row (for two classes: the second when P ≥ 0.5)."""
-        proba = self.predict_proba(X)
-        if proba.shape[1] == 2:
-            return self.classes_[(proba[:, 1] >= 0.5).astype(int)]
-        return self.classes_[proba.argmax(axis=1)]
+        proba = self.predict_proba(X)   # first: it raises NotFittedError before fit
+        return self.classes_[decide(proba)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

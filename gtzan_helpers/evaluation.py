@@ -28,7 +28,7 @@ from . import SPLITS
 from .data import FeatureTable
 from .model import STUDY_HIDDEN, make_mlp
 from .stats import summarize_folds
-from .training import TrainResult, fit, predict_proba
+from .training import TrainResult, decide, fit, predict_proba
 
 STOPPING = ("held-out fold", "inner")
 """What early stopping may watch in :func:`cross_validate`."""
@@ -201,21 +201,15 @@ def track_accuracy(proba: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
                    method: str = "mean") -> float:
     """Accuracy of track decisions made from each track's segments (see :func:`track_table`)."""
     _, p_tracks, label, _ = _track_decisions(proba, y, groups, method)
-    return float((_decide(p_tracks) == label).mean())
-
-
-def _decide(proba) -> np.ndarray:
-    """Decisions from probabilities: of label 1 (n,), threshold 0.5; of every class (n, k), the most probable."""
-    proba = np.asarray(proba)
-    return (proba >= 0.5).astype(int) if proba.ndim == 1 else proba.argmax(axis=1)
+    return float((decide(p_tracks) == label).mean())
 
 
 def _track_decisions(proba, y, groups, method: str):
     """Tracks (sorted), their mean probabilities (of label 1, or of every class) and label,
     and each row's track position. ``method="vote"`` averages the segments' decisions."""
     p = np.asarray(proba, dtype=np.float64)
-    if method == "vote":
-        p = (p >= 0.5).astype(np.float64) if p.ndim == 1 else np.eye(p.shape[1])[p.argmax(axis=1)]
+    if method == "vote":  # each segment's decision, as a probability of 0 or 1
+        p = decide(p).astype(np.float64) if p.ndim == 1 else np.eye(p.shape[1])[decide(p)]
     elif method != "mean":
         raise ValueError(f"method must be 'mean' or 'vote', got {method!r}")
     tracks, first, inverse, counts = np.unique(np.asarray(groups), return_index=True,
@@ -545,7 +539,7 @@ def score(proba, y, groups) -> dict:
         loss = -np.mean(y * np.log(clipped) + (1 - y) * np.log(1 - clipped))
     else:
         loss = -np.mean(np.log(clipped[np.arange(len(y)), y]))
-    return {"accuracy": float((_decide(proba) == y).mean()),
+    return {"accuracy": float((decide(proba) == y).mean()),
             "loss": float(loss),
             "track_accuracy": track_accuracy(proba, y, groups),
             "track_vote_accuracy": track_accuracy(proba, y, groups, method="vote")}

@@ -202,3 +202,23 @@ def predict_proba(model: nn.Module, X, device=None) -> np.ndarray:
     model.eval()
     p = model(as_tensor(X, device)).cpu().numpy()
     return p[:, 0] if p.shape[1] == 1 else p
+
+
+def class_probabilities(proba) -> np.ndarray:
+    """Every class's probability, shape (n, k), from :func:`predict_proba`'s output
+    (for two classes the probability of label 1, shape (n,))."""
+    proba = np.asarray(proba)
+    return np.column_stack([1.0 - proba, proba]) if proba.ndim == 1 else proba
+
+
+def decide(proba) -> np.ndarray:
+    """The predicted label of each row of probabilities, as integers.
+
+    ``proba`` is the probability of label 1, shape (n,), or of every class, shape (n, k).
+    Two classes: label 1 where its probability is at least 0.5 (the study's threshold);
+    more: the most probable class.
+    """
+    proba = np.asarray(proba)
+    if proba.ndim == 2 and proba.shape[1] == 2:
+        proba = proba[:, 1]
+    return (proba >= 0.5).astype(int) if proba.ndim == 1 else proba.argmax(axis=1)

@@ -73,3 +73,15 @@ def test_seed_everything_returns_seeded_generator():
     a = torch.randperm(10, generator=seed_everything(5))
     b = torch.randperm(10, generator=seed_everything(5))
     assert torch.equal(a, b)
+
+
+def test_one_decision_rule_for_every_shape_of_probabilities():
+    from gtzan_helpers.training import class_probabilities, decide
+
+    p_metal = np.array([0.2, 0.5, 0.9])
+    # the study's threshold: 0.5 is metal, whether given as P(label 1) or as both columns
+    assert decide(p_metal).tolist() == [0, 1, 1]
+    assert decide(class_probabilities(p_metal)).tolist() == [0, 1, 1]
+    assert np.allclose(class_probabilities(p_metal).sum(axis=1), 1)
+    # more classes: the most probable one
+    assert decide(np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])).tolist() == [1, 0]
