@@ -621,15 +621,21 @@ def cross_val_proba(table: FeatureTable, candidate, *, split: str = "artist", n_
     return out
 
 
-def _fit_predict(job) -> np.ndarray:
-    """A fresh copy of a candidate trained on rows ``train``; its probabilities for rows ``test``."""
+def _fitted(table, split_groups, candidate, train):
+    """A fresh copy of ``candidate`` trained on rows ``train``."""
     import copy
 
-    table, split_groups, candidate, train, test = job
     model = copy.deepcopy(candidate)
     model.fit(table.X.iloc[train], table.y[train], table.groups[train], split_groups[train],
               n_classes=len(table.genres))
-    return model.predict_proba(table.X.iloc[test], table.groups[test])
+    return model
+
+
+def _fit_predict(job) -> np.ndarray:
+    """A fresh copy of a candidate trained on rows ``train``; its probabilities for rows ``test``."""
+    table, split_groups, candidate, train, test = job
+    return _fitted(table, split_groups, candidate, train).predict_proba(table.X.iloc[test],
+                                                                        table.groups[test])
 
 
 def permutation_importance(table: FeatureTable, candidate, column_groups: dict, *,
@@ -673,12 +679,8 @@ def permutation_importance(table: FeatureTable, candidate, column_groups: dict, 
 
 
 def _permutation_fold(job) -> list[dict]:
-    import copy
-
     table, split_groups, candidate, train, test, column_groups, n_permutations, seed = job
-    model = copy.deepcopy(candidate)
-    model.fit(table.X.iloc[train], table.y[train], table.groups[train], split_groups[train],
-              n_classes=len(table.genres))
+    model = _fitted(table, split_groups, candidate, train)
     X, y, groups = table.X.iloc[test], table.y[test], table.groups[test]
     intact = track_accuracy(model.predict_proba(X, groups), y, groups)
     tracks = np.unique(groups)
