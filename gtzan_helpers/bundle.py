@@ -12,6 +12,7 @@ Used by ``gtzan train``, ``gtzan predict`` and ``gtzan explain``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -69,9 +70,10 @@ class Bundle:
         """Scale raw features (n, n_features) as the network expects them."""
         return ((np.asarray(X, dtype=np.float64) - self.mean) / self.scale).astype(np.float32)
 
-    @property
+    @functools.cached_property
     def model(self):
-        """The network as a PyTorch :class:`~gtzan_helpers.model.MLP` (eval mode, CPU)."""
+        """The network as a PyTorch :class:`~gtzan_helpers.model.MLP` (eval mode, CPU), built
+        once: ``gtzan predict`` on a folder uses it for every file."""
         import torch
 
         model = _architecture(self.metadata["architecture"], len(self.labels))
@@ -191,12 +193,12 @@ def load_bundle(path=None) -> Bundle:
                           f"{len(FEATURE_NAMES)} features")
     weights = {k[len("weight/"):]: v for k, v in arrays.items() if k.startswith("weight/")}
     try:
-        expected = {k: tuple(v.shape) for k, v in _architecture(arch, len(labels)).state_dict().items()}
+        shapes = {k: tuple(v.shape) for k, v in _architecture(arch, len(labels)).state_dict().items()}
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{path}: unusable architecture {arch} ({exc})") from None
-    if {k: v.shape for k, v in weights.items()} != expected:
-        raise BundleError(f"{path}: weights do not fit the recorded architecture "
-                          f"{[arch['n_features'], *arch['hidden'], 1 if len(labels) == 2 else len(labels)]}")
+    if {k: v.shape for k, v in weights.items()} != shapes:
+        widths = [arch["n_features"], *(shape[0] for k, shape in shapes.items() if k.endswith(".bias"))]
+        raise BundleError(f"{path}: weights do not fit the recorded architecture {widths}")
     mean, scale = arrays["scaler/mean"], arrays["scaler/scale"]
     if mean.shape != (len(FEATURE_NAMES),) or scale.shape != mean.shape or np.any(scale <= 0):
         raise BundleError(f"{path}: scaler statistics have the wrong shape or values")

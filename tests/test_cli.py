@@ -100,6 +100,18 @@ def test_feature_mismatch_and_unknown_version_are_refused(tmp_path, small_bundle
         load_bundle(future)
 
 
+def test_weights_that_do_not_fit_the_architecture_are_refused(tmp_path):
+    def widen(name, data):   # the metadata claims 256 units in the first layer; the weights have 128
+        if name == "metadata.npy":
+            data = data.replace(b'"hidden": [128, 128, 128]', b'"hidden": [256, 128, 128]')
+        return data
+
+    bad = _rewrite(DEFAULT_MODEL, tmp_path / "widened.npz", widen)
+    with pytest.raises(BundleError,
+                       match=r"weights do not fit the recorded architecture \[57, 256, 128, 128, 1\]"):
+        load_bundle(bad)
+
+
 class Exploit:
     def __reduce__(self):
         import os
