@@ -110,3 +110,35 @@ def paired_comparison(results: pd.DataFrame, reference, *, by: str = "candidate"
         rows.append({by: name, "difference": test["mean"], "ci": test["half_width"],
                      "p_value": test["p_value"], "distinguishable": bool(test["p_value"] < alpha)})
     return pd.DataFrame(rows).set_index(by)
+
+
+def paired_by_split(folds: pd.DataFrame, reference, *, by: str) -> pd.DataFrame:
+    """:func:`paired_comparison` of every setting of a sweep against ``reference``, per protocol.
+
+    Parameters
+    ----------
+    folds : pandas.DataFrame
+        Fold rows of :func:`gtzan_helpers.evaluation.sweep`, with ``split`` and ``by`` columns.
+    reference
+        The setting the others are compared with.
+    by : str
+        The swept column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by setting; columns ``(split, difference | ci | p_value | distinguishable)``,
+        protocols in the order of ``folds``, differences and CIs in points.
+    """
+    return pd.concat({split: paired_comparison(part, reference, by=by)
+                      .assign(difference=lambda d: d.difference * 100, ci=lambda d: d.ci * 100)
+                      for split, part in folds.groupby("split", sort=False)}, axis=1)
+
+
+def paired_records(paired: pd.DataFrame) -> dict:
+    """:func:`paired_by_split`'s table as results JSON: ``"<split>|<setting>"`` → its numbers."""
+    return {f"{split}|{setting}": {"difference_points": row["difference"],
+                                    "p_value": row["p_value"],
+                                    "distinguishable": bool(row["distinguishable"])}
+            for split in paired.columns.get_level_values(0).unique()
+            for setting, row in paired[split].iterrows()}

@@ -161,3 +161,24 @@ def test_cli_evaluate_sweeps_and_rejects_bad_lists(capsys, tmp_path):
     bad.write_text("filename,tempo\nx.1.0.wav,1\n")
     assert main(["evaluate", str(bad)]) == 1
     assert "missing column(s)" in capsys.readouterr().err
+
+
+def test_paired_tests_per_protocol_in_points_and_as_json():
+    import pandas as pd
+
+    from gtzan_helpers.stats import paired_by_split, paired_comparison, paired_records
+
+    rng = np.random.default_rng(0)
+    folds = pd.DataFrame([{"split": split, "fold": f + 1, "width": w,
+                           "accuracy": 0.9 + 0.01 * (w == 64) + rng.normal(scale=0.002)}
+                          for split in ("segment", "track") for w in (64, 128) for f in range(5)])
+    paired = paired_by_split(folds, 128, by="width")
+    assert list(paired.columns.get_level_values(0).unique()) == ["segment", "track"]
+    oracle = paired_comparison(folds[folds.split == "track"], 128, by="width")
+    assert paired.loc[64, ("track", "difference")] == pytest.approx(100 * oracle.loc[64, "difference"])
+    assert paired.loc[64, ("track", "ci")] == pytest.approx(100 * oracle.loc[64, "ci"])
+    records = paired_records(paired)
+    assert set(records) == {"segment|64", "track|64"}
+    assert records["track|64"] == {"difference_points": paired.loc[64, ("track", "difference")],
+                                   "p_value": oracle.loc[64, "p_value"],
+                                   "distinguishable": bool(oracle.loc[64, "distinguishable"])}
