@@ -15,7 +15,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## Re-execute notebooks 01–09 in order and render report/index.html.
 report: $(STAMP)
-	$(BIN)/python -m gtzan_helpers.report
+	$(BIN)/python -m gtzan_helpers.app.report
 
 ## Unit tests, CLI and browser tests, the notebooks re-executed and compared by nbval, and
 ## their results JSON compared with the committed numbers within the stated tolerances.
@@ -47,3 +47,4 @@ clean:
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_features.py
 	$(BIN)/python benchmarks/bench_training.py
+	$(BIN)/python benchmarks/bench_cli.py

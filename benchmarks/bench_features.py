@@ -17,8 +17,8 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from gtzan_helpers.audio import find_audio_files, load_audio
-from gtzan_helpers.features import SEGMENT_LENGTH, compute_clip_features, extract_files
+from gtzan_helpers.features.audio import find_audio_files, load_audio
+from gtzan_helpers.features import compute_clip_features, extract_files, SEGMENT_LENGTH
 from gtzan_helpers.paths import AUDIO_DIR
 
 

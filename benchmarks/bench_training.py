@@ -31,7 +31,7 @@ BATCH_SIZES = (32, 64, 128, 256)
 
 def timed_sweep(table, engine: str, split: str, device, n_jobs=None) -> tuple[float, float]:
     start = time.perf_counter()
-    summary, _ = sweep(table, "batch_size", BATCH_SIZES, splits=[split], engine=engine,
+    summary, _ = sweep(table, "batch_size", BATCH_SIZES, protocols=[split], engine=engine,
                        device=device, n_jobs=n_jobs)
     return time.perf_counter() - start, float(summary["accuracy"].mean())
 

@@ -1,27 +1,28 @@
 """Helpers for the GTZAN blues-vs-metal report.
 
 The notebooks in ``notebooks/`` tell the story; this package holds the logic they
-share with the command line and the tests, one module per concern:
+share with the command line and the tests. The core, read top to bottom:
 
-``paths``          where the repository's data, figures and results live; notebook output folders
-``data``           loading and checking the feature table
-``audio``          loading audio files of any common format as 22 050 Hz mono
-``features``       the 57 features of a 3-second segment, as the table computes them
-``median``         the running median behind the fast harmonic/percussive separation
-``model``          the multilayer perceptron (the one definition of its layers)
-``training``       seeding, device choice and the reference training loop with early stopping
-``fast_training``  many MLPs trained together as one stack (the notebooks' sweeps)
-``parallel``       independent jobs spread over processes or a Dask cluster with joblib
-``evaluation``     hold-out splits, k-fold cross-validation and sweeps under the three protocols
-``stats``          fold summaries, corrected confidence intervals and paired tests
-``candidates``     the models compared under the honest protocol
-``estimator``      a scikit-learn compatible classifier around the MLP
-``bundle``         a trained model in one safe file
-``explain``        SHAP explanations
-``plots``          figures with stable names under ``figures/``
-``results``        the study's numbers, each notebook's results JSON and their comparison
-``report``         re-executing the notebooks and rendering the HTML report
-``cli``            the ``gtzan`` command
+``recipe``      the study's hyperparameters in one object; every default comes from it
+``paths``       where the repository's data, figures and results live; notebook output folders
+``data``        the one loader: feature tables, artists, duplicates, the fault-filtered split
+``features``    audio loading, the segment recipe, HPSS, batch extraction (notebook 01)
+``model``       the multilayer perceptron: the one definition of its layers
+``training``    seeding, device choice, scaling and the reference training loop
+``splits``      the protocols (segment, track, artist), hold-out, folds, the validation split
+``scoring``     the decision rule, the loss, per-track aggregation, accuracies
+``evaluation``  the study's hold-out, cross-validation and sweeps (notebooks 02–05)
+``stats``       fold summaries, corrected confidence intervals and paired tests
+``explain``     SHAP explanations (notebook 06)
+``plots``       figures with stable names under ``figures/``
+``results``     the study's numbers, each notebook's results JSON and their comparison
+
+The wings, which a reader may skip:
+
+``fast``        many MLPs trained together as one stack; jobs spread over processes
+``honest``      the honest comparisons: candidates, repeated CV, out-of-fold
+                probabilities, permutation importance, learning curves (notebooks 07, 09)
+``app``         the ``gtzan`` command, model bundles, a scikit-learn estimator, the HTML report
 """
 
 __version__ = "0.1.0"
@@ -30,8 +31,8 @@ GENRES = ("blues", "metal")
 """The study's two genres, in label order (0 = blues, 1 = metal). A table may hold any
 genres: :attr:`gtzan_helpers.data.FeatureTable.genres` names its labels."""
 
-SPLITS = ("segment", "track", "artist")
-"""The evaluation protocols, from the study's to the most honest (see :mod:`.evaluation`)."""
+PROTOCOLS = ("segment", "track", "artist")
+"""The evaluation protocols, from the study's to the most honest (see :mod:`.splits`)."""
 
 
 class GtzanError(ValueError):

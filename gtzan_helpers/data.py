@@ -17,9 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scipy.cluster.hierarchy import DisjointSet
+from scipy.spatial.distance import cdist
+
 from . import GENRES, GtzanError
-from .features import FEATURE_NAMES
-from .paths import ARTISTS_FILE, FEATURE_TABLE
+from .features.segment import FEATURE_NAMES
+from .paths import ARTISTS_FILE, FAULT_FILTERED_SPLIT, FEATURE_TABLE
 
 _FILENAME = re.compile(r"^(?P<genre>[A-Za-z]+)\.(?P<track>\d+)\.(?P<segment>\d+)\.wav$")
 
@@ -38,7 +41,7 @@ class FeatureTable:
         Features in the table's column order (:data:`gtzan_helpers.features.FEATURE_NAMES`).
     y : numpy.ndarray of int, shape (n_segments,)
         Label: index into :attr:`genres` (for the shipped table 0 = blues, 1 = metal).
-    groups : numpy.ndarray of str, shape (n_segments,)
+    tracks : numpy.ndarray of str, shape (n_segments,)
         Track id of each segment, e.g. ``"blues.00000"``; all segments of a track share it.
     filenames : numpy.ndarray of str, shape (n_segments,)
         The table's ``filename`` column.
@@ -52,7 +55,7 @@ class FeatureTable:
 
     X: pd.DataFrame
     y: np.ndarray
-    groups: np.ndarray
+    tracks: np.ndarray
     filenames: np.ndarray
     artists: np.ndarray
     genres: tuple = GENRES
@@ -69,8 +72,40 @@ class FeatureTable:
         """Rows ``index`` (positions) as a new table."""
         index = np.asarray(index)
         return FeatureTable(self.X.iloc[index].reset_index(drop=True), self.y[index],
-                            self.groups[index], self.filenames[index], self.artists[index],
+                            self.tracks[index], self.filenames[index], self.artists[index],
                             self.genres)
+
+
+def read_csv(path: str | Path, *, columns=(), what: str = "CSV table", **options) -> pd.DataFrame:
+    """The one way a CSV file is read: the frame, or a :class:`TableError` naming the file.
+
+    Parameters
+    ----------
+    path : str or Path
+    columns : sequence of str
+        Columns the file must have.
+    what : str
+        What the file is, for the messages ("artist index", ...).
+    **options
+        Passed to :func:`pandas.read_csv`.
+
+    Raises
+    ------
+    TableError
+        The file is missing or unreadable, or lacks one of ``columns``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TableError(f"{path}: no such {what}")
+    try:
+        frame = pd.read_csv(path, **options)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise TableError(f"{path}: not a readable CSV table ({exc})") from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise TableError(f"{path}: a {what} needs the column(s) {', '.join(columns)} "
+                         f"({', '.join(missing)} missing)")
+    return frame
 
 
 def load_feature_table(path: str | Path = FEATURE_TABLE, *, genres=None,
@@ -103,13 +138,7 @@ def load_feature_table(path: str | Path = FEATURE_TABLE, *, genres=None,
         finite number, a filename is malformed or disagrees with its label, a selected
         genre has no rows, or fewer than two genres are selected.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise TableError(f"{path}: no such file")
-    try:
-        frame = pd.read_csv(path, dtype={"filename": str, "label": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise TableError(f"{path}: not a readable CSV table ({exc})") from None
+    frame = read_csv(path, what="feature table", dtype={"filename": str, "label": str})
     index = load_artists(artists) if artists is not None else {}
     return table_from_frame(frame, source=str(path), genres=genres, artists=index)
 
@@ -215,15 +244,8 @@ def load_artists(path: str | Path = ARTISTS_FILE) -> dict[str, str]:
     TableError
         The file is missing, unreadable, or lacks a ``track`` or ``artist`` column.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise TableError(f"{path}: no such artist index")
-    try:
-        index = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise TableError(f"{path}: not a readable CSV table ({exc})") from None
-    if not {"track", "artist"} <= set(index.columns):
-        raise TableError(f"{path}: an artist index needs the columns track and artist")
+    index = read_csv(path, columns=("track", "artist"), what="artist index", dtype=str,
+                     keep_default_na=False)
     spelling: dict[str, str] = {}
     out = {}
     for track, artist in zip(index["track"], index["artist"]):
@@ -247,12 +269,9 @@ def find_duplicate_tracks(table: FeatureTable, *, tolerance: float = 1e-3) -> li
     list of tuple of str
         Each set of duplicate track ids (sorted), sorted by its first track.
     """
-    from scipy.cluster.hierarchy import DisjointSet
-    from scipy.spatial.distance import cdist
-
     scale = table.X.std().replace(0, 1.0).to_numpy()
     Z = table.X.to_numpy() / scale
-    tracks, inverse, counts = np.unique(table.groups, return_inverse=True, return_counts=True)
+    tracks, inverse, counts = np.unique(table.tracks, return_inverse=True, return_counts=True)
     sets = DisjointSet(tracks)
     for n in np.unique(counts):
         same = np.flatnonzero(counts == n)  # tracks of n segments, compared segment by segment
@@ -263,6 +282,29 @@ def find_duplicate_tracks(table: FeatureTable, *, tolerance: float = 1e-3) -> li
         for a, b in close:
             sets.merge(tracks[same[a]], tracks[same[b]])
     return sorted(tuple(sorted(str(t) for t in s)) for s in sets.subsets() if len(s) > 1)
+
+
+def load_heldout_split(table: FeatureTable, path: str | Path = FAULT_FILTERED_SPLIT
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of the development and held-out test tracks of the fault-filtered split.
+
+    The partition is data: the "fault-filtered" split of GTZAN by Kereliuk, Sturm and
+    Larsen ("Deep Learning and Music Adversaries", IEEE Trans. Multimedia, 2015),
+    restricted to blues and metal (``data/fault_filtered_split.csv``). Artists never
+    cross its partitions; its ``train`` and ``valid`` tracks are the development set
+    here, its ``test`` tracks the held-out set. Tracks it leaves out (GTZAN's nine
+    repeated or distorted metal excerpts) are in neither. Used by notebook 07.
+
+    Returns
+    -------
+    dev, test : numpy.ndarray of int
+        Row positions.
+    """
+    split = read_csv(path, columns=("track", "partition"), what="split", dtype=str)
+    partition = dict(zip(split["track"], split["partition"]))
+    where = np.asarray([partition.get(t, "") for t in table.tracks])
+    rows = np.arange(len(table))
+    return rows[np.isin(where, ["train", "valid"])], rows[where == "test"]
 
 
 def _first_true(mask: pd.DataFrame) -> tuple[int, str]:

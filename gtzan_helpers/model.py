@@ -1,13 +1,13 @@
-"""The study's multilayer perceptron."""
+"""The study's multilayer perceptron: the one definition of its layers (notebooks 02–06)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch import nn
 
-STUDY_HIDDEN = (128, 128, 128)
-"""Hidden layer widths of the study's network."""
+from .recipe import RECIPE
 
 
 class MLP(nn.Module):
@@ -22,7 +22,7 @@ class MLP(nn.Module):
     n_features : int
         Width of the input, taken from the data (57 for the shipped table).
     hidden : sequence of int
-        Widths of the hidden layers; the study uses ``(128, 128, 128)``.
+        Widths of the hidden layers (the recipe's by default).
     dropout : float
         Dropout probability after each hidden layer.
     n_classes : int
@@ -35,8 +35,8 @@ class MLP(nn.Module):
     ``(n, n_classes)``, for more. Used by notebooks 02–06 and the CLI.
     """
 
-    def __init__(self, n_features: int, hidden: Sequence[int] = STUDY_HIDDEN, dropout: float = 0.2,
-                 n_classes: int = 2):
+    def __init__(self, n_features: int, hidden: Sequence[int] = RECIPE.hidden,
+                 dropout: float = RECIPE.dropout, n_classes: int = 2):
         super().__init__()
         if n_features < 1 or not hidden or min(hidden) < 1:
             raise ValueError(f"MLP needs positive sizes, got n_features={n_features}, hidden={hidden}")
@@ -67,11 +67,9 @@ class MLP(nn.Module):
                 f"n_classes={self.n_classes}")
 
 
-def make_mlp(n_features: int, hidden: Sequence[int] = STUDY_HIDDEN, dropout: float = 0.2, *,
-             n_classes: int = 2, seed: int = 0) -> MLP:
+def make_mlp(n_features: int, hidden: Sequence[int] = RECIPE.hidden, dropout: float = RECIPE.dropout,
+             *, n_classes: int = 2, seed: int = 0) -> MLP:
     """An :class:`MLP` whose initial weights depend only on ``seed``."""
-    import torch
-
     torch.manual_seed(seed)
     return MLP(n_features, hidden, dropout, n_classes)
 

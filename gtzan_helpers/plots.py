@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import GENRES
-from .features import HOP_LENGTH, N_FFT, SR
+from .features.segment import HOP_LENGTH, N_FFT, SR
 from .paths import FIGURES_DIR
 
 
@@ -115,7 +115,7 @@ def plot_training_curves(history: pd.DataFrame, *, best_epoch: int | None = None
     if axes is None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
     fig = axes[0].figure
-    for ax, metric, unit in ((axes[0], "loss", "BCE loss"), (axes[1], "accuracy", "accuracy (%)")):
+    for ax, metric, unit in ((axes[0], "loss", "loss (cross-entropy)"), (axes[1], "accuracy", "accuracy (%)")):
         scale = 100 if metric == "accuracy" else 1
         ax.plot(history["epoch"], history[f"train_{metric}"] * scale, marker=".", label="train")
         ax.plot(history["epoch"], history[f"val_{metric}"] * scale, marker=".", label=val_label)
@@ -151,18 +151,18 @@ def plot_sweep(summary: pd.DataFrame, *, parameter: str, xlabel: str, ax=None):
     Parameters
     ----------
     summary : pandas.DataFrame
-        Columns ``split``, ``parameter``, ``accuracy`` and ``accuracy_std`` (fractions).
+        Columns ``protocol``, ``parameter``, ``accuracy`` and ``accuracy_std`` (fractions).
     parameter : str
         Column holding the swept setting.
     """
     fig, ax = _axes(ax, figsize=(6.5, 3.8))
     settings = sorted(summary[parameter].unique())
     positions = {s: i for i, s in enumerate(settings)}
-    parts = list(summary.groupby("split", sort=False))
-    for offset, (split, part) in zip(np.linspace(-0.1, 0.1, len(parts)), parts):
+    parts = list(summary.groupby("protocol", sort=False))
+    for offset, (protocol, part) in zip(np.linspace(-0.1, 0.1, len(parts)), parts):
         x = np.array([positions[s] for s in part[parameter]]) + offset
         ax.errorbar(x, part["accuracy"] * 100, yerr=part["accuracy_std"] * 100, marker="o",
-                    capsize=4, linestyle="-", label=PROTOCOL_LABELS[split])
+                    capsize=4, linestyle="-", label=PROTOCOL_LABELS[protocol])
     ax.set_xticks(range(len(settings)), [str(s) for s in settings])
     ax.set(xlabel=xlabel, ylabel="5-fold CV accuracy (%)", title="Mean ± 1 s.d. over folds")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=len(parts), frameon=False)

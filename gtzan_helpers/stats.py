@@ -112,13 +112,13 @@ def paired_comparison(results: pd.DataFrame, reference, *, by: str = "candidate"
     return pd.DataFrame(rows).set_index(by)
 
 
-def paired_by_split(folds: pd.DataFrame, reference, *, by: str) -> pd.DataFrame:
+def paired_by_protocol(folds: pd.DataFrame, reference, *, by: str) -> pd.DataFrame:
     """:func:`paired_comparison` of every setting of a sweep against ``reference``, per protocol.
 
     Parameters
     ----------
     folds : pandas.DataFrame
-        Fold rows of :func:`gtzan_helpers.evaluation.sweep`, with ``split`` and ``by`` columns.
+        Fold rows of :func:`gtzan_helpers.evaluation.sweep`, with ``protocol`` and ``by`` columns.
     reference
         The setting the others are compared with.
     by : str
@@ -127,18 +127,18 @@ def paired_by_split(folds: pd.DataFrame, reference, *, by: str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by setting; columns ``(split, difference | ci | p_value | distinguishable)``,
+        Indexed by setting; columns ``(protocol, difference | ci | p_value | distinguishable)``,
         protocols in the order of ``folds``, differences and CIs in points.
     """
-    return pd.concat({split: paired_comparison(part, reference, by=by)
+    return pd.concat({protocol: paired_comparison(part, reference, by=by)
                       .assign(difference=lambda d: d.difference * 100, ci=lambda d: d.ci * 100)
-                      for split, part in folds.groupby("split", sort=False)}, axis=1)
+                      for protocol, part in folds.groupby("protocol", sort=False)}, axis=1)
 
 
 def paired_records(paired: pd.DataFrame) -> dict:
-    """:func:`paired_by_split`'s table as results JSON: ``"<split>|<setting>"`` → its numbers."""
-    return {f"{split}|{setting}": {"difference_points": row["difference"],
+    """:func:`paired_by_protocol`'s table as results JSON: ``"<protocol>|<setting>"`` → its numbers."""
+    return {f"{protocol}|{setting}": {"difference_points": row["difference"],
                                     "p_value": row["p_value"],
                                     "distinguishable": bool(row["distinguishable"])}
-            for split in paired.columns.get_level_values(0).unique()
-            for setting, row in paired[split].iterrows()}
+            for protocol in paired.columns.get_level_values(0).unique()
+            for setting, row in paired[protocol].iterrows()}

@@ -1,9 +1,10 @@
-"""Seeding, device choice and the training loop with early stopping.
+"""Seeding, device choice, input scaling and the reference training loop with early stopping.
 
-The loop here is the readable reference recipe of the study: a ``DataLoader`` over
-the training rows, Adam with learning rate 1e-3, binary cross-entropy, and early
-stopping on the validation loss that restores the best epoch's weights.
-Used by notebooks 02–06, the CLI and the scikit-learn wrapper.
+The loop here is the readable reference recipe of the study (:data:`.recipe.RECIPE`):
+a ``DataLoader`` over the training rows, Adam, binary cross-entropy (cross-entropy for
+more than two genres), and early stopping on the validation loss that restores the
+best epoch's weights. Used by notebooks 02–06, the CLI, the bundles and the estimator;
+:mod:`.fast` trains many such networks at once.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from sklearn.preprocessing import StandardScaler
 from torch.utils.data import DataLoader, TensorDataset
+
+from .recipe import RECIPE
+from .scoring import decide
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -61,6 +66,12 @@ def as_tensor(x, device=None, dtype=torch.float32) -> torch.Tensor:
     return torch.as_tensor(np.asarray(x), dtype=dtype, device=device)
 
 
+def scale(train, *others) -> tuple[StandardScaler, list[np.ndarray]]:
+    """Fit a ``StandardScaler`` on ``train`` only and apply it to ``train`` and ``others``."""
+    scaler = StandardScaler().fit(train)
+    return scaler, [scaler.transform(train), *(scaler.transform(o) for o in others)]
+
+
 @dataclass
 class TrainResult:
     """What :func:`fit` returns.
@@ -96,16 +107,17 @@ class TrainResult:
 def loss_and_hits(p: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean cross-entropy and the number of right decisions of probabilities ``p`` for labels ``y``.
 
-    ``p`` of shape (n, 1) is the probability of label 1 (binary cross-entropy, threshold
-    0.5, as in the study); of shape (n, k), one probability per class (cross-entropy with
-    each log clamped at -100, as ``nn.BCELoss`` clamps, and the most probable class).
+    ``p`` of shape (n, 1) is the probability of label 1 (binary cross-entropy, as in the
+    study); of shape (n, k), one probability per class. The loss is
+    :func:`gtzan_helpers.scoring.cross_entropy` in PyTorch (each log clamped at -100, as
+    ``nn.BCELoss`` clamps), the decisions are :func:`gtzan_helpers.scoring.decide`'s.
     """
+    target = y.long()
     if p.shape[1] == 1:
         p = p.squeeze(1)
-        return nn.functional.binary_cross_entropy(p, y), ((p >= 0.5).float() == y).sum()
-    target = y.long()
+        return nn.functional.binary_cross_entropy(p, y), (decide(p) == target).sum()
     loss = -torch.log(p.gather(1, target[:, None])).clamp(min=-100).mean()
-    return loss, (p.argmax(dim=1) == target).sum()
+    return loss, (decide(p) == target).sum()
 
 
 @torch.no_grad()
@@ -116,9 +128,10 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float,
     return loss.item(), (hits / len(y)).item()   # a float32 share, as torch's mean gives it
 
 
-def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = 128,
-        lr: float = 1e-3, weight_decay: float = 0.0, max_epochs: int = 100,
-        patience: int | None = 3, seed: int = 0, device=None) -> TrainResult:
+def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = RECIPE.batch_size,
+        lr: float = RECIPE.lr, weight_decay: float = RECIPE.weight_decay,
+        max_epochs: int = RECIPE.max_epochs, patience: int | None = RECIPE.patience,
+        seed: int = 0, device=None) -> TrainResult:
     """Train ``model`` with Adam and cross-entropy; stop early on the validation loss.
 
     Parameters
@@ -202,23 +215,3 @@ def predict_proba(model: nn.Module, X, device=None) -> np.ndarray:
     model.eval()
     p = model(as_tensor(X, device)).cpu().numpy()
     return p[:, 0] if p.shape[1] == 1 else p
-
-
-def class_probabilities(proba) -> np.ndarray:
-    """Every class's probability, shape (n, k), from :func:`predict_proba`'s output
-    (for two classes the probability of label 1, shape (n,))."""
-    proba = np.asarray(proba)
-    return np.column_stack([1.0 - proba, proba]) if proba.ndim == 1 else proba
-
-
-def decide(proba) -> np.ndarray:
-    """The predicted label of each row of probabilities, as integers.
-
-    ``proba`` is the probability of label 1, shape (n,), or of every class, shape (n, k).
-    Two classes: label 1 where its probability is at least 0.5 (the study's threshold);
-    more: the most probable class.
-    """
-    proba = np.asarray(proba)
-    if proba.ndim == 2 and proba.shape[1] == 2:
-        proba = proba[:, 1]
-    return (proba >= 0.5).astype(int) if proba.ndim == 1 else proba.argmax(axis=1)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gtzan_helpers.audio import AudioError, find_audio_files, load_audio
+from gtzan_helpers.features.audio import AudioError, find_audio_files, load_audio
 
 from .conftest import tone
 

@@ -7,14 +7,15 @@ import zipfile
 import numpy as np
 import pytest
 
-from gtzan_helpers.bundle import (
-    DEFAULT_MODEL,
+from gtzan_helpers.recipe import RECIPE
+from gtzan_helpers.app.bundle import (
     BundleError,
+    DEFAULT_MODEL,
     load_bundle,
     save_bundle,
     train_bundle,
 )
-from gtzan_helpers.cli import build_parser, main
+from gtzan_helpers.app.cli import build_parser, main
 from gtzan_helpers.paths import FEATURE_TABLE, TEST_CLIP
 from gtzan_helpers.results import compare_results
 
@@ -25,8 +26,8 @@ SR = 22050
 
 @pytest.fixture(scope="module")
 def small_bundle(tmp_path_factory, table):
-    part = table.subset(np.flatnonzero(np.isin(table.groups, np.unique(table.groups)[::4])))
-    return train_bundle(part, tmp_path_factory.mktemp("model") / "small.npz", max_epochs=3)
+    part = table.subset(np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::4])))
+    return train_bundle(part, tmp_path_factory.mktemp("model") / "small.npz", recipe=RECIPE.replace(max_epochs=3))
 
 
 def run(capsys, *argv):

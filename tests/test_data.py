@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 
 from gtzan_helpers.data import (
-    TableError,
     find_duplicate_tracks,
     load_artists,
     load_feature_table,
     table_from_frame,
+    TableError,
 )
 from gtzan_helpers.features import FEATURE_NAMES
 from gtzan_helpers.paths import FEATURE_TABLE, KAGGLE_SAMPLE
@@ -20,9 +20,9 @@ def test_shipped_table_shapes_labels_and_groups(table):
     assert table.feature_names == list(FEATURE_NAMES)
     assert table.X.dtypes.eq(np.float64).all()
     assert np.bincount(table.y).tolist() == [1000, 1000]
-    counts = pd.Series(table.groups).value_counts()
+    counts = pd.Series(table.tracks).value_counts()
     assert len(counts) == 200 and (counts == 10).all()
-    assert table.groups[0] == "blues.00000" and table.y[0] == 0
+    assert table.tracks[0] == "blues.00000" and table.y[0] == 0
     metal = table.filenames[table.y == 1]
     assert all(name.startswith("metal.") for name in metal)
 
@@ -71,8 +71,8 @@ def test_missing_and_unreadable_files(tmp_path):
 
 
 def test_artists_from_sturms_index(table):
-    assert table.artists[table.groups == "blues.00000"][0] == "John Lee Hooker"
-    per_track = dict(zip(table.groups, table.artists))
+    assert table.artists[table.tracks == "blues.00000"][0] == "John Lee Hooker"
+    per_track = dict(zip(table.tracks, table.artists))
     blues = {a for t, a in per_track.items() if t.startswith("blues")}
     assert len(blues) == 9
     unknown = [t for t, a in per_track.items() if a.startswith("unknown")]
@@ -122,7 +122,7 @@ def test_kaggle_table_with_its_own_columns_and_ten_genres():
 def test_a_genre_selection_keeps_its_rows_in_alphabetical_label_order():
     table = load_feature_table(KAGGLE_SAMPLE, genres=["metal", "jazz", "blues"])
     assert table.genres == ("blues", "jazz", "metal") and len(table) == 30
-    assert {g.split(".")[0] for g in table.groups[table.y == 1]} == {"jazz"}
+    assert {g.split(".")[0] for g in table.tracks[table.y == 1]} == {"jazz"}
     assert load_feature_table(KAGGLE_SAMPLE, genres="all").genres == load_feature_table(KAGGLE_SAMPLE).genres
     # the shipped table: blues and metal, 0 and 1, with or without the selection
     shipped = load_feature_table(genres=["metal", "blues"])
@@ -145,7 +145,7 @@ def test_tracks_with_fewer_segments_load_and_group(tmp_path):
     path = tmp_path / "short.csv"
     frame.to_csv(path, index=False)
     table = load_feature_table(path)
-    counts = pd.Series(table.groups).value_counts()
+    counts = pd.Series(table.tracks).value_counts()
     assert counts["blues.00000"] == 7 and counts.min() == 7 and len(table) == 96
 
 

@@ -8,7 +8,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from gtzan_helpers.estimator import MLPClassifier
+from gtzan_helpers.app.estimator import MLPClassifier
 from gtzan_helpers.training import predict_proba
 
 from .test_training import separable

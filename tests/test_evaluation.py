@@ -4,14 +4,10 @@ import numpy as np
 import pytest
 
 import gtzan_helpers.evaluation as evaluation
-from gtzan_helpers.evaluation import (
-    holdout_split,
-    make_folds,
-    scale,
-    sweep,
-    sweep_table,
-    track_accuracy,
-)
+from gtzan_helpers.splits import holdout_split, make_folds
+from gtzan_helpers.training import scale
+from gtzan_helpers.evaluation import sweep, sweep_table
+from gtzan_helpers.scoring import track_accuracy
 
 
 @pytest.fixture
@@ -29,7 +25,7 @@ def scale_sizes(monkeypatch):
 
 @pytest.mark.parametrize("split", ["segment", "track"])
 def test_holdout_is_a_stratified_70_30_partition(table, split):
-    train, test = holdout_split(table, split=split, seed=0)
+    train, test = holdout_split(table, protocol=split, seed=0)
     assert len(np.intersect1d(train, test)) == 0 and len(train) + len(test) == len(table)
     # 30 % of the rows, or of the 193 track groups (seven pairs of duplicates are one group each)
     assert len(test) == 600 if split == "segment" else abs(len(test) - 600) <= 20
@@ -37,34 +33,34 @@ def test_holdout_is_a_stratified_70_30_partition(table, split):
 
 
 def test_track_holdout_keeps_tracks_whole(table):
-    train, test = holdout_split(table, split="track", seed=0)
-    assert not set(table.groups[train]) & set(table.groups[test])
+    train, test = holdout_split(table, protocol="track", seed=0)
+    assert not set(table.tracks[train]) & set(table.tracks[test])
 
 
 def test_segment_holdout_mixes_tracks(table):
     # the study's protocol: most test tracks also have segments in training
-    train, test = holdout_split(table, split="segment", seed=0)
-    assert len(set(table.groups[train]) & set(table.groups[test])) > 150
+    train, test = holdout_split(table, protocol="segment", seed=0)
+    assert len(set(table.tracks[train]) & set(table.tracks[test])) > 150
 
 
 def test_grouped_folds_never_share_a_track(table):
-    folds = make_folds(table, split="track", n_splits=5, seed=0)
+    folds = make_folds(table, protocol="track", n_splits=5, seed=0)
     assert len(folds) == 5
     seen = np.concatenate([val for _, val in folds])
     assert sorted(seen) == list(range(len(table)))
     for train, val in folds:
-        assert not set(table.groups[train]) & set(table.groups[val])
+        assert not set(table.tracks[train]) & set(table.tracks[val])
         assert table.y[val].mean() == pytest.approx(0.5, abs=0.05)
 
 
 def test_unknown_split_is_refused(table):
     with pytest.raises(ValueError, match="split must be one of"):
-        make_folds(table, split="random")
+        make_folds(table, protocol="random")
 
 
 def test_scaler_is_fitted_on_training_rows_only(table, scale_sizes):
     seen = scale_sizes
-    folds = evaluation.cross_validate(table, split="track", n_splits=5, max_epochs=2, patience=None)
+    folds = evaluation.cross_validate(table, protocol="track", n_splits=5, max_epochs=2, patience=None)
     # rows trained on; then the rows early stopping watches and the scored rows (here the same fold)
     assert [n for n, _ in seen] == [1600] * 5 and [o for _, o in seen] == [[400, 400]] * 5
     assert list(folds.columns) == ["fold", "loss", "accuracy", "track_accuracy", "epochs"]
@@ -72,10 +68,10 @@ def test_scaler_is_fitted_on_training_rows_only(table, scale_sizes):
 
 @pytest.mark.parametrize("split", ["segment", "track", "artist"])
 def test_inner_stopping_never_watches_the_scored_fold(table, split):
-    plain = make_folds(table, split=split, n_splits=5, seed=3)
-    study = evaluation.stopping_folds(table, split=split, n_splits=5, seed=3)
-    inner = evaluation.stopping_folds(table, split=split, n_splits=5, seed=3, stopping="inner")
-    groups = table.groups if split == "segment" else evaluation.protocol_groups(table, split)
+    plain = make_folds(table, protocol=split, n_splits=5, seed=3)
+    study = evaluation.stopping_folds(table, protocol=split, n_splits=5, seed=3)
+    inner = evaluation.stopping_folds(table, protocol=split, n_splits=5, seed=3, stopping="inner")
+    groups = table.tracks if split == "segment" else evaluation.protocol_groups(table, split)
     for (train, test), (s_train, s_watch, s_test), (i_train, i_watch, i_test) in zip(plain, study, inner):
         assert np.array_equal(s_train, train) and np.array_equal(s_watch, test)
         assert np.array_equal(s_test, test) and np.array_equal(i_test, test)
@@ -90,14 +86,14 @@ def test_inner_stopping_never_watches_the_scored_fold(table, split):
 def test_inner_stopping_trains_on_the_rest(table, scale_sizes):
     seen = scale_sizes
     for engine in ("fast", "plain"):
-        folds = evaluation.cross_validate(table, split="track", n_splits=5, max_epochs=2,
+        folds = evaluation.cross_validate(table, protocol="track", n_splits=5, max_epochs=2,
                                           patience=None, stopping="inner", engine=engine)
         assert len(folds) == 5 and folds["accuracy"].between(0, 1).all()
     # 1600 training rows: 80 % of their tracks trained on, 20 % watched; 400 scored
     assert all(train + watch == 1600 and abs(watch - 320) <= 30 and test == 400
                for train, (watch, test) in seen)
     with pytest.raises(ValueError, match="stopping must be one of"):
-        evaluation.cross_validate(table, split="track", stopping="test")
+        evaluation.cross_validate(table, protocol="track", stopping="test")
 
 
 def test_scale_uses_training_statistics():
@@ -126,7 +122,7 @@ def test_sweep_gives_one_row_per_split_and_setting(table):
 
 def test_duplicates_stay_together_under_the_track_protocol(table):
     groups = evaluation.protocol_groups(table, "track")
-    assert groups[table.groups == "metal.00034"][0] == groups[table.groups == "metal.00094"][0]
+    assert groups[table.tracks == "metal.00034"][0] == groups[table.tracks == "metal.00094"][0]
     assert len(np.unique(groups)) == 200 - 7  # seven pairs of repeated recordings
 
 
@@ -135,31 +131,31 @@ def test_no_artist_or_duplicate_crosses_an_artist_split(table, seed):
     from gtzan_helpers.data import find_duplicate_tracks
 
     duplicates = find_duplicate_tracks(table)
-    splits = [holdout_split(table, split="artist", seed=seed),
-              *make_folds(table, split="artist", n_splits=5, seed=seed)]
+    splits = [holdout_split(table, protocol="artist", seed=seed),
+              *make_folds(table, protocol="artist", n_splits=5, seed=seed)]
     for train, test in splits:
         assert not set(table.artists[train]) & set(table.artists[test])
         for tracks in duplicates:
             sides = {side for side, rows in (("train", train), ("test", test))
-                     if set(tracks) & set(table.groups[rows])}
+                     if set(tracks) & set(table.tracks[rows])}
             assert len(sides) == 1, tracks
         assert 0.3 < table.y[test].mean() < 0.7  # both genres on both sides
 
 
 def test_artist_groups_merge_an_artists_tracks_and_keep_unknowns_apart(table):
     groups = evaluation.protocol_groups(table, "artist")
-    johnson = np.unique(table.groups[table.artists == "Robert Johnson"])
+    johnson = np.unique(table.tracks[table.artists == "Robert Johnson"])
     assert len(johnson) == 17 and len(np.unique(groups[table.artists == "Robert Johnson"])) == 1
     unknown = np.char.startswith(table.artists.astype(str), "unknown")
-    assert len(np.unique(groups[unknown])) == len(np.unique(table.groups[unknown])) == 17
+    assert len(np.unique(groups[unknown])) == len(np.unique(table.tracks[unknown])) == 17
 
 
 def test_learning_curve_shrinks_training_not_testing(table):
-    from gtzan_helpers.candidates import baselines
+    from gtzan_helpers.honest.candidates import baselines
 
-    small = table.subset(np.flatnonzero(np.isin(table.groups, np.unique(table.groups)[::2])))
+    small = table.subset(np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::2])))
     curve = evaluation.learning_curve(small, {"lr": baselines()["logistic regression (tracks)"]},
-                                      split="artist", fractions=(0.5, 1.0), n_splits=3, n_repeats=1)
+                                      protocol="artist", fractions=(0.5, 1.0), n_splits=3, n_repeats=1)
     assert len(curve) == 6
     by_fraction = curve.groupby("fraction")
     assert (by_fraction["n_test"].sum().diff().dropna() == 0).all()  # the same test rows
@@ -191,7 +187,7 @@ def test_permutation_importance_finds_the_one_column_used(table):
     groups = {"chroma": ("chroma_stft_mean", "chroma_stft_var"), "tempo": ("tempo",),
               "MFCC 1": ("mfcc1_mean",)}
     result = evaluation.permutation_importance(table, OneColumnModel("chroma_stft_mean"), groups,
-                                               split="artist", n_splits=3, n_permutations=2,
+                                               protocol="artist", n_splits=3, n_permutations=2,
                                                seed=0, n_jobs=1)
     assert len(result) == 3 * 3 * 2
     mean_drop = result.groupby("group")["drop"].mean()
@@ -206,12 +202,12 @@ def test_permutation_moves_whole_tracks_of_the_group_only(table):
 
     columns = ("chroma_stft_mean", "chroma_stft_var")
     evaluation.permutation_importance(table, Recording("chroma_stft_mean"),
-                                      {"chroma": columns}, split="track", n_splits=2,
+                                      {"chroma": columns}, protocol="track", n_splits=2,
                                       n_permutations=1, seed=0, n_jobs=1)
     intact, shuffled = Recording.seen[0], Recording.seen[1]   # the first fold: scored as is, then with chroma scrambled
     others = [c for c in table.feature_names if c not in columns]
     assert shuffled[others].equals(intact[others])
-    tracks = table.groups[table.X.index.get_indexer(intact.index)]
+    tracks = table.tracks[table.X.index.get_indexer(intact.index)]
     blocks = {t: intact.loc[tracks == t, list(columns)].to_numpy() for t in np.unique(tracks)}
     moved = 0
     for t in np.unique(tracks):

@@ -5,14 +5,14 @@ import pandas as pd
 import pytest
 
 import gtzan_helpers.features as features
-from gtzan_helpers.audio import load_audio
-from gtzan_helpers.cli import main
+from gtzan_helpers.features.audio import load_audio
+from gtzan_helpers.app.cli import main
 from gtzan_helpers.features import (
-    SEGMENT_LENGTH,
     compute_segment_features,
     compute_segment_features_plain,
     extract_files,
     hpss,
+    SEGMENT_LENGTH,
 )
 from gtzan_helpers.paths import AUDIO_DIR
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from gtzan_helpers.evaluation import cross_validate
-from gtzan_helpers.fast_training import fit_many
+from gtzan_helpers.fast.stacked import fit_many
 from gtzan_helpers.training import predict_proba
 
 from .test_training import separable
@@ -67,8 +67,8 @@ def test_learns_and_predicts():
 
 
 def test_fast_cv_matches_the_plain_recipe_statistically(table):
-    fast = cross_validate(table, split="segment", engine="fast")
-    plain = cross_validate(table, split="segment", engine="plain")
+    fast = cross_validate(table, protocol="segment", engine="fast")
+    plain = cross_validate(table, protocol="segment", engine="plain")
     assert abs(fast["accuracy"].mean() - plain["accuracy"].mean()) < 0.01
     assert fast["accuracy"].mean() > 0.96
 
@@ -103,7 +103,7 @@ def test_both_precisions_learn(precision):
 
 
 def test_epoch_batches_cover_every_row_once_with_fair_dropout():
-    from gtzan_helpers.fast_training import _epoch_batches, _stack, _with_ones
+    from gtzan_helpers.fast.stacked import _epoch_batches, _stack, _with_ones
 
     sizes = np.array([70, 55])  # unequal: the second network runs out of rows first
     X = [np.arange(n, dtype=np.float32)[:, None] for n in sizes]  # the row number as feature

@@ -5,14 +5,14 @@ import pandas as pd
 import pytest
 
 from gtzan_helpers.features import (
-    FEATURE_NAMES,
-    SEGMENT_LENGTH,
-    SR,
     compute_clip_features,
     compute_segment_features,
     extract_file,
     extract_files,
+    FEATURE_NAMES,
     segment_bounds,
+    SEGMENT_LENGTH,
+    SR,
 )
 from gtzan_helpers.paths import AUDIO_DIR, FEATURE_TABLE, TEST_CLIP
 

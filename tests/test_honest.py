@@ -7,18 +7,16 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from gtzan_helpers.candidates import (
-    MLPCandidate,
+from gtzan_helpers.honest.candidates import (
     add_track_context,
     baselines,
     log_variances,
+    MLPCandidate,
 )
-from gtzan_helpers.cli import main
-from gtzan_helpers.evaluation import (
-    load_heldout_split,
-    repeated_cv,
-    track_table,
-)
+from gtzan_helpers.app.cli import main
+from gtzan_helpers.data import load_heldout_split
+from gtzan_helpers.honest.resampling import repeated_cv
+from gtzan_helpers.scoring import track_table
 from gtzan_helpers.paths import FEATURE_TABLE
 from gtzan_helpers.results import compare_results, load_results
 from gtzan_helpers.stats import (
@@ -31,9 +29,9 @@ from gtzan_helpers.stats import (
 
 def test_heldout_split_is_the_fault_filtered_partition(table):
     dev, test = load_heldout_split(table)
-    assert len(set(table.groups[dev])) == 133 and len(set(table.groups[test])) == 58
+    assert len(set(table.tracks[dev])) == 133 and len(set(table.tracks[test])) == 58
     assert not set(table.artists[dev]) & set(table.artists[test])
-    left_out = set(table.groups) - set(table.groups[dev]) - set(table.groups[test])
+    left_out = set(table.tracks) - set(table.tracks[dev]) - set(table.tracks[test])
     assert left_out == {"metal.00004", "metal.00034", "metal.00058",
                         *(f"metal.{k:05d}" for k in range(40, 46))}
 
@@ -81,9 +79,9 @@ class Constant:
 
 
 def test_repeated_cv_same_folds_for_every_candidate(table):
-    small = table.subset(np.flatnonzero(np.isin(table.groups, np.unique(table.groups)[::5])))
+    small = table.subset(np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::5])))
     results = repeated_cv(small, {"metal": Constant(0.9), "blues": Constant(0.1)},
-                          split="track", n_splits=4, n_repeats=3)
+                          protocol="track", n_splits=4, n_repeats=3)
     assert len(results) == 2 * 4 * 3
     sizes = results.pivot_table(index=["repeat", "fold"], columns="candidate", values="n_test")
     assert (sizes["metal"] == sizes["blues"]).all()
@@ -117,14 +115,14 @@ def test_log_variances_only_touches_var_columns():
 
 
 def test_candidates_fit_and_predict(table):
-    rows = np.flatnonzero(np.isin(table.groups, np.unique(table.groups)[::4]))
+    rows = np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::4]))
     part = table.subset(rows)
     for candidate in (MLPCandidate(hidden=(8,), log_var=True, track_context=True, n_models=2),
                       *baselines().values()):
-        proba = candidate.fit(part.X, part.y, part.groups).predict_proba(part.X, part.groups)
+        proba = candidate.fit(part.X, part.y, part.tracks).predict_proba(part.X, part.tracks)
         assert proba.shape == (len(part),) and ((proba >= 0) & (proba <= 1)).all()
     # the SVM's probabilities are calibrated on held-out rows, not Platt-scaled on its own fit
-    svm = baselines()["SVM (RBF)"].fit(part.X, part.y, part.groups)
+    svm = baselines()["SVM (RBF)"].fit(part.X, part.y, part.tracks)
     assert svm.pipeline_[-1].ensemble is False and len(svm.pipeline_[-1].calibrated_classifiers_) == 1
 
 
@@ -143,13 +141,13 @@ def test_cli_evaluate_reproduces_the_notebook(capsys, model):
 
 
 def test_track_level_candidates_give_a_track_one_probability(table):
-    rows = np.flatnonzero(np.isin(table.groups, np.unique(table.groups)[::4]))
+    rows = np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::4]))
     part = table.subset(rows)
     for candidate in (baselines()["logistic regression (tracks)"],
                       MLPCandidate(hidden=(16,), track_level=True, n_models=2, batch_size=8)):
-        candidate.fit(part.X, part.y, part.groups)
-        proba = pd.Series(candidate.predict_proba(part.X, part.groups))
-        assert (proba.groupby(part.groups).nunique() == 1).all()
+        candidate.fit(part.X, part.y, part.tracks)
+        proba = pd.Series(candidate.predict_proba(part.X, part.tracks))
+        assert (proba.groupby(part.tracks).nunique() == 1).all()
         assert ((proba >= 0.5) == part.y).mean() > 0.9
 
 
@@ -166,13 +164,13 @@ def test_cli_evaluate_sweeps_and_rejects_bad_lists(capsys, tmp_path):
 def test_paired_tests_per_protocol_in_points_and_as_json():
     import pandas as pd
 
-    from gtzan_helpers.stats import paired_by_split, paired_comparison, paired_records
+    from gtzan_helpers.stats import paired_by_protocol, paired_comparison, paired_records
 
     rng = np.random.default_rng(0)
     folds = pd.DataFrame([{"split": split, "fold": f + 1, "width": w,
                            "accuracy": 0.9 + 0.01 * (w == 64) + rng.normal(scale=0.002)}
                           for split in ("segment", "track") for w in (64, 128) for f in range(5)])
-    paired = paired_by_split(folds, 128, by="width")
+    paired = paired_by_protocol(folds, 128, by="width")
     assert list(paired.columns.get_level_values(0).unique()) == ["segment", "track"]
     oracle = paired_comparison(folds[folds.split == "track"], 128, by="width")
     assert paired.loc[64, ("track", "difference")] == pytest.approx(100 * oracle.loc[64, "difference"])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.ndimage as ndi
 
-from gtzan_helpers.median import median_filter_1d
+from gtzan_helpers.features.hpss import median_filter_1d
 
 
 def _samples(shape, seed):

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from gtzan_helpers.model import MLP, count_parameters, make_mlp
+from gtzan_helpers.model import count_parameters, make_mlp, MLP
 
 
 def test_study_architecture_and_output_range():

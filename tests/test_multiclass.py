@@ -6,19 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gtzan_helpers import SPLITS
-from gtzan_helpers.bundle import load_bundle
-from gtzan_helpers.candidates import baselines, improved_mlp, study_mlp
-from gtzan_helpers.cli import main
+from gtzan_helpers import PROTOCOLS
+from gtzan_helpers.app.bundle import load_bundle
+from gtzan_helpers.honest.candidates import baselines, improved_mlp, study_mlp
+from gtzan_helpers.app.cli import main
 from gtzan_helpers.data import load_feature_table, table_from_frame
-from gtzan_helpers.evaluation import (
-    cross_validate,
-    make_folds,
-    protocol_groups,
-    repeated_cv,
-    score,
-    track_accuracy,
-)
+from gtzan_helpers.evaluation import cross_validate
+from gtzan_helpers.splits import make_folds, protocol_groups
+from gtzan_helpers.honest.resampling import repeated_cv
+from gtzan_helpers.scoring import score, track_accuracy
 from gtzan_helpers.features import FEATURE_NAMES
 from gtzan_helpers.paths import KAGGLE_SAMPLE, TEST_CLIP
 
@@ -74,13 +70,13 @@ def test_track_decisions_average_class_probabilities():
     assert s["loss"] == pytest.approx(-np.mean(np.log([0.6, 0.5, 0.8, 0.7])))
 
 
-@pytest.mark.parametrize("split", SPLITS)
+@pytest.mark.parametrize("split", PROTOCOLS)
 def test_cross_validation_of_four_genres_under_every_protocol(four_genres, split):
-    folds = cross_validate(four_genres, split=split, n_splits=4, max_epochs=30)
+    folds = cross_validate(four_genres, protocol=split, n_splits=4, max_epochs=30)
     assert len(folds) == 4 and folds["accuracy"].between(0, 1).all()
     assert folds["accuracy"].mean() > 0.6   # chance is 0.25
     groups = protocol_groups(four_genres, split)
-    for train, test in make_folds(four_genres, split=split, n_splits=4):
+    for train, test in make_folds(four_genres, protocol=split, n_splits=4):
         assert not set(groups[train]) & set(groups[test])
 
 
@@ -88,7 +84,7 @@ def test_candidates_and_baselines_score_four_genres(four_genres):
     candidates = {"study MLP": study_mlp(), "improved MLP": improved_mlp(),
                   **{k: v for k, v in baselines().items()
                      if k in ("logistic regression (tracks)", "kNN (k=5)", "majority class")}}
-    results = repeated_cv(four_genres, candidates, split="artist", n_splits=4, n_repeats=1, n_jobs=1)
+    results = repeated_cv(four_genres, candidates, protocol="artist", n_splits=4, n_repeats=1, n_jobs=1)
     accuracy = results.groupby("candidate")["track_accuracy"].mean()
     assert accuracy["majority class"] == pytest.approx(0.25, abs=0.1)
     for name in ("study MLP", "improved MLP", "logistic regression (tracks)"):
@@ -99,8 +95,8 @@ def test_a_fold_without_some_genre_still_gives_every_genre_a_probability():
     table = load_feature_table(KAGGLE_SAMPLE)   # one track per genre: every test fold's genre
     for candidate in (study_mlp(), baselines()["logistic regression (tracks)"]):
         train = table.y != 3
-        candidate.fit(table.X[train], table.y[train], table.groups[train], n_classes=10)
-        p = candidate.predict_proba(table.X[~train], table.groups[~train])
+        candidate.fit(table.X[train], table.y[train], table.tracks[train], n_classes=10)
+        p = candidate.predict_proba(table.X[~train], table.tracks[~train])
         assert p.shape == (10, 10) and np.allclose(p.sum(axis=1), 1, atol=1e-5)
 
 
@@ -110,16 +106,16 @@ def run(capsys, *argv):
     return status, out, err
 
 
-@pytest.mark.parametrize("split", SPLITS)
+@pytest.mark.parametrize("split", PROTOCOLS)
 def test_gtzan_evaluate_on_the_ten_genre_sample(capsys, split):
     status, out, err = run(capsys, "evaluate", str(KAGGLE_SAMPLE), "--split", split, "--folds", "2",
                            "--json", "--jobs", "1")
     assert status == 0, err
     (row,) = json.loads(out)
-    assert 0 <= row["accuracy"] <= 1 and row["split"] == split
+    assert 0 <= row["accuracy"] <= 1 and row["protocol"] == split
 
 
-@pytest.mark.parametrize("split", SPLITS)
+@pytest.mark.parametrize("split", PROTOCOLS)
 def test_gtzan_evaluate_and_train_on_a_multi_track_table(capsys, tmp_path, four_genres_csv, split):
     status, out, err = run(capsys, "evaluate", str(four_genres_csv), "--split", split, "--folds", "4",
                            "--json", "--jobs", "1")
@@ -141,7 +137,7 @@ def test_gtzan_evaluate_with_a_genre_selection_and_a_bad_one(capsys):
 
 
 def test_ten_genre_model_trains_predicts_and_explains(tmp_path, capsys):
-    for split in SPLITS:
+    for split in PROTOCOLS:
         model = tmp_path / f"ten_{split}.npz"
         status, _, err = run(capsys, "train", str(KAGGLE_SAMPLE), "-o", str(model), "--genres", "all",
                              "--epochs", "20", "--split", split)
@@ -164,9 +160,9 @@ def test_ten_genre_model_trains_predicts_and_explains(tmp_path, capsys):
 
 
 def test_two_genres_keep_the_studys_single_sigmoid_output(table):
-    folds = make_folds(table, split="track", n_splits=5)
+    folds = make_folds(table, protocol="track", n_splits=5)
     model = study_mlp()
     train, test = folds[0]
-    model.fit(table.X.iloc[train], table.y[train], table.groups[train])
+    model.fit(table.X.iloc[train], table.y[train], table.tracks[train])
     assert model.networks_.weights[-1].shape[-1] == 1
-    assert model.predict_proba(table.X.iloc[test], table.groups[test]).ndim == 1
+    assert model.predict_proba(table.X.iloc[test], table.tracks[test]).ndim == 1

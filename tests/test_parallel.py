@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 import torch
 
-from gtzan_helpers.candidates import study_mlp
-from gtzan_helpers.evaluation import cross_validate, repeated_cv, sweep
-from gtzan_helpers.parallel import map_jobs
+from gtzan_helpers.honest.candidates import study_mlp
+from gtzan_helpers.evaluation import cross_validate, sweep
+from gtzan_helpers.honest.resampling import repeated_cv
+from gtzan_helpers.fast.parallel import map_jobs
 
 
 def threads_and_square(x):
@@ -27,15 +28,15 @@ def test_results_in_order_each_on_one_thread(n_jobs):
 
 
 def test_sweep_numbers_do_not_depend_on_the_workers(table):
-    runs = [sweep(table, "batch_size", [64, 128], splits=["track"], n_splits=3, max_epochs=2,
+    runs = [sweep(table, "batch_size", [64, 128], protocols=["track"], n_splits=3, max_epochs=2,
                   patience=None, n_jobs=n_jobs)[1] for n_jobs in (1, 2)]
     pd.testing.assert_frame_equal(*runs)
 
 
 def test_both_protocols_in_one_stack_equal_separate_runs(table):
-    together = cross_validate(table, split=("segment", "track"), n_splits=3, max_epochs=3)
+    together = cross_validate(table, protocol=("segment", "track"), n_splits=3, max_epochs=3)
     for split in ("segment", "track"):
-        alone = cross_validate(table, split=split, n_splits=3, max_epochs=3)
+        alone = cross_validate(table, protocol=split, n_splits=3, max_epochs=3)
         pd.testing.assert_frame_equal(together[split], alone)
 
 

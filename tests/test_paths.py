@@ -2,7 +2,7 @@
 
 import pytest
 
-from gtzan_helpers.paths import FIGURES_DIR, OUTPUT_ENV, RESULTS_DIR, RUNS_DIR, notebook_outputs
+from gtzan_helpers.paths import FIGURES_DIR, notebook_outputs, OUTPUT_ENV, RESULTS_DIR, RUNS_DIR
 
 REPORT = {"seed": 0, "n_splits": 5, "batch_sizes": [32, 64, 128, 256], "output_dir": None}
 

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from gtzan_helpers.report import NOTEBOOKS, NOTEBOOKS_DIR, render_html
+from gtzan_helpers.app.report import NOTEBOOKS, NOTEBOOKS_DIR, render_html
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from gtzan_helpers.paths import NOTEBOOKS_DIR, OUTPUT_ENV
-from gtzan_helpers.report import NOTEBOOKS
+from gtzan_helpers.app.report import NOTEBOOKS
 from gtzan_helpers.results import compare_results, load_results
 
 pytestmark = pytest.mark.after_notebooks

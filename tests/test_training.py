@@ -5,13 +5,7 @@ import pytest
 import torch
 
 from gtzan_helpers.model import make_mlp
-from gtzan_helpers.training import (
-    choose_device,
-    evaluate,
-    fit,
-    predict_proba,
-    seed_everything,
-)
+from gtzan_helpers.training import choose_device, evaluate, fit, predict_proba, seed_everything
 
 
 def separable(n=400, d=6, seed=0):
@@ -76,7 +70,7 @@ def test_seed_everything_returns_seeded_generator():
 
 
 def test_one_decision_rule_for_every_shape_of_probabilities():
-    from gtzan_helpers.training import class_probabilities, decide
+    from gtzan_helpers.scoring import class_probabilities, decide
 
     p_metal = np.array([0.2, 0.5, 0.9])
     # the study's threshold: 0.5 is metal, whether given as P(label 1) or as both columns

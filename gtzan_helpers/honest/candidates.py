@@ -3,19 +3,19 @@
 Every candidate has the same two methods, so one cross-validation loop scores them
 all on the same folds:
 
-``fit(X, y, groups, split_groups=None, n_classes=2)``
+``fit(X, y, tracks, watch_groups=None, n_classes=2)``
     Train on a feature frame (segments), integer labels (0/1: blues/metal) and track
-    ids; any validation split made inside (early stopping) keeps ``split_groups``
+    ids; any validation split made inside (early stopping) keeps ``watch_groups``
     together — the protocol's groups, e.g. artists — or, by default, tracks.
     ``n_classes`` is the table's number of genres (a training fold may lack one).
-``predict_proba(X, groups)``
+``predict_proba(X, tracks)``
     Probability of metal per segment, shape (n,); for more than two classes, the
     probability of every class, shape (n, n_classes).
 
 Track ids are passed because some inputs use a track's other segments (never
 another track's, and never a label): the *track context* features. For a new song
 the same holds: all its segments are there when it is classified.
-Used by ``07_honest_evaluation`` and ``gtzan evaluate``.
+Used by ``07_honest_evaluation``, ``09_learning_curve_ablation`` and ``gtzan evaluate``.
 """
 
 from __future__ import annotations
@@ -28,9 +28,19 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.preprocessing import StandardScaler
 
-from .evaluation import scale, split_tracks
-from .fast_training import fit_many
-from .model import STUDY_HIDDEN
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import SVC
+
+from ..fast.stacked import fit_many
+from ..recipe import RECIPE
+from ..scoring import group_labels, to_rows
+from ..splits import validation_split
+from ..training import scale
 
 
 def log_variances(X: pd.DataFrame) -> pd.DataFrame:
@@ -41,25 +51,25 @@ def log_variances(X: pd.DataFrame) -> pd.DataFrame:
     return X
 
 
-def add_track_context(X: pd.DataFrame, groups) -> pd.DataFrame:
+def add_track_context(X: pd.DataFrame, tracks) -> pd.DataFrame:
     """Append each track's mean over its own segments as ``<feature>_track`` columns.
 
     A segment then sees the whole song it belongs to. Only the segment's own track
     is used (no label, no other track), so this is legitimate under any split.
     """
-    means = X.groupby(np.asarray(groups)).transform("mean")
+    means = X.groupby(np.asarray(tracks)).transform("mean")
     means.columns = [f"{c}_track" for c in X.columns]
     return pd.concat([X.reset_index(drop=True), means.reset_index(drop=True)], axis=1)
 
 
-def track_summaries(X: pd.DataFrame, groups) -> pd.DataFrame:
+def track_summaries(X: pd.DataFrame, tracks) -> pd.DataFrame:
     """One row per track (sorted): the mean and standard deviation of each feature over its segments."""
-    grouped = pd.DataFrame(X).reset_index(drop=True).groupby(np.asarray(groups), sort=True)
+    grouped = pd.DataFrame(X).reset_index(drop=True).groupby(np.asarray(tracks), sort=True)
     return pd.concat([grouped.mean().add_suffix("_track_mean"),
                       grouped.std(ddof=0).add_suffix("_track_std")], axis=1)
 
 
-def _inputs(X, groups, log_var: bool, track_context: bool, track_level: bool = False,
+def _inputs(X, tracks, log_var: bool, track_context: bool, track_level: bool = False,
             columns=None) -> pd.DataFrame:
     """A candidate's model inputs: the chosen ``columns``, transformed, per segment or per track."""
     X = pd.DataFrame(X).reset_index(drop=True)
@@ -68,20 +78,8 @@ def _inputs(X, groups, log_var: bool, track_context: bool, track_level: bool = F
     if log_var:
         X = log_variances(X)
     if track_context:
-        X = add_track_context(X, groups)
-    return track_summaries(X, groups) if track_level else X
-
-
-def _per_track(y, groups):
-    """Each track's label (that of its first segment), tracks sorted as in :func:`track_summaries`."""
-    _, first = np.unique(np.asarray(groups), return_index=True)
-    return np.asarray(y)[first]
-
-
-def _to_segments(track_proba, groups) -> np.ndarray:
-    """Each segment gets its track's probability (tracks sorted)."""
-    _, inverse = np.unique(np.asarray(groups), return_inverse=True)
-    return np.asarray(track_proba)[inverse]
+        X = add_track_context(X, tracks)
+    return track_summaries(X, tracks) if track_level else X
 
 
 @dataclass
@@ -106,29 +104,29 @@ class MLPCandidate:
     seed : int
     """
 
-    hidden: Sequence[int] = STUDY_HIDDEN
-    dropout: float = 0.2
-    batch_size: int = 128
-    weight_decay: float = 0.0
-    patience: int | None = 3
+    hidden: Sequence[int] = RECIPE.hidden
+    dropout: float = RECIPE.dropout
+    batch_size: int = RECIPE.batch_size
+    weight_decay: float = RECIPE.weight_decay
+    patience: int | None = RECIPE.patience
     log_var: bool = False
     track_context: bool = False
     n_models: int = 1
     track_level: bool = False
-    max_epochs: int = 100
+    max_epochs: int = RECIPE.max_epochs
     seed: int = 0
     device: str | None = None
 
-    def fit(self, X, y, groups, split_groups=None, n_classes: int = 2):
-        X = _inputs(X, groups, self.log_var, self.track_context, self.track_level)
-        split_groups = np.asarray(groups if split_groups is None else split_groups)
+    def fit(self, X, y, tracks, watch_groups=None, n_classes: int = 2):
+        X = _inputs(X, tracks, self.log_var, self.track_context, self.track_level)
+        watch_groups = np.asarray(tracks if watch_groups is None else watch_groups)
         if self.track_level:
-            y, split_groups = _per_track(y, groups), _per_track(split_groups, groups)
+            y, watch_groups = group_labels(y, tracks), group_labels(watch_groups, tracks)
         y = np.asarray(y, dtype=np.float32)
         if self.patience is None:  # a fixed number of epochs on every training row
             fit_rows = val_rows = np.arange(len(y))
-        else:  # early stopping watches 15% of the training groups, stratified by genre
-            fit_rows, val_rows = split_tracks(y, split_groups, test_size=0.15, seed=self.seed)
+        else:  # early stopping watches the recipe's share of the training groups
+            fit_rows, val_rows = validation_split(y, watch_groups, seed=self.seed)
         self.scaler_, (X_fit, X_val) = scale(X.iloc[fit_rows], X.iloc[val_rows])
         # the ensemble's networks train together (fast path), each from its own seed
         k = self.n_models
@@ -140,10 +138,10 @@ class MLPCandidate:
                                   device=self.device, n_classes=n_classes)
         return self
 
-    def predict_proba(self, X, groups) -> np.ndarray:
-        X = _inputs(X, groups, self.log_var, self.track_context, self.track_level)
+    def predict_proba(self, X, tracks) -> np.ndarray:
+        X = _inputs(X, tracks, self.log_var, self.track_context, self.track_level)
         p = self.networks_.predict_proba(self.scaler_.transform(X)).mean(axis=0)
-        return _to_segments(p, groups) if self.track_level else p
+        return to_rows(p, tracks) if self.track_level else p
 
 
 @dataclass
@@ -160,30 +158,29 @@ class SklearnCandidate:
     track_level: bool = False
     columns: tuple | None = None
 
-    def _rows(self, X, groups):
-        return _inputs(X, groups, self.log_var, False, self.track_level, self.columns)
+    def _rows(self, X, tracks):
+        return _inputs(X, tracks, self.log_var, False, self.track_level, self.columns)
 
-    def fit(self, X, y, groups, split_groups=None, n_classes: int = 2):
-        from sklearn.pipeline import make_pipeline
-
+    def fit(self, X, y, tracks, watch_groups=None, n_classes: int = 2):
         self.pipeline_ = make_pipeline(StandardScaler(), clone(self.estimator))
-        target = _per_track(y, groups) if self.track_level else np.asarray(y)
-        self.pipeline_.fit(self._rows(X, groups), target)
+        target = group_labels(y, tracks) if self.track_level else np.asarray(y)
+        self.pipeline_.fit(self._rows(X, tracks), target)
         self.n_classes_ = n_classes
         return self
 
-    def predict_proba(self, X, groups) -> np.ndarray:
-        seen = self.pipeline_.predict_proba(self._rows(X, groups))
+    def predict_proba(self, X, tracks) -> np.ndarray:
+        seen = self.pipeline_.predict_proba(self._rows(X, tracks))
         # a class the training rows lacked gets probability 0
         p = np.zeros((len(seen), self.n_classes_))
         p[:, self.pipeline_.classes_] = seen
         p = p[:, 1] if self.n_classes_ == 2 else p
-        return _to_segments(p, groups) if self.track_level else p
+        return to_rows(p, tracks) if self.track_level else p
 
 
-def study_mlp(*, batch_size: int = 128, first_layer: int = 128, seed: int = 0) -> MLPCandidate:
-    """The study's recipe (3×128, dropout 0.2, patience 3) with a first-layer width and batch size."""
-    return MLPCandidate(hidden=(first_layer, *STUDY_HIDDEN[1:]), batch_size=batch_size, seed=seed)
+def study_mlp(*, batch_size: int = RECIPE.batch_size, first_layer: int = RECIPE.hidden[0],
+              seed: int = 0) -> MLPCandidate:
+    """The study's recipe (:data:`~gtzan_helpers.recipe.RECIPE`) with a first-layer width and batch size."""
+    return MLPCandidate(hidden=(first_layer, *RECIPE.hidden[1:]), batch_size=batch_size, seed=seed)
 
 
 def mlp_variants(*, seed: int = 0) -> dict[str, MLPCandidate]:
@@ -229,13 +226,6 @@ def baselines(seed: int = 0) -> dict[str, SklearnCandidate]:
     of the log-variance features) with strong L2 regularisation (C = 0.03): a model of
     whole songs, the strongest simple anchor under the artist protocol.
     """
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.dummy import DummyClassifier
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.svm import SVC
-
     return {
         "majority class": SklearnCandidate(DummyClassifier(strategy="most_frequent")),
         "logistic regression (tracks)": SklearnCandidate(LogisticRegression(C=0.03, max_iter=5000),

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import GtzanError
-from .features import SR
+from .. import GtzanError
+from .segment import SR
 
 AUDIO_EXTENSIONS = (".wav", ".au", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 """File extensions treated as audio when walking folders."""

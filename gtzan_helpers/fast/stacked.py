@@ -20,7 +20,7 @@ cross-entropy on a sigmoid output (for more than two classes, cross-entropy on a
 softmax output), dropout after each hidden ReLU, reshuffled
 mini-batches (the last one of an epoch may be smaller), early stopping on the
 validation loss that restores the best epoch's weights.
-Used by :func:`gtzan_helpers.evaluation.cross_validate`, the honest candidates and
+Used by :func:`gtzan_helpers.evaluation.cross_validate`, the honest candidates (:mod:`gtzan_helpers.honest`) and
 ``benchmarks/bench_training.py``.
 """
 
@@ -34,7 +34,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .training import choose_device
+from ..model import MLP, make_mlp
+from ..recipe import RECIPE
+from ..scoring import decide
+from ..training import choose_device
+from ._torch_private import foreach_add_, foreach_copy_, fused_adam_, threshold_backward
 
 
 @dataclass
@@ -70,10 +74,8 @@ class ManyResult:
                            h.expand(len(picks), *h.shape)).cpu().numpy()
         return p[0] if network is not None else p
 
-    def to_module(self, network: int, dropout: float = 0.2):
+    def to_module(self, network: int, dropout: float = RECIPE.dropout):
         """Network ``network`` as an :class:`~gtzan_helpers.model.MLP` (eval mode, CPU)."""
-        from .model import MLP
-
         hidden = [w.shape[2] for w in self.weights[:-1]]
         model = MLP(self.weights[0].shape[1], hidden, dropout, n_classes=_n_classes(self.weights))
         linears = [m for m in model.net if isinstance(m, torch.nn.Linear)]
@@ -103,8 +105,6 @@ def _n_classes(weights) -> int:
 
 def _init_parameters(n_features, hidden, seeds, device, n_classes=2):
     """PyTorch's default ``nn.Linear`` initialisation, per network, from its own seed."""
-    from .model import make_mlp
-
     weights, biases = [], []
     modules = [make_mlp(n_features, hidden, n_classes=n_classes, seed=s) for s in seeds]
     linears = [[m for m in mod.net if isinstance(m, torch.nn.Linear)] for mod in modules]
@@ -137,10 +137,9 @@ def _cross_entropy(p, y, valid, count):
 
 
 def _hits(p, y):
-    """1 where the decision (threshold 0.5, or the most probable class) is the label."""
-    if p.dim() == 3:
-        return (p.argmax(dim=2) == y.long()).float()
-    return ((p >= 0.5) == (y >= 0.5)).float()
+    """1 where :func:`~gtzan_helpers.scoring.decide`'s label is the label, per network and row."""
+    rows = p.reshape(-1, p.shape[2]) if p.dim() == 3 else p.reshape(-1)
+    return (decide(rows).reshape(y.shape) == y.long()).float()
 
 
 PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -296,7 +295,7 @@ class _Stack:
         """One Adam step of every network on its batch; returns the logits, float32:
         (N, B), or (N, B, k) for k classes."""
         if self.W is not self.views:
-            torch._foreach_copy_(self.W, self.views)
+            foreach_copy_(self.W, self.views)
         W = self.W
         acts = self._activations(x.shape[1])
         # forward: h = ReLU(z) × dropout gate, written into the buffer beside its ones
@@ -321,7 +320,7 @@ class _Stack:
                 # through the gate (0 or 1/keep) and the ReLU (h > 0 exactly where both
                 # pass); the bias row of W, which meets the column of ones, is left out
                 g = torch.bmm(g, W[k][:, :-1].transpose(1, 2)).mul_(gates[k - 1])
-                g = torch.ops.aten.threshold_backward(g, acts[k - 1][1], 0)
+                g = threshold_backward(g, acts[k - 1][1], 0)
         if self.grad_low is not self.grad:
             self.grad.copy_(self.grad_low)
         # torch.optim.Adam's update, fused; a network with no rows in this batch sits it out
@@ -331,8 +330,8 @@ class _Stack:
         else:
             lists = [[part[i] for i in live] for part in lists]
             steps = [steps[i] for i in live]
-            torch._foreach_add_(steps, 1)
-        torch._fused_adam_(*lists, [], steps, **self.adam)
+            foreach_add_(steps, 1)
+        fused_adam_(*lists, [], steps, **self.adam)
         return logit
 
     def epoch(self, batches):
@@ -350,18 +349,19 @@ def _train_scores(logits, y, sizes):
              < torch.as_tensor(sizes, device=logits.device)[:, None]).float()
     if logits.dim() == 3:
         per_row = -torch.log_softmax(logits, dim=2).gather(2, y.long()[..., None])[..., 0]
-        hits = (logits.argmax(dim=2) == y.long()).float()
+        hits = _hits(logits, y)  # the most probable class: the logits' order is the probabilities'
     else:
         per_row = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
-        hits = ((logits >= 0) == (y > 0.5)).float()
+        hits = _hits(torch.sigmoid(logits), y)
     n = valid.sum(dim=1)
     return ((per_row * valid).sum(dim=1) / n).cpu().numpy(), ((hits * valid).sum(dim=1) / n).cpu().numpy()
 
 
 def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Sequence, *,
-             seeds: Sequence[int], hidden: Sequence[int] = (128, 128, 128), dropout: float = 0.2,
-             batch_size: int = 128, lr: float = 1e-3, weight_decay: float = 0.0,
-             max_epochs: int = 100, patience: int | None = 3, device=None,
+             seeds: Sequence[int], hidden: Sequence[int] = RECIPE.hidden,
+             dropout: float = RECIPE.dropout, batch_size: int = RECIPE.batch_size,
+             lr: float = RECIPE.lr, weight_decay: float = RECIPE.weight_decay,
+             max_epochs: int = RECIPE.max_epochs, patience: int | None = RECIPE.patience, device=None,
              precision: str = "float32", n_classes: int = 2) -> ManyResult:
     """Train ``N = len(seeds)`` independent MLPs together, each on its own data.
 

@@ -7,16 +7,22 @@ the file and the reason, and exit with status 1; no traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 import numpy as np
 
-from . import SPLITS
+from .. import PROTOCOLS, GtzanError
+from ..recipe import RECIPE
+
+# Each command imports the parts of the package it runs inside its function: they pull
+# in PyTorch, librosa or SHAP (seconds each), and ``gtzan --help`` or ``gtzan predict``
+# should not wait for the libraries of another command.
 
 EXAMPLES = {
     "extract": "example: gtzan extract data/gtzan/genres -o features.csv --jobs 2 --label-from-folder",
-    "evaluate": "examples:\n  gtzan evaluate data/audio_gtzan.csv --split track --repeats 5 "
-                "--batch-size 64,128\n  gtzan evaluate features_3_sec.csv --genres all --split artist",
+    "evaluate": "examples:\n  gtzan evaluate data/audio_gtzan.csv --protocol track --repeats 5 "
+                "--batch-size 64,128\n  gtzan evaluate features_3_sec.csv --genres all --protocol artist",
     "train": "examples:\n  gtzan train data/audio_gtzan.csv -o my_model.npz --hidden 256,128,128\n"
              "  gtzan train features_3_sec.csv --genres all -o ten_genres.npz",
     "predict": "examples:\n  gtzan predict song.wav\n  gtzan predict ~/Music/albums --json",
@@ -36,12 +42,10 @@ def _int_list(text: str) -> list[int]:
 
 
 def _evaluate(args) -> int:
-    import json
-
-    from .candidates import improved_mlp, study_mlp
-    from .data import load_feature_table, parse_genres
-    from .evaluation import repeated_cv
-    from .stats import summarize_cv
+    from ..data import load_feature_table, parse_genres
+    from ..honest.candidates import improved_mlp, study_mlp
+    from ..honest.resampling import repeated_cv
+    from ..stats import summarize_cv
 
     table = load_feature_table(args.table, genres=parse_genres(args.genres))
     if args.model == "improved":
@@ -52,11 +56,11 @@ def _evaluate(args) -> int:
                     for b in args.batch_size for w in args.hidden}
         candidates = {name: study_mlp(batch_size=b, first_layer=w, seed=args.seed)
                       for name, (b, w) in settings.items()}
-    results = repeated_cv(table, candidates, split=args.split, n_splits=args.folds,
+    results = repeated_cv(table, candidates, protocol=args.protocol, n_splits=args.folds,
                           n_repeats=args.repeats, seed=args.seed, n_jobs=args.jobs)
     summary = summarize_cv(results)
     rows = [{"model": args.model, "batch_size": settings[name][0], "first_layer": settings[name][1],
-             "split": args.split,
+             "protocol": args.protocol,
              "folds": args.folds, "repeats": args.repeats, "seed": args.seed,
              **{k: round(float(v), 6) for k, v in row.items()}}
             for name, row in summary.iterrows()]
@@ -64,7 +68,7 @@ def _evaluate(args) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     print(f"{args.model} MLP, {', '.join(table.genres)};",
-          f"{args.split}-grouped" if args.split != "segment" else "segment-random", end=" ")
+          f"{args.protocol}-grouped" if args.protocol != "segment" else "segment-random", end=" ")
     print(f"{args.folds}-fold CV x {args.repeats} repeats, seed {args.seed}; mean ± 95% CI")
     print(f"{'batch':>5} {'width':>5}  {'segment acc (%)':>16}  {'track acc (%)':>16}  {'loss':>15}")
     for r in rows:
@@ -76,24 +80,24 @@ def _evaluate(args) -> int:
 
 
 def _train(args) -> int:
+    from ..data import load_feature_table, parse_genres
     from .bundle import train_bundle
-    from .data import load_feature_table, parse_genres
 
     table = load_feature_table(args.table, genres=parse_genres(args.genres))
-    bundle = train_bundle(table, args.output, split=args.split,
-                          hidden=tuple(args.hidden), batch_size=args.batch_size,
-                          max_epochs=args.epochs, seed=args.seed)
+    recipe = RECIPE.replace(hidden=tuple(args.hidden), batch_size=args.batch_size,
+                            max_epochs=args.epochs)
+    bundle = train_bundle(table, args.output, protocol=args.protocol, recipe=recipe, seed=args.seed)
     h = bundle.metadata["hyperparameters"]
     print(f"wrote {args.output} ({', '.join(bundle.labels)}): best epoch {h['best_epoch']}, "
           "validation accuracy "
-          f"{100 * h['validation_accuracy']:.2f} % ({args.split}-held-out 15 %)", file=sys.stderr)
+          f"{100 * h['validation_accuracy']:.2f} % ({args.protocol}-held-out "
+          f"{RECIPE.validation_fraction:.0%})", file=sys.stderr)
     return 0
 
 
 def _predict_files(bundle, paths):
     """(path, features, probabilities) per good file and one error line per bad one."""
-    from .audio import AudioError, find_audio_files
-    from .features import file_features
+    from ..features import AudioError, file_features, find_audio_files
 
     good, errors = [], []
     for file in find_audio_files(paths, errors=errors):
@@ -114,15 +118,20 @@ def _named(p, labels) -> dict:
 
 
 def _decision(p) -> int:
-    """The predicted class of one song's probabilities (:func:`~gtzan_helpers.training.decide`)."""
-    from .training import decide
+    """The predicted class of one song's probabilities (:func:`~gtzan_helpers.scoring.decide`)."""
+    from ..scoring import decide
 
     return int(decide(np.asarray(p)[None])[0])
 
 
-def _predict(args) -> int:
-    import json
+def _song(proba) -> np.ndarray:
+    """A song's probabilities from its segments' (:func:`~gtzan_helpers.scoring.per_track`)."""
+    from ..scoring import per_track
 
+    return per_track(proba, np.zeros(len(proba)))[1][0]
+
+
+def _predict(args) -> int:
     from .bundle import load_bundle
 
     bundle = load_bundle(args.model)
@@ -130,7 +139,7 @@ def _predict(args) -> int:
     good, errors = _predict_files(bundle, args.files)
     results = []
     for file, _, proba in good:
-        song = proba.mean(axis=0)  # the song: its segments' class probabilities averaged
+        song = _song(proba)
         results.append({"file": str(file), "label": labels[_decision(song)],
                         "probabilities": _named(song, labels),
                         "segments": [_named(segment, labels) for segment in proba]})
@@ -147,8 +156,8 @@ def _predict(args) -> int:
 
 
 def _explain(args) -> int:
+    from ..explain import explain, top_contributions
     from .bundle import load_bundle
-    from .explain import explain, top_contributions
 
     bundle = load_bundle(args.model)
     good, errors = _predict_files(bundle, [args.file])
@@ -159,7 +168,7 @@ def _explain(args) -> int:
         print(f"gtzan explain: {args.file}: give one audio file, not a folder", file=sys.stderr)
         return 1
     file, rows, proba = good[0]
-    labels, song = bundle.labels, proba.mean(axis=0)
+    labels, song = bundle.labels, _song(proba)
     genre = args.genre or labels[_decision(song)]
     if genre not in labels:
         print(f"gtzan explain: --genre {genre!r}: the model knows {', '.join(labels)}", file=sys.stderr)
@@ -199,8 +208,8 @@ def _explain(args) -> int:
 
 
 def _extract(args) -> int:
-    from .features import extract_files, write_table
-    from .paths import CACHE_DIR
+    from ..features import extract_files, write_table
+    from ..paths import CACHE_DIR
 
     frame, errors = extract_files(args.paths, n_jobs=args.jobs, progress=not args.quiet,
                                   label_from_folder=args.label_from_folder,
@@ -246,43 +255,50 @@ def build_parser() -> argparse.ArgumentParser:
         help="cross-validate an MLP and print accuracy with 95%% CIs",
         description="Repeated k-fold cross-validation of the study's MLP (or the improved one) on a "
                     "feature table. A comma list sweeps a setting of the study's MLP in one run; "
-                    "every setting sees the same folds. Early stopping watches 15% of the training "
-                    "tracks (artists under --split artist).")
+                    "every setting sees the same folds. Early stopping watches "
+                    f"{RECIPE.validation_fraction:.0%} of the training tracks (artists under "
+                    "--protocol artist).")
     evaluate.add_argument("table", metavar="TABLE", help="feature table CSV (e.g. data/audio_gtzan.csv)")
-    evaluate.add_argument("--split", choices=SPLITS, default="track",
+    evaluate.add_argument("--protocol", "--split", dest="protocol", choices=PROTOCOLS, default="track",
                           help="track-grouped folds (default), artist-grouped folds, or the study's "
                                "segment-random folds; duplicate tracks always stay together")
     evaluate.add_argument("--model", choices=("study", "improved"), default="study",
                           help="the study's MLP (default) or the improved MLP of notebook 07")
     evaluate.add_argument("--genres", metavar="G[,G...]|all", default=None,
                           help="genres to keep (default: every genre in the table)")
-    evaluate.add_argument("--folds", type=int, default=5, help="folds per repeat (default 5)")
+    evaluate.add_argument("--folds", type=int, default=RECIPE.n_splits,
+                          help=f"folds per repeat (default {RECIPE.n_splits})")
     evaluate.add_argument("--repeats", type=int, default=1, help="repeats with reshuffled folds")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of folds and networks")
-    evaluate.add_argument("--batch-size", type=_int_list, default=[128], metavar="B[,B...]",
-                          help="batch size(s) (default 128)")
-    evaluate.add_argument("--hidden", type=_int_list, default=[128], metavar="W[,W...]",
-                          help="width(s) of the first hidden layer (default 128; the others stay 128)")
+    evaluate.add_argument("--batch-size", type=_int_list, default=[RECIPE.batch_size],
+                          metavar="B[,B...]", help=f"batch size(s) (default {RECIPE.batch_size})")
+    evaluate.add_argument("--hidden", type=_int_list, default=[RECIPE.hidden[0]], metavar="W[,W...]",
+                          help=f"width(s) of the first hidden layer (default {RECIPE.hidden[0]}; "
+                               "the others stay the recipe's)")
     evaluate.add_argument("--jobs", type=int, default=None,
-                          help="processes joblib runs the folds in, one thread each (default or "
-                               "-1: one per core; 1: this process); the numbers do not depend on it")
+                          help="processes joblib runs the folds in, one thread each (default: "
+                               "workers only when they save time; -1: one per core; 1: this "
+                               "process); the numbers do not depend on it")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     train = _command(
         commands, "train", _train, help="train the MLP on a feature table and save a model bundle",
-        description="Train the study's MLP on a whole feature table (early stopping on 15% held out) "
+        description="Train the study's MLP on a whole feature table (early stopping on "
+                    f"{RECIPE.validation_fraction:.0%} held out) "
                     "and save a safe model bundle (.npz, never unpickled). The same seed gives "
                     "the same file on the same machine.")
     train.add_argument("table", metavar="TABLE", help="feature table CSV")
     train.add_argument("-o", "--output", required=True, help="bundle file to write (.npz)")
-    train.add_argument("--split", choices=SPLITS, default="track",
+    train.add_argument("--protocol", "--split", dest="protocol", choices=PROTOCOLS, default="track",
                        help="hold out tracks (default), artists or segments for early stopping")
     train.add_argument("--genres", metavar="G[,G...]|all", default=None,
                        help="genres to keep (default: every genre in the table)")
-    train.add_argument("--hidden", type=_int_list, default=[128, 128, 128], metavar="W,W,...",
-                       help="hidden layer widths (default 128,128,128)")
-    train.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
-    train.add_argument("--epochs", type=int, default=100, help="most epochs (default 100)")
+    train.add_argument("--hidden", type=_int_list, default=list(RECIPE.hidden), metavar="W,W,...",
+                       help=f"hidden layer widths (default {','.join(map(str, RECIPE.hidden))})")
+    train.add_argument("--batch-size", type=int, default=RECIPE.batch_size,
+                       help=f"batch size (default {RECIPE.batch_size})")
+    train.add_argument("--epochs", type=int, default=RECIPE.max_epochs,
+                       help=f"most epochs (default {RECIPE.max_epochs})")
     train.add_argument("--seed", type=int, default=0, help="seed (default 0)")
 
     model_help = "model bundle (default: the model shipped with the package)"
@@ -311,8 +327,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``gtzan`` console script."""
-    from . import GtzanError
-
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

@@ -1,4 +1,4 @@
-"""A scikit-learn compatible classifier around the MLP.
+"""A scikit-learn compatible classifier around the MLP (the reference loop of :mod:`..training`).
 
 With it the network drops into ``Pipeline``, ``cross_validate`` and ``GridSearchCV``
 like any scikit-learn model, e.g.
@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .model import STUDY_HIDDEN, make_mlp
-from .training import class_probabilities, decide, fit, predict_proba
+from ..model import make_mlp
+from ..recipe import RECIPE
+from ..scoring import class_probabilities, decide
+from ..splits import validation_split
+from ..training import fit, predict_proba
 
 
 class MLPClassifier(ClassifierMixin, BaseEstimator):
@@ -41,9 +43,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         Early-stopping patience on the loss of an internal validation split;
         ``None`` trains ``max_epochs`` epochs on all rows.
     validation_fraction : float
-        Share of the training rows held out (stratified where every class has two rows
-        or more) for early stopping. With too few rows to spare, training uses all rows
-        and watches them.
+        Share of the training groups held out for early stopping
+        (:func:`~gtzan_helpers.splits.validation_split`: stratified where possible). Pass
+        ``groups`` (track ids) to :meth:`fit` so that the segments of one song are never
+        on both sides; without them every row is its own group. With fewer than two
+        groups, training uses all rows and watches them.
     seed : int
         Seeds the split, initialisation, data order and dropout.
     device : str, optional
@@ -58,8 +62,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         Per-epoch losses and accuracies.
     """
 
-    def __init__(self, hidden=STUDY_HIDDEN, dropout=0.2, batch_size=128, lr=1e-3,
-                 max_epochs=100, patience=3, validation_fraction=0.1, seed=0, device=None):
+    def __init__(self, hidden=RECIPE.hidden, dropout=RECIPE.dropout, batch_size=RECIPE.batch_size,
+                 lr=RECIPE.lr, max_epochs=RECIPE.max_epochs, patience=RECIPE.patience,
+                 validation_fraction=RECIPE.validation_fraction, seed=0, device=None):
         self.hidden = hidden
         self.dropout = dropout
         self.batch_size = batch_size
@@ -70,22 +75,25 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.seed = seed
         self.device = device
 
-    def fit(self, X, y):
-        """Train on features ``X`` (n, d) and labels ``y`` (n,) of two classes or more."""
+    def fit(self, X, y, groups=None):
+        """Train on features ``X`` (n, d) and labels ``y`` (n,) of two classes or more.
+
+        ``groups`` (n,), e.g. track ids, are kept together by the validation split."""
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         self.classes_, target = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"MLPClassifier needs two classes or more; y has 1 class "
                              f"({self.classes_[0]!r})")
-        n_val = int(np.ceil(len(y) * self.validation_fraction))
-        if self.patience is None or n_val < 1 or len(y) - n_val < 1:
-            X_fit, y_fit, X_val, y_val = X, target, X, target
+        groups = np.arange(len(y)) if groups is None else np.asarray(groups)
+        if len(groups) != len(y):
+            raise ValueError(f"groups has {len(groups)} entries for {len(y)} rows")
+        if self.patience is None:
+            fit_rows = val_rows = np.arange(len(y))
         else:
-            stratify = target if (np.bincount(target).min() >= 2
-                                  and min(n_val, len(y) - n_val) >= len(self.classes_)) else None
-            X_fit, X_val, y_fit, y_val = train_test_split(
-                X, target, test_size=n_val, stratify=stratify, random_state=self.seed)
+            fit_rows, val_rows = validation_split(target, groups, fraction=self.validation_fraction,
+                                                  seed=self.seed)
+        X_fit, y_fit, X_val, y_val = X[fit_rows], target[fit_rows], X[val_rows], target[val_rows]
         model = make_mlp(X.shape[1], self.hidden, self.dropout, n_classes=len(self.classes_),
                          seed=self.seed)
         result = fit(model, X_fit, y_fit.astype(np.float32), X_val, y_val.astype(np.float32),

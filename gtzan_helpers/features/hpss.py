@@ -1,10 +1,11 @@
-"""An exact, fast running median for the median filters of HPSS.
+"""Harmonic/percussive separation (HPSS) with an exact, fast running median.
 
 ``librosa.decompose.hpss`` spends most of its time in two
 ``scipy.ndimage.median_filter`` calls with 31-long windows (one along time, one
 along frequency). A running median keeps the window sorted and updates it with one
 removal and one insertion per step, instead of re-selecting from 31 values, and
 returns the very same elements, so the output is bit-identical.
+Used by :mod:`.segment` (notebook ``01_features``).
 """
 
 from __future__ import annotations
@@ -76,3 +77,44 @@ def median_filter_1d(x: np.ndarray, size: int, *, axis: int = -1) -> np.ndarray:
     # not well defined (it may mix in zeros or stale memory)
     padded = np.ascontiguousarray(np.pad(rows, ((0, 0), (half, half)), mode="symmetric"))
     return np.moveaxis(_running_median_rows(padded, size), -1, axis)
+
+
+def hpss(stft: np.ndarray, *, kernel_size: int = 31,
+         magnitude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Harmonic and percussive parts of a complex STFT, as ``librosa.decompose.hpss``.
+
+    Same soft masks (power 2, margin 1) and bit-identical output, with the two
+    median filters replaced by :func:`median_filter_1d`.
+
+    Parameters
+    ----------
+    stft : numpy.ndarray of complex, shape (n_bins, n_frames)
+    kernel_size : int
+        Median window in frames (harmonic) and in bins (percussive).
+    magnitude : numpy.ndarray, optional
+        ``np.abs(stft)`` when the caller has it already.
+
+    Returns
+    -------
+    harmonic, percussive : numpy.ndarray of complex, same shape as ``stft``
+    """
+    # librosa.magphase(stft), reusing the magnitude
+    magnitude = np.abs(stft) if magnitude is None else magnitude
+    zeros = magnitude == 0
+    nonzero = magnitude + zeros
+    phase = np.empty_like(stft)
+    phase.real = stft.real / nonzero + zeros
+    phase.imag = stft.imag / nonzero
+    harmonic = np.empty_like(magnitude)
+    harmonic[:] = median_filter_1d(magnitude, kernel_size, axis=1)
+    percussive = np.empty_like(magnitude)
+    percussive[:] = median_filter_1d(magnitude, kernel_size, axis=0)
+    # librosa.util.softmask(X, X_ref, power=2, split_zeros=True), both masks from one pass
+    z = np.maximum(harmonic, percussive)
+    silent = z < np.finfo(z.dtype).tiny
+    z[silent] = 1
+    h, p = (harmonic / z) ** 2.0, (percussive / z) ** 2.0
+    total = h + p
+    mask_h = np.divide(h, total, out=np.full_like(h, 0.5), where=~silent)
+    mask_p = np.divide(p, total, out=np.full_like(p, 0.5), where=~silent)
+    return (magnitude * mask_h) * phase, (magnitude * mask_p) * phase

@@ -1,20 +1,18 @@
-"""The 57 features of a 3-second segment, computed as the shipped table computes them.
+"""The segment recipe: the 57 features of a 3-second segment, as the shipped table computes them.
 
-Used by ``01_features`` (rebuilding the table from raw clips) and ``06_shap``
-(features of the test clip), and by the command line.
+Used by ``01_features`` (rebuilding the table from raw clips) and, through
+:mod:`.extract`, by ``06_shap`` (features of the test clip) and the command line.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .paths import atomic_path
+# librosa (about a second to import) and the numba-compiled HPSS are imported inside the
+# functions that compute features: loading a table or a model never needs them.
 
-if TYPE_CHECKING:
-    import pandas as pd
 
 SR = 22050
 """Sample rate of every clip, in Hz."""
@@ -94,9 +92,11 @@ def compute_segment_features(segment: np.ndarray, *, sr: int = SR) -> dict[str, 
     It gives the same numbers as :func:`compute_segment_features_plain`, faster:
     one STFT feeds chroma, centroid, bandwidth, roll-off, HPSS and the mel spectrogram
     (shared by the MFCCs and the onset envelope), and HPSS's median filters are
-    exact running medians (:mod:`gtzan_helpers.median`).
+    exact running medians (:mod:`.hpss`).
     """
     import librosa
+
+    from .hpss import hpss  # compiles numba kernels: loaded on the first extraction only
 
     y = np.asarray(segment, dtype=np.float32)
     stft = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH, center=True, pad_mode="reflect")
@@ -137,49 +137,6 @@ def _mel_basis(sr: int) -> np.ndarray:
     import librosa
 
     return librosa.filters.mel(sr=sr, n_fft=N_FFT)
-
-
-def hpss(stft: np.ndarray, *, kernel_size: int = 31,
-         magnitude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Harmonic and percussive parts of a complex STFT, as ``librosa.decompose.hpss``.
-
-    Same soft masks (power 2, margin 1) and bit-identical output, with the two
-    median filters replaced by :func:`gtzan_helpers.median.median_filter_1d`.
-
-    Parameters
-    ----------
-    stft : numpy.ndarray of complex, shape (n_bins, n_frames)
-    kernel_size : int
-        Median window in frames (harmonic) and in bins (percussive).
-    magnitude : numpy.ndarray, optional
-        ``np.abs(stft)`` when the caller has it already.
-
-    Returns
-    -------
-    harmonic, percussive : numpy.ndarray of complex, same shape as ``stft``
-    """
-    from .median import median_filter_1d
-
-    # librosa.magphase(stft), reusing the magnitude
-    magnitude = np.abs(stft) if magnitude is None else magnitude
-    zeros = magnitude == 0
-    nonzero = magnitude + zeros
-    phase = np.empty_like(stft)
-    phase.real = stft.real / nonzero + zeros
-    phase.imag = stft.imag / nonzero
-    harmonic = np.empty_like(magnitude)
-    harmonic[:] = median_filter_1d(magnitude, kernel_size, axis=1)
-    percussive = np.empty_like(magnitude)
-    percussive[:] = median_filter_1d(magnitude, kernel_size, axis=0)
-    # librosa.util.softmask(X, X_ref, power=2, split_zeros=True), both masks from one pass
-    z = np.maximum(harmonic, percussive)
-    silent = z < np.finfo(z.dtype).tiny
-    z[silent] = 1
-    h, p = (harmonic / z) ** 2.0, (percussive / z) ** 2.0
-    total = h + p
-    mask_h = np.divide(h, total, out=np.full_like(h, 0.5), where=~silent)
-    mask_p = np.divide(p, total, out=np.full_like(p, 0.5), where=~silent)
-    return (magnitude * mask_h) * phase, (magnitude * mask_p) * phase
 
 
 def compute_segment_features_plain(segment: np.ndarray, *, sr: int = SR) -> dict[str, float]:
@@ -240,149 +197,3 @@ def compute_clip_features(y: np.ndarray, *, sr: int = SR, recipe: str = "fast") 
     rows = [list(segment_features(y[a:b], sr=sr).values())
             for a, b in segment_bounds(len(y))]
     return np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURE_NAMES))
-
-
-RECIPE_VERSION = "gtzan-table-1"
-"""Changes whenever the recipe's numbers change, so that stale cache entries are ignored."""
-
-
-def _file_digest(path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256(RECIPE_VERSION.encode())
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def file_features(path, *, cache_dir=None) -> np.ndarray:
-    """Feature rows of one audio file, cached by the file's content.
-
-    Parameters
-    ----------
-    path : str or Path
-        Any audio file :func:`gtzan_helpers.audio.load_audio` reads.
-    cache_dir : str or Path, optional
-        Folder of cached results keyed by the SHA-256 of the file's bytes (and the
-        recipe version): unchanged audio is never extracted twice, whatever its name.
-        ``None`` disables the cache.
-
-    Returns
-    -------
-    numpy.ndarray of float64, shape (n_segments, 57)
-    """
-    from pathlib import Path
-
-    from .audio import load_audio
-
-    cached = None
-    if cache_dir is not None:
-        cached = Path(cache_dir) / f"{_file_digest(path)}.npy"
-        if cached.is_file():
-            return np.load(cached)
-    features = compute_clip_features(load_audio(path))
-    if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(cached) as scratch, open(scratch, "wb") as handle:
-            np.save(handle, features)  # readers never see half an entry
-    return features
-
-
-def extract_file(path, *, label: str | None = None, cache_dir=None) -> "pd.DataFrame":
-    """Feature rows of one audio file, named as the shipped table names them.
-
-    Parameters
-    ----------
-    path : str or Path
-        Any audio file :func:`gtzan_helpers.audio.load_audio` reads.
-    label : str, optional
-        Genre word to prefix; when given and the file's stem does not start with it,
-        ``filename`` becomes ``<label>.<stem>.<segment>.wav``.
-    cache_dir : str or Path, optional
-        See :func:`file_features`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``filename`` (``<stem>.<segment>.wav``) and the 57 feature columns.
-    """
-    from pathlib import Path
-
-    import pandas as pd
-
-    path = Path(path)
-    features = file_features(path, cache_dir=cache_dir)
-    stem = path.stem
-    if label and not stem.startswith(f"{label}."):
-        stem = f"{label}.{stem}"
-    frame = pd.DataFrame(features, columns=FEATURE_NAMES)
-    frame.insert(0, "filename", [f"{stem}.{i}.wav" for i in range(len(frame))])
-    return frame
-
-
-def _extract_or_error(path, label, cache_dir):
-    from .audio import AudioError
-
-    try:
-        return extract_file(path, label=label, cache_dir=cache_dir), None
-    except AudioError as exc:
-        return None, str(exc)
-
-
-def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
-                  progress: bool = False, cache_dir=None,
-                  backend: str | None = None) -> tuple["pd.DataFrame", list[str]]:
-    """Feature table of many audio files, in parallel; bad files are reported, not fatal.
-
-    Parameters
-    ----------
-    paths : iterable of str or Path
-        Files and folders (folders are walked for audio files).
-    n_jobs : int
-        Parallel workers (joblib); ``-1`` uses every core.
-    label_from_folder : bool
-        Prefix each file's rows with its parent folder's name as genre word
-        (the GTZAN layout ``genres/<genre>/<file>``).
-    progress : bool
-        Show a progress bar.
-    cache_dir : str or Path, optional
-        Reuse features of unchanged files (see :func:`file_features`).
-    backend : str, optional
-        joblib backend: ``None`` for local processes, ``"dask"`` to run on the Dask
-        cluster of the current ``distributed.Client``.
-
-    Returns
-    -------
-    table : pandas.DataFrame
-        ``filename`` and the 57 features of every good file, in input order.
-    errors : list of str
-        One line per path or file that could not be used, naming it and the reason.
-    """
-    import pandas as pd
-    from joblib import Parallel, delayed, parallel_config
-
-    from .audio import find_audio_files
-
-    missing: list[str] = []
-    files = find_audio_files(paths, errors=missing)
-    jobs = [delayed(_extract_or_error)(f, f.parent.name if label_from_folder else None, cache_dir)
-            for f in files]
-    config = {"n_jobs": n_jobs} if backend is None else {"n_jobs": n_jobs, "backend": backend}
-    with parallel_config(**config):
-        results = Parallel(return_as="generator")(jobs)
-        if progress:
-            from tqdm.auto import tqdm
-
-            results = tqdm(results, total=len(files), desc="extracting", unit="file")
-        results = list(results)
-    frames = [frame for frame, _ in results if frame is not None]
-    errors = missing + [error for _, error in results if error is not None]
-    empty = pd.DataFrame(columns=["filename", *FEATURE_NAMES])
-    return (pd.concat(frames, ignore_index=True) if frames else empty), errors
-
-
-def write_table(frame: "pd.DataFrame", path) -> None:
-    """Write a feature table as CSV atomically: the file is complete or absent, never half."""
-    with atomic_path(path) as scratch:
-        frame.to_csv(scratch, index=False)

@@ -1,6 +1,6 @@
 """Re-execute the notebooks in order and render them as a static HTML report.
 
-``python -m gtzan_helpers.report`` (what ``make report`` runs) executes
+``python -m gtzan_helpers.app.report`` (what ``make report`` runs) executes
 ``notebooks/01_features.ipynb`` … ``09_learning_curve_ablation.ipynb`` with papermill — kernel
 ``python3`` of the running interpreter, working directory ``notebooks/`` — saves
 each executed notebook in place, and writes ``report/index.html`` with one page
@@ -14,11 +14,18 @@ import contextlib
 import html
 import os
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
 
-from .paths import NOTEBOOKS_DIR, ROOT
+from .. import GENRES, PROTOCOLS
+from ..paths import FIGURES_DIR, NOTEBOOKS_DIR, ROOT
+from ..results import STUDY, load_results
+from ..scoring import decide
+
+# papermill, nbformat, nbconvert and mistune (the optional ``report`` extra) are imported
+# where they are used: the README and index text need none of them.
 
 REPORT_DIR = ROOT / "report"
 NOTEBOOKS = ("01_features", "02_model", "03_early_stopping", "04_batch_size_cv",
@@ -94,8 +101,6 @@ def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3") -> dict[str, floa
 
 def summary_text() -> str:
     """The report's finding for the index page, written from ``results/07_honest_evaluation.json``."""
-    from .results import load_results
-
     ladder = load_results("07_honest_evaluation")["ladder"]
     study = ladder["study MLP"]
     models = [n for n in ladder if n != "majority class"]
@@ -122,9 +127,6 @@ def _pct(x) -> str:
 
 def ladder_markdown() -> str:
     """The README's lead table: the leakage ladder of every model (notebook 07)."""
-    from . import SPLITS
-    from .results import load_results
-
     ladder = load_results("07_honest_evaluation")["ladder"]
     order = ["study MLP", "improved MLP", "logistic regression (tracks)", "logistic regression",
              "SVM (RBF)", "kNN (k=5)", "gradient boosting", "majority class"]
@@ -134,7 +136,7 @@ def ladder_markdown() -> str:
              "artist-grouped CV: tracks | fault-filtered test | fault-filtered test: tracks |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for name, steps in ladder.items():
-        cv = [f"{_pct(steps[s]['accuracy'])} ± {_pct(steps[s]['accuracy_ci'])}" for s in SPLITS]
+        cv = [f"{_pct(steps[s]['accuracy'])} ± {_pct(steps[s]['accuracy_ci'])}" for s in PROTOCOLS]
         artist, test = steps["artist"], steps["heldout"]
         lines.append(f"| {name} | {' | '.join(cv)} "
                      f"| {_pct(artist['track_accuracy'])} ± {_pct(artist['track_accuracy_ci'])} "
@@ -149,31 +151,28 @@ def results_markdown() -> str:
     Accuracies in %; the ladder's cells are mean ± 95 % CI half-width over 5 × 5 folds,
     the study-comparison CV cells mean ± standard deviation over 5 folds.
     """
-    from . import SPLITS
-    from .results import STUDY, load_results
-
     holdout = load_results("02_model")
     rows = [
         ("70:30 hold-out, test accuracy (segments)", _pct(STUDY["holdout"]["test_accuracy"]),
-         *(_pct(holdout[s]["test_accuracy"]) for s in SPLITS)),
+         *(_pct(holdout[s]["test_accuracy"]) for s in PROTOCOLS)),
         ("70:30 hold-out, test accuracy (tracks, mean probability)", "–",
-         *(_pct(holdout[s]["test_track_accuracy"]) for s in SPLITS)),
+         *(_pct(holdout[s]["test_track_accuracy"]) for s in PROTOCOLS)),
         ("70:30 hold-out, early stop at epoch", str(STUDY["holdout"]["stopped_epoch"]),
-         *(str(holdout[s]["stopped_epoch"]) for s in SPLITS)),
+         *(str(holdout[s]["stopped_epoch"]) for s in PROTOCOLS)),
     ]
     for notebook, key, label in (("04_batch_size_cv", "batch_size", "batch size"),
                                  ("05_neurons_cv", "first_layer", "first layer width")):
         summary = load_results(notebook)["summary"]
         study = STUDY["batch_size_cv" if key == "batch_size" else "neurons_cv"]
         for value, (_, study_accuracy, _) in study.items():
-            cells = {r["split"]: f"{_pct(r['accuracy'])} ± {_pct(r['accuracy_std'])}"
+            cells = {r["protocol"]: f"{_pct(r['accuracy'])} ± {_pct(r['accuracy_std'])}"
                      for r in summary if r[key] == value}
             rows.append((f"5-fold CV, {label} {value}", _pct(study_accuracy),
-                         *(cells[s] for s in SPLITS)))
+                         *(cells[s] for s in PROTOCOLS)))
     shap = load_results("06_shap")["headline"]
     p = shap["test_clip_p_metal"]
     rows.append(("SHAP: P(metal) of `audio_test.wav`", f"{STUDY['shap']['predicted_value']} (metal)",
-                 f"{p:.3f} ({'metal' if p >= 0.5 else 'blues'})", "–", "–"))
+                 f"{p:.3f} ({GENRES[int(decide([p])[0])]})", "–", "–"))
     lines = ["**The leakage ladder** (notebook 07): accuracy over segments (and over tracks where "
              "marked) as each leak is removed — 5 × 5-fold CV on all 200 tracks (mean ± 95 % CI, "
              "corrected resampled t), then one score on the fault-filtered test tracks (Kereliuk, "
@@ -234,14 +233,11 @@ def render_html(names=NOTEBOOKS, *, out_dir: Path | None = None) -> Path:
     from disk with no server and no network. Input cells tagged ``hide-input`` (set-up
     code) are left out of the pages.
     """
-    import shutil
-
     import mistune
     import nbformat
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    from .paths import FIGURES_DIR
 
     out = Path(out_dir) if out_dir is not None else REPORT_DIR
     (out / "figures").mkdir(parents=True, exist_ok=True)

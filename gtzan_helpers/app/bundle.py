@@ -18,17 +18,24 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from . import GENRES, GtzanError, __version__
-from .features import FEATURE_NAMES
-from .paths import atomic_path
+from .. import GENRES, GtzanError, __version__
+from ..features.segment import FEATURE_NAMES
+from ..model import MLP, make_mlp
+from ..paths import atomic_path
+from ..recipe import RECIPE, Recipe
+from ..scoring import class_probabilities
+from ..splits import protocol_groups, validation_groups, validation_split
+from ..training import fit, predict_proba, scale
 
 FORMAT = "gtzan-mlp-bundle"
 FORMAT_VERSION = 1
-DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.npz"
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default.npz"
 """The bundled model trained on the shipped table (``gtzan train`` with its defaults)."""
 
 
@@ -74,23 +81,17 @@ class Bundle:
     def model(self):
         """The network as a PyTorch :class:`~gtzan_helpers.model.MLP` (eval mode, CPU), built
         once: ``gtzan predict`` on a folder uses it for every file."""
-        import torch
-
         model = _architecture(self.metadata["architecture"], len(self.labels))
         model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in self.weights.items()})
         return model.eval()
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of every label for each row of raw features, shape (n, len(labels))."""
-        from .training import class_probabilities, predict_proba
-
         return class_probabilities(predict_proba(self.model, self.transform(X), device="cpu"))
 
 
 def _architecture(arch: dict, n_classes: int):
     """An untrained :class:`~gtzan_helpers.model.MLP` of the recorded architecture."""
-    from .model import MLP
-
     return MLP(arch["n_features"], arch["hidden"], arch["dropout"], n_classes)
 
 
@@ -115,9 +116,6 @@ def save_bundle(path, model, *, mean, scale, background, hyperparameters: dict,
     labels : sequence of str
         The genre of each of the model's classes, in label order.
     """
-    import librosa
-    import torch
-
     arrays = {f"weight/{k}": v.detach().cpu().numpy() for k, v in model.state_dict().items()}
     arrays |= {"scaler/mean": np.asarray(mean, np.float64), "scaler/scale": np.asarray(scale, np.float64),
                "background": np.asarray(background, np.float32)}
@@ -128,7 +126,7 @@ def save_bundle(path, model, *, mean, scale, background, hyperparameters: dict,
                          "dropout": model.dropout},
         "hyperparameters": hyperparameters,
         "versions": {"gtzan_helpers": __version__, "torch": torch.__version__.split("+")[0],
-                     "numpy": np.__version__, "librosa": librosa.__version__},
+                     "numpy": np.__version__, "librosa": version("librosa")},
         "sha256": {name: _digest(a) for name, a in sorted(arrays.items())},
     }
     path = Path(path)
@@ -205,35 +203,35 @@ def load_bundle(path=None) -> Bundle:
     return Bundle(weights, mean, scale, arrays["background"], metadata)
 
 
-def train_bundle(table, path, *, split: str = "track", hidden=(128, 128, 128),
-                 batch_size: int = 128, max_epochs: int = 100, seed: int = 0,
+def train_bundle(table, path, *, protocol: str = "track", recipe: Recipe = RECIPE, seed: int = 0,
                  background_size: int = 100) -> Bundle:
-    """Train the study's MLP on a whole table and save it as a bundle.
+    """Train the MLP of ``recipe`` on a whole table and save it as a bundle.
 
     The bundle's labels are the table's genres (:attr:`FeatureTable.genres`): two give
-    the study's sigmoid network, more a softmax one. Early stopping (patience 3) watches 15 % of the table held out by track
-    (``split="track"``) or by segment (``"segment"``); the scaler is fitted on the rest.
+    the study's sigmoid network, more a softmax one. Early stopping watches the
+    :func:`~gtzan_helpers.splits.validation_split` of the table by track (``protocol="track"``,
+    duplicates together), by artist (``"artist"``) or by segment (``"segment"``); the
+    scaler is fitted on the rest. The bundle records the recipe it trained with.
 
     Returns
     -------
     Bundle
         The bundle as :func:`load_bundle` reads it back from ``path``.
     """
-    from .evaluation import holdout_split, scale
-    from .model import make_mlp
-    from .training import fit
-
-    fit_rows, val_rows = holdout_split(table, split=split, test_size=0.15, seed=seed)
+    groups = (protocol_groups(table, protocol) if protocol == "segment"
+              else validation_groups(table, protocol))
+    fit_rows, val_rows = validation_split(table.y, groups, fraction=recipe.validation_fraction, seed=seed)
     scaler, (X_fit, X_val) = scale(table.X.iloc[fit_rows], table.X.iloc[val_rows])
-    model = make_mlp(table.X.shape[1], hidden, n_classes=len(table.genres), seed=seed)
-    result = fit(model, X_fit, table.y[fit_rows], X_val, table.y[val_rows], batch_size=batch_size,
-                 max_epochs=max_epochs, seed=seed, device="cpu")
+    model = make_mlp(table.X.shape[1], recipe.hidden, recipe.dropout, n_classes=len(table.genres),
+                     seed=seed)
+    result = fit(model, X_fit, table.y[fit_rows], X_val, table.y[val_rows],
+                 batch_size=recipe.batch_size, lr=recipe.lr, weight_decay=recipe.weight_decay,
+                 max_epochs=recipe.max_epochs, patience=recipe.patience, seed=seed, device="cpu")
     pick = np.sort(np.random.default_rng(seed).choice(len(X_fit), min(background_size, len(X_fit)),
                                                       replace=False))
     save_bundle(path, result.model, mean=scaler.mean_, scale=scaler.scale_, background=X_fit[pick],
                 labels=table.genres,
-                hyperparameters={"split": split, "hidden": list(hidden), "batch_size": batch_size,
-                                 "max_epochs": max_epochs, "seed": seed, "patience": 3,
+                hyperparameters={"protocol": protocol, "seed": seed, "recipe": recipe.to_dict(),
                                  "best_epoch": result.best_epoch,
                                  "validation_accuracy": round(float(result.best["val_accuracy"]), 4)})
     return load_bundle(path)

@@ -1,0 +1,9 @@
+"""Applications of the package, a wing the course may skip.
+
+``cli``        the ``gtzan`` command: extract, evaluate, train, predict, explain
+``bundle``     a trained model in one safe file (``.npz``, never unpickled), with its recipe
+``estimator``  the MLP as a scikit-learn classifier
+``report``     re-executing the notebooks and rendering the HTML report (``make report``)
+
+Nothing in the core imports these modules.
+"""

@@ -1,0 +1,115 @@
+"""Independent training jobs spread over processes with joblib, one thread each, when that pays.
+
+A sweep is many independent cross-validation runs. Small networks use two cores
+poorly from inside one process (every step is dozens of short operations, each
+split between threads and joined again), but two processes, each on one core, run
+two jobs side by side at full speed. Every job runs on exactly one thread, wherever
+it runs, so its numbers do not depend on how many processes share the work.
+
+joblib chooses the processes: its default ``loky`` backend on Linux, macOS and
+Windows, or any backend a caller sets with :func:`joblib.parallel_config` — e.g. a
+Dask cluster::
+
+    from distributed import Client
+    from joblib import parallel_config
+
+    with Client("scheduler-address:8786"), parallel_config(backend="dask"):
+        summary, folds = sweep(table, "batch_size", [32, 64, 128, 256], n_jobs=-1)
+
+Workers are not free: each of joblib's fresh worker processes imports PyTorch again
+(about 2–3 s), which is more than a short sweep from the command line takes on one
+core. With ``n_jobs=None`` :func:`map_jobs` therefore runs the first job here, times
+it, and hands the rest to workers only when the time they would save exceeds their
+start-up; once this process has started workers they are kept warm (joblib's
+reusable executor), so later calls of the same run (a notebook's) pay nothing.
+
+Used by :func:`gtzan_helpers.evaluation.sweep` and the resampling of
+:mod:`gtzan_helpers.honest`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+
+import torch
+from joblib import Parallel, cpu_count, delayed
+from threadpoolctl import threadpool_limits
+
+from ..training import choose_device
+
+WORKER_START_SECONDS = 3.0
+"""What starting the workers costs, measured on 2 cores: a fresh interpreter importing
+PyTorch, NumPy, pandas and scikit-learn, and the jobs' data sent to it."""
+
+_workers_started = False
+
+
+@contextlib.contextmanager
+def one_thread():
+    """PyTorch's intra-op pool and the BLAS/OpenMP pools limited to one thread, then restored."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(1):
+            yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _call_on_one_thread(fn: Callable, item):
+    with one_thread():
+        return fn(item)
+
+
+def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None, device=None) -> list:
+    """``[fn(item) for item in items]``, each call on one thread, spread by joblib when that pays.
+
+    Parameters
+    ----------
+    fn : callable
+        A function joblib can send to another process (defined at module level).
+    items : iterable
+        Its arguments; results come back in the same order.
+    n_jobs : int, optional
+        ``None``: decide from the jobs (see the module's notes): the first runs here, and
+        the rest go to one worker per core only if that saves more than
+        :data:`WORKER_START_SECONDS` (or workers are already running). ``-1``: one worker
+        per core (or per worker of the backend set with :func:`joblib.parallel_config`,
+        e.g. a Dask cluster) whatever the jobs; ``1`` runs every call here.
+    device : str or torch.device, optional
+        The jobs' torch device (default :func:`gtzan_helpers.training.choose_device`);
+        jobs for a GPU run here one after another, sharing it.
+
+    Returns
+    -------
+    list
+        The same whichever way the calls ran: every call runs on one thread.
+    """
+    global _workers_started
+    items = list(items)
+    if choose_device(device).type != "cpu":
+        n_jobs = 1
+    if n_jobs is None:
+        if len(items) < 2 or cpu_count() < 2:
+            n_jobs = 1
+        elif not _workers_started:
+            start = time.perf_counter()
+            first = _call_on_one_thread(fn, items[0])
+            serial = (time.perf_counter() - start) * (len(items) - 1)
+            workers = min(cpu_count(), len(items) - 1)
+            if serial - serial / workers <= WORKER_START_SECONDS:
+                return [first, *(_call_on_one_thread(fn, item) for item in items[1:])]
+            return [first, *_spread(fn, items[1:], -1)]
+        else:
+            n_jobs = -1
+    if n_jobs == 1:
+        return [_call_on_one_thread(fn, item) for item in items]
+    return _spread(fn, items, n_jobs)
+
+
+def _spread(fn: Callable, items: list, n_jobs: int) -> list:
+    global _workers_started
+    _workers_started = True
+    return Parallel(n_jobs=n_jobs)(delayed(_call_on_one_thread)(fn, item) for item in items)

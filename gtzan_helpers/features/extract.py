@@ -1,0 +1,146 @@
+"""Batch extraction: audio files to feature rows, cached by content, in parallel.
+
+Used by ``01_features`` (the 28 shipped clips), ``06_shap`` (the test clip) and
+``gtzan extract`` / ``gtzan predict``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed, parallel_config
+
+from ..paths import atomic_path
+from .audio import AudioError, find_audio_files, load_audio
+from .segment import FEATURE_NAMES, compute_clip_features
+
+RECIPE_VERSION = "gtzan-table-1"
+"""Changes whenever the recipe's numbers change, so that stale cache entries are ignored."""
+
+
+def _file_digest(path) -> str:
+    digest = hashlib.sha256(RECIPE_VERSION.encode())
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_features(path, *, cache_dir=None) -> np.ndarray:
+    """Feature rows of one audio file, cached by the file's content.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any audio file :func:`~gtzan_helpers.features.audio.load_audio` reads.
+    cache_dir : str or Path, optional
+        Folder of cached results keyed by the SHA-256 of the file's bytes (and the
+        recipe version): unchanged audio is never extracted twice, whatever its name.
+        ``None`` disables the cache.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n_segments, 57)
+    """
+    cached = None
+    if cache_dir is not None:
+        cached = Path(cache_dir) / f"{_file_digest(path)}.npy"
+        if cached.is_file():
+            return np.load(cached)
+    features = compute_clip_features(load_audio(path))
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cached) as scratch, open(scratch, "wb") as handle:
+            np.save(handle, features)  # readers never see half an entry
+    return features
+
+
+def extract_file(path, *, label: str | None = None, cache_dir=None) -> pd.DataFrame:
+    """Feature rows of one audio file, named as the shipped table names them.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any audio file :func:`~gtzan_helpers.features.audio.load_audio` reads.
+    label : str, optional
+        Genre word to prefix; when given and the file's stem does not start with it,
+        ``filename`` becomes ``<label>.<stem>.<segment>.wav``.
+    cache_dir : str or Path, optional
+        See :func:`file_features`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``filename`` (``<stem>.<segment>.wav``) and the 57 feature columns.
+    """
+    path = Path(path)
+    features = file_features(path, cache_dir=cache_dir)
+    stem = path.stem
+    if label and not stem.startswith(f"{label}."):
+        stem = f"{label}.{stem}"
+    frame = pd.DataFrame(features, columns=FEATURE_NAMES)
+    frame.insert(0, "filename", [f"{stem}.{i}.wav" for i in range(len(frame))])
+    return frame
+
+
+def _extract_or_error(path, label, cache_dir):
+    try:
+        return extract_file(path, label=label, cache_dir=cache_dir), None
+    except AudioError as exc:
+        return None, str(exc)
+
+
+def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
+                  progress: bool = False, cache_dir=None,
+                  backend: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Feature table of many audio files, in parallel; bad files are reported, not fatal.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        Files and folders (folders are walked for audio files).
+    n_jobs : int
+        Parallel workers (joblib); ``-1`` uses every core.
+    label_from_folder : bool
+        Prefix each file's rows with its parent folder's name as genre word
+        (the GTZAN layout ``genres/<genre>/<file>``).
+    progress : bool
+        Show a progress bar.
+    cache_dir : str or Path, optional
+        Reuse features of unchanged files (see :func:`file_features`).
+    backend : str, optional
+        joblib backend: ``None`` for local processes, ``"dask"`` to run on the Dask
+        cluster of the current ``distributed.Client``.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        ``filename`` and the 57 features of every good file, in input order.
+    errors : list of str
+        One line per path or file that could not be used, naming it and the reason.
+    """
+    missing: list[str] = []
+    files = find_audio_files(paths, errors=missing)
+    jobs = [delayed(_extract_or_error)(f, f.parent.name if label_from_folder else None, cache_dir)
+            for f in files]
+    config = {"n_jobs": n_jobs} if backend is None else {"n_jobs": n_jobs, "backend": backend}
+    with parallel_config(**config):
+        results = Parallel(return_as="generator")(jobs)
+        if progress:
+            from tqdm.auto import tqdm
+
+            results = tqdm(results, total=len(files), desc="extracting", unit="file")
+        results = list(results)
+    frames = [frame for frame, _ in results if frame is not None]
+    errors = missing + [error for _, error in results if error is not None]
+    empty = pd.DataFrame(columns=["filename", *FEATURE_NAMES])
+    return (pd.concat(frames, ignore_index=True) if frames else empty), errors
+
+
+def write_table(frame: pd.DataFrame, path) -> None:
+    """Write a feature table as CSV atomically: the file is complete or absent, never half."""
+    with atomic_path(path) as scratch:
+        frame.to_csv(scratch, index=False)

@@ -1,0 +1,150 @@
+"""From probabilities to decisions and scores: each rule written once.
+
+- :func:`decide` is the one place a label is chosen (two classes: the recipe's 0.5
+  threshold; more: the most probable class).
+- :func:`cross_entropy` is the one loss: the training histories and every score use it.
+- :func:`per_track` is the one per-track aggregation (a track's probability is the mean
+  of its segments'), and :func:`group_labels` the one rule for a track's label.
+
+Probabilities come in one of two shapes everywhere: of label 1 (metal), shape (n,),
+from a two-class model; of every class, shape (n, k), from a k-class one.
+Used by notebooks 02–09, the CLI and the bundles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .recipe import RECIPE
+
+LOG_FLOOR = -100.0
+"""Each log-probability in :func:`cross_entropy` is clamped here, as ``torch.nn.BCELoss`` clamps it."""
+
+
+def class_probabilities(proba) -> np.ndarray:
+    """Every class's probability, shape (n, k): a two-class probability of label 1, shape (n,),
+    becomes two columns."""
+    proba = np.asarray(proba)
+    return np.column_stack([1.0 - proba, proba]) if proba.ndim == 1 else proba
+
+
+def decide(proba, *, threshold: float = RECIPE.threshold) -> np.ndarray:
+    """The predicted label of each row of probabilities, as integers.
+
+    ``proba`` is the probability of label 1, shape (n,), or of every class, shape (n, k).
+    Two classes: label 1 where its probability is at least ``threshold`` (the study's
+    0.5); more: the most probable class. A NumPy array gives a NumPy array and a PyTorch
+    tensor a tensor (the training loops count their hits with this rule too).
+    """
+    if not hasattr(proba, "ndim"):
+        proba = np.asarray(proba)
+    if proba.ndim == 2 and proba.shape[1] == 2:
+        proba = proba[:, 1]
+    # ``* 1``: booleans to integers, the same way in NumPy and PyTorch
+    return (proba >= threshold) * 1 if proba.ndim == 1 else proba.argmax(1)
+
+
+def cross_entropy(proba, y) -> float:
+    """Mean cross-entropy of probabilities for integer labels ``y`` (binary for shape (n,)).
+
+    The same formula as the training loops' losses (``torch.nn.functional.binary_cross_entropy``
+    and its k-class form): each log-probability clamped at :data:`LOG_FLOOR`, then averaged.
+    """
+    p = class_probabilities(np.asarray(proba, dtype=np.float64))
+    y = np.asarray(y).astype(int)
+    with np.errstate(divide="ignore"):
+        logs = np.maximum(np.log(p[np.arange(len(y)), y]), LOG_FLOOR)
+    return float(-logs.mean())
+
+
+def per_track(proba, tracks, *, method: str = "mean"):
+    """Each track's probability from its segments': the one per-track aggregation.
+
+    Parameters
+    ----------
+    proba : array-like, shape (n,) or (n, k)
+    tracks : array-like, shape (n,)
+        Track id of each row (one song: any constant).
+    method : {"mean", "vote"}
+        Average the segments' probabilities, or their decisions (each a probability of 0 or 1).
+
+    Returns
+    -------
+    names : numpy.ndarray
+        The tracks, sorted.
+    proba : numpy.ndarray, shape (n_tracks,) or (n_tracks, k)
+    inverse : numpy.ndarray of int, shape (n,)
+        Each row's position in ``names``.
+    """
+    p = np.asarray(proba, dtype=np.float64)
+    if method == "vote":
+        p = decide(p).astype(np.float64) if p.ndim == 1 else np.eye(p.shape[1])[decide(p)]
+    elif method != "mean":
+        raise ValueError(f"method must be 'mean' or 'vote', got {method!r}")
+    names, inverse, counts = np.unique(np.asarray(tracks), return_inverse=True, return_counts=True)
+    columns = p.reshape(len(p), -1)
+    means = np.stack([np.bincount(inverse, weights=c, minlength=len(names)) for c in columns.T],
+                     axis=1) / counts[:, None]
+    return names, means.reshape(len(names), *p.shape[1:]), inverse
+
+
+def group_labels(y, groups) -> np.ndarray:
+    """Each group's label, groups sorted as :func:`per_track` sorts them: the one rule, a
+    group's label is its first row's (every row of a track has the track's genre)."""
+    _, first = np.unique(np.asarray(groups), return_index=True)
+    return np.asarray(y)[first]
+
+
+def to_rows(group_values, groups) -> np.ndarray:
+    """Each row gets its group's value (groups sorted as :func:`per_track` sorts them)."""
+    _, inverse = np.unique(np.asarray(groups), return_inverse=True)
+    return np.asarray(group_values)[inverse]
+
+
+def track_accuracy(proba, y, tracks, *, method: str = "mean") -> float:
+    """Accuracy of track decisions made from each track's segments (see :func:`per_track`)."""
+    _, p_tracks, _ = per_track(proba, tracks, method=method)
+    return float((decide(p_tracks) == group_labels(y, tracks)).mean())
+
+
+def track_table(proba, y, tracks, *, genres, method: str = "mean") -> pd.DataFrame:
+    """One row per track: each genre's probability, the decision and the truth.
+
+    Parameters
+    ----------
+    proba : array-like, shape (n,) or (n, k)
+    y, tracks : array-like, shape (n,)
+    genres : sequence of str
+        The genre of each label.
+    method : {"mean", "vote"}
+        See :func:`per_track`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by track: ``p_<genre>`` for every genre (mean probability, or share of
+        votes), ``predicted`` and ``label`` (genre names), ``correct`` and ``segments``
+        (the segments' probabilities of the predicted genre, rounded).
+    """
+    names, p_tracks, inverse = per_track(proba, tracks, method=method)
+    labels = group_labels(y, tracks)
+    genres = list(genres)
+    columns = class_probabilities(p_tracks)
+    table = pd.DataFrame(columns, columns=[f"p_{g}" for g in genres], index=pd.Index(names, name="track"))
+    predicted = decide(p_tracks)
+    table["predicted"] = np.asarray(genres)[predicted]
+    table["label"] = np.asarray(genres)[labels]
+    table["correct"] = predicted == labels
+    rows = np.round(class_probabilities(np.asarray(proba, dtype=np.float64)), 3)
+    table["segments"] = [rows[inverse == i, predicted[i]].tolist() for i in range(len(names))]
+    return table
+
+
+def score(proba, y, tracks) -> dict:
+    """Segment accuracy, :func:`cross_entropy`, and track accuracy (mean probability and vote)."""
+    proba, y = np.asarray(proba, dtype=float), np.asarray(y)
+    return {"accuracy": float((decide(proba) == y).mean()),
+            "loss": cross_entropy(proba, y),
+            "track_accuracy": track_accuracy(proba, y, tracks),
+            "track_vote_accuracy": track_accuracy(proba, y, tracks, method="vote")}
