@@ -20,13 +20,15 @@ report: $(STAMP)
 ## Unit tests, CLI and browser tests, the notebooks re-executed and compared by nbval, and
 ## their results JSON compared with the committed numbers within the stated tolerances.
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg
+	$(BIN)/python -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg --durations=15
 
 ## The trained networks' numbers re-created as on a CPU without AVX-512 (x86-64 AVX2
-## kernels in PyTorch and oneDNN) and compared within the same tolerances.
+## kernels in PyTorch and oneDNN) and compared within the same tolerances: the notebooks
+## whose numbers come from trained networks, each executed once (not 01, which extracts
+## features, nor 08, which reads the others' results).
 portability: $(STAMP)
-	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(BIN)/python -m pytest -q \
-		tests/test_reproduction.py tests/test_honest.py -k "reproduction or reproduces"
+	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(BIN)/python -m pytest -q -m trained \
+		--durations=10 tests/test_reproduction.py
 
 ## Debian's Chromium for the report's browser test, when missing and we may install it
 ## (the test is skipped without it).

@@ -20,6 +20,7 @@ def pytest_collection_modifyitems(items):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "after_notebooks: runs after the notebooks nbval executes")
+    config.addinivalue_line("markers", "trained: a notebook whose numbers come from trained networks")
 
 
 def pytest_sessionfinish(session):

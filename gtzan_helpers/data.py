@@ -103,7 +103,7 @@ def read_csv(path: str | Path, *, columns=(), what: str = "CSV table", **options
         raise TableError(f"{path}: not a readable CSV table ({exc})") from None
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise TableError(f"{path}: a {what} needs the column(s) {', '.join(columns)} "
+        raise TableError(f"{path}: the {what} needs the columns {' and '.join(columns)} "
                          f"({', '.join(missing)} missing)")
     return frame
 

@@ -2,7 +2,8 @@
 
 - :func:`decide` is the one place a label is chosen (two classes: the recipe's 0.5
   threshold; more: the most probable class).
-- :func:`cross_entropy` is the one loss: the training histories and every score use it.
+- :func:`cross_entropy` is the one loss of every score (scikit-learn's ``log_loss``; the
+  training histories compute the same mean in PyTorch).
 - :func:`per_track` is the one per-track aggregation (a track's probability is the mean
   of its segments'), and :func:`group_labels` the one rule for a track's label.
 
@@ -15,12 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import log_loss
 
 from .recipe import RECIPE
-
-LOG_FLOOR = -100.0
-"""Each log-probability in :func:`cross_entropy` is clamped here, as ``torch.nn.BCELoss`` clamps it."""
-
 
 def class_probabilities(proba) -> np.ndarray:
     """Every class's probability, shape (n, k): a two-class probability of label 1, shape (n,),
@@ -46,16 +44,16 @@ def decide(proba, *, threshold: float = RECIPE.threshold) -> np.ndarray:
 
 
 def cross_entropy(proba, y) -> float:
-    """Mean cross-entropy of probabilities for integer labels ``y`` (binary for shape (n,)).
+    """Mean cross-entropy of probabilities for integer labels ``y``: scikit-learn's ``log_loss``.
 
-    The same formula as the training loops' losses (``torch.nn.functional.binary_cross_entropy``
-    and its k-class form): each log-probability clamped at :data:`LOG_FLOOR`, then averaged.
+    ``proba`` of shape (n,) is the probability of label 1 (binary cross-entropy), of shape
+    (n, k) one probability per class (labels 0 … k-1). The training loops' histories
+    compute the same mean in PyTorch; the two differ only where a probability rounds to
+    exactly 0 or 1 (scikit-learn clips it at float64's epsilon, PyTorch clamps its log at
+    -100), which a hard-voting baseline does and a trained network rarely does.
     """
     p = class_probabilities(np.asarray(proba, dtype=np.float64))
-    y = np.asarray(y).astype(int)
-    with np.errstate(divide="ignore"):
-        logs = np.maximum(np.log(p[np.arange(len(y)), y]), LOG_FLOOR)
-    return float(-logs.mean())
+    return float(log_loss(np.asarray(y).astype(int), p, labels=np.arange(p.shape[1])))
 
 
 def per_track(proba, tracks, *, method: str = "mean"):

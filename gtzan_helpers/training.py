@@ -108,7 +108,7 @@ def loss_and_hits(p: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch
     """Mean cross-entropy and the number of right decisions of probabilities ``p`` for labels ``y``.
 
     ``p`` of shape (n, 1) is the probability of label 1 (binary cross-entropy, as in the
-    study); of shape (n, k), one probability per class. The loss is
+    study); of shape (n, k), one probability per class. The loss is the mean of
     :func:`gtzan_helpers.scoring.cross_entropy` in PyTorch (each log clamped at -100, as
     ``nn.BCELoss`` clamps), the decisions are :func:`gtzan_helpers.scoring.decide`'s.
     """

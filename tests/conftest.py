@@ -1,5 +1,10 @@
+"""Fixtures and helpers shared by the tests: the shipped table, WAV files, tones, a
+separable problem, and running the ``gtzan`` command."""
+
 import numpy as np
 import pytest
+
+from gtzan_helpers.app.cli import main
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +30,18 @@ def write_wav(tmp_path):
 def tone(freq=440.0, seconds=3.0, sr=22050, amplitude=0.5):
     t = np.arange(int(seconds * sr)) / sr
     return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def separable(n=400, d=6, seed=0):
+    """A two-class problem a small network solves: label 1 where x0 + x1 / 2 > 0."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.float32)
+    return X, y
+
+
+def run(capsys, *argv):
+    """``gtzan *argv`` in this process: (exit status, stdout, stderr)."""
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err

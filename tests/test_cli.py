@@ -19,7 +19,7 @@ from gtzan_helpers.app.cli import build_parser, main
 from gtzan_helpers.paths import FEATURE_TABLE, TEST_CLIP
 from gtzan_helpers.results import compare_results
 
-from .conftest import tone
+from .conftest import run, tone
 
 SR = 22050
 
@@ -29,11 +29,6 @@ def small_bundle(tmp_path_factory, table):
     part = table.subset(np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::4])))
     return train_bundle(part, tmp_path_factory.mktemp("model") / "small.npz", recipe=RECIPE.replace(max_epochs=3))
 
-
-def run(capsys, *argv):
-    status = main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def test_default_bundle_is_reproduced_by_gtzan_train(tmp_path, capsys, table):

@@ -62,7 +62,7 @@ def test_bad_tables_name_the_problem(tmp_path, change, message):
 
 
 def test_missing_and_unreadable_files(tmp_path):
-    with pytest.raises(TableError, match="no such file"):
+    with pytest.raises(TableError, match="no such feature table"):
         load_feature_table(tmp_path / "nope.csv")
     empty = tmp_path / "empty.csv"
     empty.write_text("")
@@ -88,7 +88,7 @@ def test_artist_spellings_are_merged_and_empty_ones_unknown(tmp_path):
                                    "metal.00002": "Rage Against the Machine"}
     bad = tmp_path / "bad.csv"
     bad.write_text("track,name\nmetal.00001,x\n")
-    with pytest.raises(TableError, match="bad.csv.*track and artist"):
+    with pytest.raises(TableError, match="bad.csv.*columns track and artist"):
         load_artists(bad)
 
 

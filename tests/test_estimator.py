@@ -11,7 +11,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from gtzan_helpers.app.estimator import MLPClassifier
 from gtzan_helpers.training import predict_proba
 
-from .test_training import separable
+from .conftest import separable
 
 
 def test_params_round_trip_and_clone():
@@ -76,3 +76,24 @@ def test_unfitted_and_bad_input_errors_are_scikit_learns():
         MLPClassifier().fit(X, y)
     with pytest.raises(ValueError, match="1 class"):
         MLPClassifier().fit(X[5:10], np.zeros(5))
+
+
+def test_early_stopping_never_watches_rows_of_a_song_it_trains_on(monkeypatch):
+    from gtzan_helpers.app import estimator
+
+    X, y = separable(n=200)
+    songs = np.repeat(np.arange(20), 10)   # ten segments per song
+    seen = {}
+
+    def recording_fit(model, X_fit, y_fit, X_val, y_val, **kwargs):
+        seen["fit"], seen["watch"] = X_fit, X_val
+        return real_fit(model, X_fit, y_fit, X_val, y_val, **kwargs)
+
+    real_fit = estimator.fit
+    monkeypatch.setattr(estimator, "fit", recording_fit)
+    MLPClassifier(hidden=(8,), max_epochs=2).fit(X, y, groups=songs)
+    song_of = {row.tobytes(): song for row, song in zip(X, songs)}
+    fit_songs = {song_of[row.tobytes()] for row in seen["fit"]}
+    watch_songs = {song_of[row.tobytes()] for row in seen["watch"]}
+    assert watch_songs and not fit_songs & watch_songs
+    assert len(seen["watch"]) == 10 * len(watch_songs)

@@ -4,10 +4,13 @@ import numpy as np
 import pytest
 
 import gtzan_helpers.evaluation as evaluation
+import gtzan_helpers.splits as splits
+from gtzan_helpers.recipe import RECIPE
 from gtzan_helpers.splits import holdout_split, make_folds
 from gtzan_helpers.training import scale
 from gtzan_helpers.evaluation import sweep, sweep_table
 from gtzan_helpers.scoring import track_accuracy
+from gtzan_helpers.honest.resampling import learning_curve, permutation_importance
 
 
 @pytest.fixture
@@ -54,7 +57,7 @@ def test_grouped_folds_never_share_a_track(table):
 
 
 def test_unknown_split_is_refused(table):
-    with pytest.raises(ValueError, match="split must be one of"):
+    with pytest.raises(ValueError, match="protocol must be one of"):
         make_folds(table, protocol="random")
 
 
@@ -63,15 +66,15 @@ def test_scaler_is_fitted_on_training_rows_only(table, scale_sizes):
     folds = evaluation.cross_validate(table, protocol="track", n_splits=5, max_epochs=2, patience=None)
     # rows trained on; then the rows early stopping watches and the scored rows (here the same fold)
     assert [n for n, _ in seen] == [1600] * 5 and [o for _, o in seen] == [[400, 400]] * 5
-    assert list(folds.columns) == ["fold", "loss", "accuracy", "track_accuracy", "epochs"]
+    assert list(folds.columns) == ["protocol", "fold", "loss", "accuracy", "track_accuracy", "epochs"]
 
 
 @pytest.mark.parametrize("split", ["segment", "track", "artist"])
 def test_inner_stopping_never_watches_the_scored_fold(table, split):
     plain = make_folds(table, protocol=split, n_splits=5, seed=3)
-    study = evaluation.stopping_folds(table, protocol=split, n_splits=5, seed=3)
-    inner = evaluation.stopping_folds(table, protocol=split, n_splits=5, seed=3, stopping="inner")
-    groups = table.tracks if split == "segment" else evaluation.protocol_groups(table, split)
+    study = splits.stopping_folds(table, protocol=split, n_splits=5, seed=3)
+    inner = splits.stopping_folds(table, protocol=split, n_splits=5, seed=3, stopping="inner")
+    groups = table.tracks if split == "segment" else splits.protocol_groups(table, split)
     for (train, test), (s_train, s_watch, s_test), (i_train, i_watch, i_test) in zip(plain, study, inner):
         assert np.array_equal(s_train, train) and np.array_equal(s_watch, test)
         assert np.array_equal(s_test, test) and np.array_equal(i_test, test)
@@ -79,7 +82,7 @@ def test_inner_stopping_never_watches_the_scored_fold(table, split):
         assert np.array_equal(np.sort(np.concatenate([i_train, i_watch])), np.sort(train))
         assert not set(groups[i_train]) & set(groups[i_watch])
         share = len(np.unique(groups[i_watch])) / len(np.unique(groups[train]))
-        assert share == pytest.approx(0.2, abs=0.03)
+        assert share == pytest.approx(RECIPE.validation_fraction, abs=0.03)
         assert 0.3 < table.y[i_watch].mean() < 0.7
 
 
@@ -88,18 +91,12 @@ def test_inner_stopping_trains_on_the_rest(table, scale_sizes):
     for engine in ("fast", "plain"):
         folds = evaluation.cross_validate(table, protocol="track", n_splits=5, max_epochs=2,
                                           patience=None, stopping="inner", engine=engine)
-        assert len(folds) == 5 and folds["accuracy"].between(0, 1).all()
-    # 1600 training rows: 80 % of their tracks trained on, 20 % watched; 400 scored
-    assert all(train + watch == 1600 and abs(watch - 320) <= 30 and test == 400
+        assert len(folds) == 5 and folds["accuracy"].mean() > 0.6   # two epochs already learn
+    # 1600 training rows: 85 % of their tracks trained on, 15 % watched; 400 scored
+    assert all(train + watch == 1600 and abs(watch - 1600 * RECIPE.validation_fraction) <= 30 and test == 400
                for train, (watch, test) in seen)
     with pytest.raises(ValueError, match="stopping must be one of"):
         evaluation.cross_validate(table, protocol="track", stopping="test")
-
-
-def test_scale_uses_training_statistics():
-    train = np.array([[0.0], [2.0]])
-    scaler, (a, b) = scale(train, np.array([[4.0]]))
-    assert scaler.mean_[0] == 1.0 and b[0, 0] == pytest.approx(3.0)
 
 
 def test_track_accuracy_averages_segment_probabilities():
@@ -112,7 +109,7 @@ def test_track_accuracy_averages_segment_probabilities():
 
 def test_sweep_gives_one_row_per_split_and_setting(table):
     summary, folds = sweep(table, "first_layer", [8, 16], n_splits=2, max_epochs=1, patience=None)
-    assert summary[["split", "first_layer"]].values.tolist() == [
+    assert summary[["protocol", "first_layer"]].values.tolist() == [
         ["segment", 8], ["segment", 16], ["track", 8], ["track", 16], ["artist", 8], ["artist", 16]]
     assert len(folds) == 12
     shown = sweep_table(summary, "first_layer", {8: (0.1, 0.9, 1.0)})
@@ -121,7 +118,7 @@ def test_sweep_gives_one_row_per_split_and_setting(table):
 
 
 def test_duplicates_stay_together_under_the_track_protocol(table):
-    groups = evaluation.protocol_groups(table, "track")
+    groups = splits.protocol_groups(table, "track")
     assert groups[table.tracks == "metal.00034"][0] == groups[table.tracks == "metal.00094"][0]
     assert len(np.unique(groups)) == 200 - 7  # seven pairs of repeated recordings
 
@@ -143,7 +140,7 @@ def test_no_artist_or_duplicate_crosses_an_artist_split(table, seed):
 
 
 def test_artist_groups_merge_an_artists_tracks_and_keep_unknowns_apart(table):
-    groups = evaluation.protocol_groups(table, "artist")
+    groups = splits.protocol_groups(table, "artist")
     johnson = np.unique(table.tracks[table.artists == "Robert Johnson"])
     assert len(johnson) == 17 and len(np.unique(groups[table.artists == "Robert Johnson"])) == 1
     unknown = np.char.startswith(table.artists.astype(str), "unknown")
@@ -154,7 +151,7 @@ def test_learning_curve_shrinks_training_not_testing(table):
     from gtzan_helpers.honest.candidates import baselines
 
     small = table.subset(np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::2])))
-    curve = evaluation.learning_curve(small, {"lr": baselines()["logistic regression (tracks)"]},
+    curve = learning_curve(small, {"lr": baselines()["logistic regression (tracks)"]},
                                       protocol="artist", fractions=(0.5, 1.0), n_splits=3, n_repeats=1)
     assert len(curve) == 6
     by_fraction = curve.groupby("fraction")
@@ -171,13 +168,13 @@ class OneColumnModel:
     def __init__(self, column):
         self.column = column
 
-    def fit(self, X, y, groups, split_groups=None, n_classes=2):
+    def fit(self, X, y, tracks, watch_groups=None, n_classes=2):
         values = X[self.column].to_numpy()
         self.mid = (values[y == 0].mean() + values[y == 1].mean()) / 2
         self.sign = np.sign(values[y == 1].mean() - values[y == 0].mean())
         return self
 
-    def predict_proba(self, X, groups):
+    def predict_proba(self, X, tracks):
         if self.seen is not None:
             self.seen.append(X.copy())
         return 1 / (1 + np.exp(-self.sign * (X[self.column].to_numpy() - self.mid)))
@@ -186,7 +183,7 @@ class OneColumnModel:
 def test_permutation_importance_finds_the_one_column_used(table):
     groups = {"chroma": ("chroma_stft_mean", "chroma_stft_var"), "tempo": ("tempo",),
               "MFCC 1": ("mfcc1_mean",)}
-    result = evaluation.permutation_importance(table, OneColumnModel("chroma_stft_mean"), groups,
+    result = permutation_importance(table, OneColumnModel("chroma_stft_mean"), groups,
                                                protocol="artist", n_splits=3, n_permutations=2,
                                                seed=0, n_jobs=1)
     assert len(result) == 3 * 3 * 2
@@ -201,7 +198,7 @@ def test_permutation_moves_whole_tracks_of_the_group_only(table):
         seen = []
 
     columns = ("chroma_stft_mean", "chroma_stft_var")
-    evaluation.permutation_importance(table, Recording("chroma_stft_mean"),
+    permutation_importance(table, Recording("chroma_stft_mean"),
                                       {"chroma": columns}, protocol="track", n_splits=2,
                                       n_permutations=1, seed=0, n_jobs=1)
     intact, shuffled = Recording.seen[0], Recording.seen[1]   # the first fold: scored as is, then with chroma scrambled

@@ -7,7 +7,7 @@ from gtzan_helpers.explain import explain, top_contributions
 from gtzan_helpers.model import make_mlp
 from gtzan_helpers.training import fit, predict_proba
 
-from .test_training import separable
+from .conftest import separable
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ from gtzan_helpers.features import (
     compute_segment_features,
     compute_segment_features_plain,
     extract_files,
-    hpss,
     SEGMENT_LENGTH,
 )
+from gtzan_helpers.features.hpss import hpss
 from gtzan_helpers.paths import AUDIO_DIR
 
 from .conftest import tone

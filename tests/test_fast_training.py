@@ -8,7 +8,7 @@ from gtzan_helpers.evaluation import cross_validate
 from gtzan_helpers.fast.stacked import fit_many
 from gtzan_helpers.training import predict_proba
 
-from .test_training import separable
+from .conftest import separable
 
 
 def problems(sizes, d=6):
@@ -173,3 +173,31 @@ def test_stacked_softmax_steps_are_autograd_and_adam_on_the_mlp():
     with torch.no_grad():
         expected = torch.nn.functional.nll_loss(torch.log(model(torch.as_tensor(X))), torch.as_tensor(y))
     assert stacked.histories[0]["val_loss"].iloc[-1] == pytest.approx(expected.item(), rel=1e-4)
+
+
+def test_the_private_pytorch_calls_match_their_public_equivalents():
+    # the stacked trainer's four private calls (fast/_torch_private.py) against public PyTorch:
+    # a PyTorch release that changes one fails here, by name, before any number moves
+    from gtzan_helpers.fast import _torch_private as private
+
+    a, b = [torch.zeros(3), torch.zeros(2)], [torch.arange(3.0), torch.ones(2)]
+    private.foreach_copy_(a, b)
+    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    steps = [torch.tensor(1.0), torch.tensor(4.0)]
+    private.foreach_add_(steps, 1)
+    assert [s.item() for s in steps] == [2.0, 5.0]
+    g, h = torch.randn(5, 4), torch.randn(5, 4)
+    x = h.clone().requires_grad_()
+    torch.relu(x).backward(g)
+    assert torch.equal(private.threshold_backward(g, torch.relu(h), 0), x.grad)
+    # one fused step against torch.optim.Adam on the same parameters and gradients
+    param, grad = torch.randn(7), torch.randn(7)
+    reference = param.clone().requires_grad_()
+    adam = torch.optim.Adam([reference], lr=1e-3, weight_decay=0.01)
+    reference.grad = grad.clone()
+    adam.step()
+    m1, m2, step = torch.zeros(7), torch.zeros(7), torch.tensor(0.0)
+    step += 1
+    private.fused_adam_([param], [grad], [m1], [m2], [], [step], lr=1e-3, beta1=0.9, beta2=0.999,
+                        weight_decay=0.01, eps=1e-8, amsgrad=False, maximize=False)
+    torch.testing.assert_close(param, reference.detach())

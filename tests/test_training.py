@@ -7,12 +7,7 @@ import torch
 from gtzan_helpers.model import make_mlp
 from gtzan_helpers.training import choose_device, evaluate, fit, predict_proba, seed_everything
 
-
-def separable(n=400, d=6, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d)).astype(np.float32)
-    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.float32)
-    return X, y
+from .conftest import separable
 
 
 def test_learns_a_separable_problem():
