@@ -7,10 +7,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: report test portability chromium bench lab clean
 
+# --no-compile: Python compiles each module when it is first imported, so the install
+# does not spend a minute compiling all of PyTorch's.
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -r requirements.txt
-	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m pip install -q --no-compile -r requirements.txt
+	$(BIN)/python -m pip install -q --no-compile --no-deps -e .
 	touch $@
 
 ## Re-execute notebooks 01–09 in order and render report/index.html.
@@ -38,8 +40,9 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "Chromium is not installed: the report's browser test will be skipped"
 
-## Open the notebooks in JupyterLab.
+## Open the notebooks in JupyterLab (installed on first use).
 lab: $(STAMP)
+	test -x $(BIN)/jupyter-lab || $(BIN)/python -m pip install -q --no-compile -r requirements-lab.txt
 	$(BIN)/jupyter lab notebooks/
 
 clean:

@@ -13,13 +13,7 @@ os.environ.setdefault("GTZAN_DEVICE", "cpu")  # tests run on the CPU even where 
 os.environ[OUTPUT_ENV] = tempfile.mkdtemp(prefix="gtzan-test-run-")
 
 
-def pytest_collection_modifyitems(items):
-    # the reproduction test reads what the notebooks wrote: it runs after them
-    items.sort(key=lambda item: item.get_closest_marker("after_notebooks") is not None)
-
-
 def pytest_configure(config):
-    config.addinivalue_line("markers", "after_notebooks: runs after the notebooks nbval executes")
     config.addinivalue_line("markers", "trained: a notebook whose numbers come from trained networks")
 
 

@@ -7,7 +7,10 @@ import zipfile
 import numpy as np
 import pytest
 
+from gtzan_helpers import GENRES
+from gtzan_helpers.features import FEATURE_NAMES, extract_file
 from gtzan_helpers.recipe import RECIPE
+from gtzan_helpers.scoring import decide
 from gtzan_helpers.app.bundle import (
     BundleError,
     DEFAULT_MODEL,
@@ -143,7 +146,12 @@ def test_predict_the_test_clip_with_the_bundled_model(capsys):
     assert payload["errors"] == [] and len(payload["results"]) == 1
     result = payload["results"][0]
     assert set(result) == {"file", "label", "probabilities", "segments"}
-    assert result["label"] in ("blues", "metal") and len(result["segments"]) == 1
+    assert len(result["segments"]) == 1
+    # the bundled model's own probabilities for the clip's features, and decide's label
+    rows = extract_file(TEST_CLIP)[list(FEATURE_NAMES)].to_numpy()
+    expected = load_bundle(DEFAULT_MODEL).predict_proba(rows)[0]
+    assert list(result["probabilities"].values()) == pytest.approx(expected.tolist(), abs=1e-6)
+    assert result["label"] == GENRES[decide(expected[None])[0]]
     assert sum(result["probabilities"].values()) == pytest.approx(1.0)
     # one segment: the song's probabilities are the segment's
     assert result["segments"][0] == result["probabilities"]

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -12,13 +11,6 @@ from gtzan_helpers.app.estimator import MLPClassifier
 from gtzan_helpers.training import predict_proba
 
 from .conftest import separable
-
-
-def test_params_round_trip_and_clone():
-    model = MLPClassifier(hidden=(32,), batch_size=64, seed=3)
-    params = model.get_params()
-    assert params["hidden"] == (32,) and params["batch_size"] == 64 and params["seed"] == 3
-    assert clone(model).get_params() == params
 
 
 def test_in_a_pipeline_with_string_labels():
@@ -37,14 +29,16 @@ def test_in_a_pipeline_with_string_labels():
 
 def test_cross_validate_and_grid_search():
     X, y = separable(n=200)
-    scores = cross_validate(MLPClassifier(hidden=(8,), max_epochs=10), X, y, cv=3)
-    assert len(scores["test_score"]) == 3
-    search = GridSearchCV(MLPClassifier(max_epochs=5, patience=None), {"hidden": [(4,), (8,)]}, cv=2)
+    scores = cross_validate(MLPClassifier(hidden=(16,), batch_size=16, max_epochs=20, patience=None),
+                            X, y, cv=3)
+    assert scores["test_score"].mean() > 0.75   # chance: 0.5
+    search = GridSearchCV(MLPClassifier(batch_size=16, max_epochs=20, patience=None),
+                          {"hidden": [(4,), (16,)]}, cv=2)
     search.fit(X, y)
-    assert search.best_params_["hidden"] in [(4,), (8,)]
+    assert search.best_score_ > 0.75
 
 
-@parametrize_with_checks([MLPClassifier()])
+@parametrize_with_checks([MLPClassifier(hidden=(16,), max_epochs=10, batch_size=16)])
 def test_passes_scikit_learns_estimator_checks(estimator, check):
     check(estimator)
 

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 import gtzan_helpers.features as features
+import gtzan_helpers.features.extract as extract
 from gtzan_helpers.features.audio import load_audio
 from gtzan_helpers.app.cli import main
 from gtzan_helpers.features import (
@@ -52,7 +53,7 @@ def test_cache_is_keyed_by_content(tmp_path, write_wav, monkeypatch):
     # the same bytes under another name are not extracted again
     renamed = tmp_path / "renamed.wav"
     renamed.write_bytes(first.read_bytes())
-    monkeypatch.setattr(features, "compute_clip_features",
+    monkeypatch.setattr(extract, "compute_clip_features",
                         lambda *a, **k: pytest.fail("extracted although cached"))
     again, _ = extract_files([renamed], cache_dir=cache)
     assert np.array_equal(rows.iloc[:, 1:].to_numpy(), again.iloc[:, 1:].to_numpy())

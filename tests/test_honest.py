@@ -125,11 +125,14 @@ def test_log_variances_only_touches_var_columns():
 def test_candidates_fit_and_predict(table):
     rows = np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::4]))
     part = table.subset(rows)
-    for candidate in (MLPCandidate(hidden=(8,), log_var=True, track_context=True, n_models=2),
-                      *baselines().values()):
+    models = {"MLP": MLPCandidate(hidden=(8,), log_var=True, track_context=True, n_models=2), **baselines()}
+    for name, candidate in models.items():
         proba = candidate.fit(part.X, part.y, part.tracks).predict_proba(part.X, part.tracks)
         assert proba.shape == (len(part),)
-        assert ((proba >= 0.5) == (part.y == 1)).mean() > 0.8   # fitted rows: well above chance
+        if name == "majority class":   # one answer for every row
+            assert len(np.unique(proba)) == 1
+        else:   # the rows it was fitted on: well above chance
+            assert ((proba >= 0.5) == (part.y == 1)).mean() > 0.8, name
     # the SVM's probabilities are calibrated on held-out rows, not Platt-scaled on its own fit
     svm = baselines()["SVM (RBF)"].fit(part.X, part.y, part.tracks)
     assert svm.pipeline_[-1].ensemble is False and len(svm.pipeline_[-1].calibrated_classifiers_) == 1

@@ -28,8 +28,10 @@ def test_each_activation_is_its_own_module():
 def test_configurable_widths_and_seeded_init():
     model = make_mlp(5, (64, 128, 128), seed=3)
     assert model.net[0].out_features == 64
+    torch.rand(100)   # the global stream's state does not matter: the seed alone decides
     again = make_mlp(5, (64, 128, 128), seed=3)
     assert torch.equal(model.net[0].weight, again.net[0].weight)
+    assert not torch.equal(model.net[0].weight, make_mlp(5, (64, 128, 128), seed=4).net[0].weight)
 
 
 @pytest.mark.parametrize("kwargs", [dict(n_features=0), dict(n_features=3, hidden=()),

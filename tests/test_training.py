@@ -58,10 +58,11 @@ def test_bad_batch_size():
         fit(make_mlp(6, (4,)), X, y, X, y, batch_size=0)
 
 
-def test_seed_everything_returns_seeded_generator():
-    a = torch.randperm(10, generator=seed_everything(5))
-    b = torch.randperm(10, generator=seed_everything(5))
-    assert torch.equal(a, b)
+def test_the_seed_decides_data_order_and_dropout():
+    X, y = separable(n=200)
+    runs = [fit(make_mlp(6, (8,), seed=0), X[:150], y[:150], X[150:], y[150:], max_epochs=2,
+                patience=None, seed=seed).history for seed in (7, 7, 8)]
+    assert runs[0].equals(runs[1]) and not runs[0].equals(runs[2])
 
 
 def test_one_decision_rule_for_every_shape_of_probabilities():
