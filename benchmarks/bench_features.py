@@ -32,14 +32,14 @@ def main() -> None:
     files = find_audio_files(AUDIO_DIR)[: args.clips]
     clips = [load_audio(f) for f in files]
     for recipe in ("plain", "fast"):  # warm-up: numba compilation, librosa's filter caches
-        compute_clip_features(clips[0][:SEGMENT_LENGTH], recipe=recipe)
+        compute_clip_features(clips[0][:SEGMENT_LENGTH], method=recipe)
 
     seconds, tables = {"plain": np.inf, "fast": np.inf}, {}
     with threadpool_limits(1):  # one core each, as in the parallel run's workers
         for _ in range(args.repeats):
             for recipe in ("plain", "fast"):
                 start = time.perf_counter()
-                tables[recipe] = np.vstack([compute_clip_features(y, recipe=recipe) for y in clips])
+                tables[recipe] = np.vstack([compute_clip_features(y, method=recipe) for y in clips])
                 seconds[recipe] = min(seconds[recipe], time.perf_counter() - start)
     start = time.perf_counter()
     parallel, errors = extract_files(files, n_jobs=args.jobs)  # includes worker start-up

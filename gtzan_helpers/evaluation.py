@@ -23,7 +23,7 @@ from .fast.parallel import map_jobs
 from .fast.stacked import fit_many
 from .model import make_mlp
 from .recipe import RECIPE
-from .scoring import score, track_accuracy
+from .scoring import score
 from .splits import holdout_split, stopping_folds
 from .stats import summarize_folds
 from .training import TrainResult, fit, predict_proba, scale
@@ -64,10 +64,9 @@ def train_holdout(table: FeatureTable, *, protocol: str = "segment",
     result = fit(model, X_train, y_train, X_test, y_test, batch_size=batch_size,
                  max_epochs=max_epochs, patience=patience, seed=seed, device=device)
     proba = predict_proba(result.model, X_test)
-    best = result.best
-    return HoldoutResult(result, scaler, train_rows, test_rows, proba,
-                         float(best["val_accuracy"]), float(best["val_loss"]),
-                         track_accuracy(proba, y_test, table.tracks[test_rows]))
+    scores = score(proba, y_test, table.tracks[test_rows])
+    return HoldoutResult(result, scaler, train_rows, test_rows, proba, scores["accuracy"],
+                         scores["loss"], scores["track_accuracy"])
 
 
 def cross_validate(table: FeatureTable, *, protocol: str | Sequence[str] = "segment",

@@ -127,12 +127,19 @@ def plot_training_curves(history: pd.DataFrame, *, best_epoch: int | None = None
     return fig
 
 
-def plot_confusion(y_true, y_pred, *, labels=GENRES, title: str = "", ax=None):
-    """Confusion matrix with counts (rows: true genre, columns: predicted genre)."""
-    import seaborn as sns
+def plot_confusion(y_true, y_pred, *, labels=None, title: str = "", ax=None):
+    """Confusion matrix with counts (rows: true genre, columns: predicted genre).
+
+    ``labels`` names the genres in label order; by default the study's two, or ``0 … k-1``
+    when the labels go beyond them."""
+    import seaborn as sns  # seaborn takes a second to import: only the notebooks that plot need it
     from sklearn.metrics import confusion_matrix
 
-    fig, ax = _axes(ax, figsize=(3.6, 3.2))
+    if labels is None:
+        k = int(max(np.max(y_true), np.max(y_pred))) + 1
+        labels = GENRES if k <= len(GENRES) else [str(i) for i in range(k)]
+    fig, ax = _axes(ax, figsize=(3.6 if len(labels) <= 3 else 0.6 * len(labels) + 1.5,
+                                 3.2 if len(labels) <= 3 else 0.6 * len(labels) + 1.0))
     cm = confusion_matrix(y_true, y_pred, labels=range(len(labels)))
     sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax,
                 xticklabels=labels, yticklabels=labels)
@@ -142,7 +149,7 @@ def plot_confusion(y_true, y_pred, *, labels=GENRES, title: str = "", ax=None):
 
 PROTOCOL_LABELS = {"segment": "segment-random folds (study)", "track": "track-grouped folds",
                    "artist": "artist-grouped folds", "heldout": "fault-filtered test"}
-"""How figures name the protocols (:data:`gtzan_helpers.SPLITS`) and the held-out test."""
+"""How figures name the protocols (:data:`gtzan_helpers.PROTOCOLS`) and the held-out test."""
 
 
 def plot_sweep(summary: pd.DataFrame, *, parameter: str, xlabel: str, ax=None):

@@ -67,8 +67,9 @@ def protocol_groups(table: FeatureTable, protocol: str) -> np.ndarray:
 
 def validation_groups(table: FeatureTable, protocol: str) -> np.ndarray:
     """The groups a validation split inside the training side keeps together: the
-    protocol's groups, or tracks under the segment protocol (a song never on both sides)."""
-    return table.tracks if protocol == "segment" else protocol_groups(table, protocol)
+    protocol's groups, or under the segment protocol the track protocol's (a song, and its
+    duplicates, never on both sides)."""
+    return protocol_groups(table, "track" if protocol == "segment" else protocol)
 
 
 def _strata(labels, test_size: float):

@@ -166,6 +166,8 @@ def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = R
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
+    if max_epochs < 1:
+        raise ValueError(f"max_epochs must be positive, got {max_epochs}")
     device = choose_device(device)
     generator = seed_everything(seed)
     model = model.to(device)

@@ -28,7 +28,7 @@ def test_in_a_pipeline_with_string_labels():
 
 
 def test_cross_validate_and_grid_search():
-    X, y = separable(n=200)
+    X, y = separable(n=600)
     scores = cross_validate(MLPClassifier(hidden=(16,), batch_size=16, max_epochs=20, patience=None),
                             X, y, cv=3)
     assert scores["test_score"].mean() > 0.75   # chance: 0.5

@@ -40,9 +40,9 @@ def test_hpss_equals_librosa():
         assert np.array_equal(ours, theirs)
 
 
-def test_unknown_recipe():
-    with pytest.raises(ValueError, match="recipe"):
-        features.compute_clip_features(tone(), recipe="slow")
+def test_unknown_method():
+    with pytest.raises(ValueError, match="method must be"):
+        features.compute_clip_features(tone(), method="slow")
 
 
 def test_cache_is_keyed_by_content(tmp_path, write_wav, monkeypatch):

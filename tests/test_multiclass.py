@@ -178,3 +178,23 @@ def test_two_genres_keep_the_studys_single_sigmoid_output(table):
     model.fit(table.X.iloc[train], table.y[train], table.tracks[train])
     assert model.networks_.weights[-1].shape[-1] == 1
     assert model.predict_proba(table.X.iloc[test], table.tracks[test]).ndim == 1
+
+
+def test_the_confusion_matrix_shows_every_genre(genres_table):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gtzan_helpers.plots import plot_confusion
+
+    k = len(genres_table.genres)
+    fig = plot_confusion(genres_table.y, genres_table.y, labels=genres_table.genres)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(genres_table.genres)
+    assert sum(int(t.get_text()) for t in ax.texts) == len(genres_table)   # every row counted
+    assert len(ax.texts) == k * k
+    plt.close(fig)
+    unnamed = plot_confusion(genres_table.y, genres_table.y)   # names default to label numbers
+    assert [t.get_text() for t in unnamed.axes[0].get_xticklabels()] == [str(i) for i in range(k)]
+    plt.close(unnamed)

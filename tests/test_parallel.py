@@ -37,7 +37,7 @@ def sleep_and_pid(seconds):
 def test_short_jobs_stay_here_and_long_ones_go_to_workers(monkeypatch):
     from gtzan_helpers.fast import parallel
 
-    monkeypatch.setattr(parallel, "_workers_started", False)
+    monkeypatch.setattr(parallel, "_workers_used_at", None)
     monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
     # four jobs of 10 ms: two workers would save 15 ms, far less than their start-up
     assert set(map_jobs(sleep_and_pid, [0.01] * 4)) == {os.getpid()}

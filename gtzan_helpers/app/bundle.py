@@ -30,7 +30,7 @@ from ..model import MLP, make_mlp
 from ..paths import atomic_path
 from ..recipe import RECIPE, Recipe
 from ..scoring import class_probabilities
-from ..splits import protocol_groups, validation_groups, validation_split
+from ..splits import validation_groups, validation_split
 from ..training import fit, predict_proba, scale
 
 FORMAT = "gtzan-mlp-bundle"
@@ -209,17 +209,18 @@ def train_bundle(table, path, *, protocol: str = "track", recipe: Recipe = RECIP
 
     The bundle's labels are the table's genres (:attr:`FeatureTable.genres`): two give
     the study's sigmoid network, more a softmax one. Early stopping watches the
-    :func:`~gtzan_helpers.splits.validation_split` of the table by track (``protocol="track"``,
-    duplicates together), by artist (``"artist"``) or by segment (``"segment"``); the
-    scaler is fitted on the rest. The bundle records the recipe it trained with.
+    :func:`~gtzan_helpers.splits.validation_split` of the table's
+    :func:`~gtzan_helpers.splits.validation_groups`: tracks with their duplicates
+    (``protocol="track"``, and ``"segment"``: a song is never on both sides) or artists
+    (``"artist"``); the scaler is fitted on the rest. The bundle records the recipe it
+    trained with.
 
     Returns
     -------
     Bundle
         The bundle as :func:`load_bundle` reads it back from ``path``.
     """
-    groups = (protocol_groups(table, protocol) if protocol == "segment"
-              else validation_groups(table, protocol))
+    groups = validation_groups(table, protocol)
     fit_rows, val_rows = validation_split(table.y, groups, fraction=recipe.validation_fraction, seed=seed)
     scaler, (X_fit, X_val) = scale(table.X.iloc[fit_rows], table.X.iloc[val_rows])
     model = make_mlp(table.X.shape[1], recipe.hidden, recipe.dropout, n_classes=len(table.genres),

@@ -41,6 +41,19 @@ def _int_list(text: str) -> list[int]:
     return values
 
 
+def _at_least(low: int):
+    """An argparse type: an integer of at least ``low``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer of at least {low}, got {value}")
+        return value
+    return parse
+
+
 def _evaluate(args) -> int:
     from ..data import load_feature_table, parse_genres
     from ..honest.candidates import improved_mlp, study_mlp
@@ -259,16 +272,16 @@ def build_parser() -> argparse.ArgumentParser:
                     f"{RECIPE.validation_fraction:.0%} of the training tracks (artists under "
                     "--protocol artist).")
     evaluate.add_argument("table", metavar="TABLE", help="feature table CSV (e.g. data/audio_gtzan.csv)")
-    evaluate.add_argument("--protocol", "--split", dest="protocol", choices=PROTOCOLS, default="track",
+    evaluate.add_argument("--protocol", choices=PROTOCOLS, default="track",
                           help="track-grouped folds (default), artist-grouped folds, or the study's "
                                "segment-random folds; duplicate tracks always stay together")
     evaluate.add_argument("--model", choices=("study", "improved"), default="study",
                           help="the study's MLP (default) or the improved MLP of notebook 07")
     evaluate.add_argument("--genres", metavar="G[,G...]|all", default=None,
                           help="genres to keep (default: every genre in the table)")
-    evaluate.add_argument("--folds", type=int, default=RECIPE.n_splits,
+    evaluate.add_argument("--folds", type=_at_least(2), default=RECIPE.n_splits,
                           help=f"folds per repeat (default {RECIPE.n_splits})")
-    evaluate.add_argument("--repeats", type=int, default=1, help="repeats with reshuffled folds")
+    evaluate.add_argument("--repeats", type=_at_least(1), default=1, help="repeats with reshuffled folds")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of folds and networks")
     evaluate.add_argument("--batch-size", type=_int_list, default=[RECIPE.batch_size],
                           metavar="B[,B...]", help=f"batch size(s) (default {RECIPE.batch_size})")
@@ -289,15 +302,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "the same file on the same machine.")
     train.add_argument("table", metavar="TABLE", help="feature table CSV")
     train.add_argument("-o", "--output", required=True, help="bundle file to write (.npz)")
-    train.add_argument("--protocol", "--split", dest="protocol", choices=PROTOCOLS, default="track",
+    train.add_argument("--protocol", choices=PROTOCOLS, default="track",
                        help="hold out tracks (default), artists or segments for early stopping")
     train.add_argument("--genres", metavar="G[,G...]|all", default=None,
                        help="genres to keep (default: every genre in the table)")
     train.add_argument("--hidden", type=_int_list, default=list(RECIPE.hidden), metavar="W,W,...",
                        help=f"hidden layer widths (default {','.join(map(str, RECIPE.hidden))})")
-    train.add_argument("--batch-size", type=int, default=RECIPE.batch_size,
+    train.add_argument("--batch-size", type=_at_least(1), default=RECIPE.batch_size,
                        help=f"batch size (default {RECIPE.batch_size})")
-    train.add_argument("--epochs", type=int, default=RECIPE.max_epochs,
+    train.add_argument("--epochs", type=_at_least(1), default=RECIPE.max_epochs,
                        help=f"most epochs (default {RECIPE.max_epochs})")
     train.add_argument("--seed", type=int, default=0, help="seed (default 0)")
 
@@ -320,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("file", metavar="FILE", help="one audio file")
     explain.add_argument("--model", help=model_help)
     explain.add_argument("--genre", help="explain this genre's probability (default: the predicted genre)")
-    explain.add_argument("--top", type=int, default=10, help="how many features to list (default 10)")
+    explain.add_argument("--top", type=_at_least(1), default=10, help="how many features to list (default 10)")
     explain.add_argument("--plot", metavar="PNG", help="also write the waterfall picture here")
     return parser
 

@@ -4,7 +4,7 @@ The stacked trainer needs four operations that PyTorch keeps out of its public A
 the fused Adam update that ``torch.optim.Adam(fused=True)`` runs, the ``_foreach``
 copies and adds behind its optimizers, and ReLU's own backward kernel. Each is looked
 up here, at import, so that a PyTorch release that drops or renames one fails at once
-with its name instead of training differently; ``tests/test_fast_training.py`` checks
+with its name instead of training differently; ``tests/test_stacked.py`` checks
 them against their public equivalents (``torch.optim.Adam``, ``Tensor.copy_``,
 ``Tensor.add_``, autograd through ``torch.relu``). ``pyproject.toml`` pins the PyTorch
 releases this was tested with.

@@ -43,7 +43,11 @@ WORKER_START_SECONDS = 3.0
 """What starting the workers costs, measured on 2 cores: a fresh interpreter importing
 PyTorch, NumPy, pandas and scikit-learn, and the jobs' data sent to it."""
 
-_workers_started = False
+WORKERS_IDLE_SECONDS = 250.0
+"""Workers used less than this long ago are taken as still running (joblib's reusable
+executor lets idle workers go after 300 s)."""
+
+_workers_used_at = None   # time.monotonic() of this process's last call that used workers
 
 
 @contextlib.contextmanager
@@ -87,14 +91,13 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None, device
     list
         The same whichever way the calls ran: every call runs on one thread.
     """
-    global _workers_started
     items = list(items)
     if choose_device(device).type != "cpu":
         n_jobs = 1
     if n_jobs is None:
         if len(items) < 2 or cpu_count() < 2:
             n_jobs = 1
-        elif not _workers_started:
+        elif not _workers_warm():
             start = time.perf_counter()
             first = _call_on_one_thread(fn, items[0])
             serial = (time.perf_counter() - start) * (len(items) - 1)
@@ -109,7 +112,12 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None, device
     return _spread(fn, items, n_jobs)
 
 
+def _workers_warm() -> bool:
+    return _workers_used_at is not None and time.monotonic() - _workers_used_at < WORKERS_IDLE_SECONDS
+
+
 def _spread(fn: Callable, items: list, n_jobs: int) -> list:
-    global _workers_started
-    _workers_started = True
-    return Parallel(n_jobs=n_jobs)(delayed(_call_on_one_thread)(fn, item) for item in items)
+    global _workers_used_at
+    results = Parallel(n_jobs=n_jobs)(delayed(_call_on_one_thread)(fn, item) for item in items)
+    _workers_used_at = time.monotonic()
+    return results

@@ -17,12 +17,12 @@ from ..paths import atomic_path
 from .audio import AudioError, find_audio_files, load_audio
 from .segment import FEATURE_NAMES, compute_clip_features
 
-RECIPE_VERSION = "gtzan-table-1"
+FEATURES_VERSION = "gtzan-table-1"
 """Changes whenever the recipe's numbers change, so that stale cache entries are ignored."""
 
 
 def _file_digest(path) -> str:
-    digest = hashlib.sha256(RECIPE_VERSION.encode())
+    digest = hashlib.sha256(FEATURES_VERSION.encode())
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)

@@ -175,14 +175,14 @@ def compute_segment_features_plain(segment: np.ndarray, *, sr: int = SR) -> dict
     return {name: out[name] for name in FEATURE_NAMES}
 
 
-def compute_clip_features(y: np.ndarray, *, sr: int = SR, recipe: str = "fast") -> np.ndarray:
+def compute_clip_features(y: np.ndarray, *, sr: int = SR, method: str = "fast") -> np.ndarray:
     """Features of every segment of a clip.
 
     Parameters
     ----------
     y : numpy.ndarray, shape (n_samples,)
         Mono audio at ``sr`` Hz.
-    recipe : {"fast", "plain"}
+    method : {"fast", "plain"}
         :func:`compute_segment_features` or the reference
         :func:`compute_segment_features_plain` (same numbers, slower).
 
@@ -191,9 +191,9 @@ def compute_clip_features(y: np.ndarray, *, sr: int = SR, recipe: str = "fast") 
     numpy.ndarray of float64, shape (n_segments, 57)
         One row per segment (see :func:`segment_bounds`), columns in :data:`FEATURE_NAMES` order.
     """
-    if recipe not in ("fast", "plain"):
-        raise ValueError(f"recipe must be 'fast' or 'plain', got {recipe!r}")
-    segment_features = compute_segment_features if recipe == "fast" else compute_segment_features_plain
+    if method not in ("fast", "plain"):
+        raise ValueError(f"method must be 'fast' or 'plain', got {method!r}")
+    segment_features = compute_segment_features if method == "fast" else compute_segment_features_plain
     rows = [list(segment_features(y[a:b], sr=sr).values())
             for a, b in segment_bounds(len(y))]
     return np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURE_NAMES))

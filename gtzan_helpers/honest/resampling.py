@@ -36,7 +36,8 @@ def repeated_cv(table: FeatureTable, candidates: dict, *, protocol: str = "track
     ----------
     table : FeatureTable
     candidates : dict
-        Name → object with ``fit(X, y, groups)`` and ``predict_proba(X, groups)``
+        Name → object with ``fit(X, y, tracks, watch_groups, n_classes)`` and
+        ``predict_proba(X, tracks)``
         (see :mod:`gtzan_helpers.honest.candidates`); a fresh copy is trained in every fold.
     protocol : {"segment", "track", "artist"}
     n_splits, n_repeats, seed : int
