@@ -9,7 +9,8 @@ Times, taking turns, each as a fresh process:
 - ``plain``: the plain recipe (DataLoader + autograd, fold after fold, one process) on
   the sweep: batch sizes 32, 64, 128 and 256, 5 segment-random folds;
 - ``gtzan evaluate … --jobs 1`` and ``gtzan evaluate …`` with its default workers: the
-  same sweep from the command line (the fast stacked trainer).
+  same settings and folds from the command line, through the honest candidates (the fast
+  stacked trainer, early stopping on an inner validation split).
 
 and prints the median of each and the ratios, with the common imports set aside.
 """

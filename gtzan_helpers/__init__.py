@@ -5,18 +5,20 @@ share with the command line and the tests. The core, read top to bottom:
 
 ``recipe``      the study's hyperparameters in one object; every default comes from it
 ``paths``       where the repository's data, figures and results live; notebook output folders
-``data``        the one loader: feature tables, artists, duplicates, the fault-filtered split
 ``features``    audio loading, the segment recipe, HPSS, batch extraction (notebook 01)
+``data``        the one loader: feature tables, artists, duplicates, the fault-filtered split
+``scoring``     the decision rule, the loss, per-track aggregation, accuracies
 ``model``       the multilayer perceptron: the one definition of its layers
 ``training``    seeding, device choice, scaling and the reference training loop
 ``splits``      the protocols (segment, track, artist), hold-out, folds, the validation split
-``scoring``     the decision rule, the loss, per-track aggregation, accuracies
-``evaluation``  the study's hold-out, cross-validation and sweeps (notebooks 02–05)
 ``stats``       fold summaries, corrected confidence intervals and paired tests
+``evaluation``  the study's hold-out, cross-validation and sweeps (notebooks 02–05); its
+                default engine is the stacked trainer of ``fast``
 ``explain``     SHAP explanations (notebook 06)
 ``plots``       figures with stable names under ``figures/``
 ``results``     the study's numbers, each notebook's results JSON and their comparison
 
+Each module imports only the ones listed above it (and ``evaluation`` the ``fast`` wing).
 The wings, which a reader may skip:
 
 ``fast``        many MLPs trained together as one stack; jobs spread over processes

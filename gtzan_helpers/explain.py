@@ -11,6 +11,7 @@ Used by ``06_shap`` and ``gtzan explain``.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 
 from .training import as_tensor
@@ -48,7 +49,7 @@ def explain(model: torch.nn.Module, background, X, *, feature_names, display_dat
     shap.Explanation
         ``values`` (n, d), ``base_values`` (n,), ``data`` and ``feature_names``.
     """
-    import shap
+    import shap  # seconds to import: loaded by the commands and notebooks that explain
 
     model = model.cpu().eval()
     background = np.asarray(background, dtype=np.float32)
@@ -80,10 +81,8 @@ def top_contributions(explanation, row: int = 0, k: int = 10):
     -------
     pandas.DataFrame
         ``feature``, ``value`` (the displayed feature value) and ``contribution``
-        (change in probability of metal), largest magnitude first.
+        (change in the explained output's probability), largest magnitude first.
     """
-    import pandas as pd
-
     values = explanation.values[row]
     order = np.argsort(-np.abs(values))[:k]
     return pd.DataFrame({"feature": [explanation.feature_names[i] for i in order],

@@ -62,7 +62,7 @@ def notebook_outputs(notebook: str, namespace: dict) -> Outputs:
     4. otherwise ``runs/<notebook>/<name=value,…>/``, so that exploring (``papermill …
        -p seed 1``) never overwrites the report.
     """
-    import papermill
+    import papermill  # the optional report extra; only a notebook's own run needs it
 
     if namespace.get("output_dir"):
         root = Path(namespace["output_dir"])

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
+from sklearn.metrics import confusion_matrix
 
 from . import GENRES
 from .features.segment import HOP_LENGTH, N_FFT, SR
@@ -57,7 +58,7 @@ def plot_clip_overview(y: np.ndarray, *, sr: int = SR, title: str = "", mfcc_ran
     mfcc_range : (float, float)
         Colour limits of the MFCC panel.
     """
-    import librosa
+    import librosa  # a second to import, and needed by notebook 01's overview only
     import librosa.display
 
     S = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH)
@@ -132,8 +133,7 @@ def plot_confusion(y_true, y_pred, *, labels=None, title: str = "", ax=None):
 
     ``labels`` names the genres in label order; by default the study's two, or ``0 … k-1``
     when the labels go beyond them."""
-    import seaborn as sns  # seaborn takes a second to import: only the notebooks that plot need it
-    from sklearn.metrics import confusion_matrix
+    import seaborn as sns  # a second to import: only the confusion matrices need it
 
     if labels is None:
         k = int(max(np.max(y_true), np.max(y_pred))) + 1
@@ -227,7 +227,7 @@ def plot_force(explanation, row: int = 0, *, output_name: str = "P(metal)"):
     output_name : str
         Name of the explained output, shown above ``f(x)``.
     """
-    import shap
+    import shap  # seconds to import: only the force plot needs it
 
     shown = np.array([_short_number(v) for v in explanation.data[row]], dtype=object)
     shap.plots.force(float(explanation.base_values[row]), explanation.values[row], shown,

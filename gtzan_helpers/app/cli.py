@@ -13,7 +13,9 @@ import sys
 import numpy as np
 
 from .. import PROTOCOLS, GtzanError
+from ..paths import CACHE_DIR
 from ..recipe import RECIPE
+from ..scoring import decide, per_track
 
 # Each command imports the parts of the package it runs inside its function: they pull
 # in PyTorch, librosa or SHAP (seconds each), and ``gtzan --help`` or ``gtzan predict``
@@ -132,15 +134,11 @@ def _named(p, labels) -> dict:
 
 def _decision(p) -> int:
     """The predicted class of one song's probabilities (:func:`~gtzan_helpers.scoring.decide`)."""
-    from ..scoring import decide
-
     return int(decide(np.asarray(p)[None])[0])
 
 
 def _song(proba) -> np.ndarray:
     """A song's probabilities from its segments' (:func:`~gtzan_helpers.scoring.per_track`)."""
-    from ..scoring import per_track
-
     return per_track(proba, np.zeros(len(proba)))[1][0]
 
 
@@ -222,7 +220,6 @@ def _explain(args) -> int:
 
 def _extract(args) -> int:
     from ..features import extract_files, write_table
-    from ..paths import CACHE_DIR
 
     frame, errors = extract_files(args.paths, n_jobs=args.jobs, progress=not args.quiet,
                                   label_from_folder=args.label_from_folder,

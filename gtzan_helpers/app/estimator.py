@@ -109,7 +109,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return class_probabilities(predict_proba(self.model_, X))
 
     def predict(self, X) -> np.ndarray:
-        """Predicted class label for each row (for two classes: the second when P ≥ 0.5)."""
+        """Predicted class label for each row (:func:`~gtzan_helpers.scoring.decide`: for two classes, the second at the recipe's threshold)."""
         proba = self.predict_proba(X)   # first: it raises NotFittedError before fit
         return self.classes_[decide(proba)]
 

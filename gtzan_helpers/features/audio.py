@@ -45,7 +45,7 @@ def load_audio(path: str | Path, *, sr: int = SR, min_seconds: float = MIN_SECON
     AudioError
         Missing, empty, unreadable or truncated file, too short, or silent.
     """
-    import soundfile as sf
+    import soundfile as sf  # libsndfile, loaded with the first file
 
     path = Path(path)
     if not path.exists():
@@ -63,7 +63,7 @@ def load_audio(path: str | Path, *, sr: int = SR, min_seconds: float = MIN_SECON
     if not np.all(np.isfinite(y)):
         raise AudioError(f"{path}: holds NaN or infinite samples")
     if file_sr != sr:
-        import librosa
+        import librosa  # a second to import: only resampling needs it here
 
         y = librosa.resample(y, orig_sr=file_sr, target_sr=sr).astype(np.float32)
     seconds = len(y) / sr

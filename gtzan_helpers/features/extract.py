@@ -130,7 +130,7 @@ def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
     with parallel_config(**config):
         results = Parallel(return_as="generator")(jobs)
         if progress:
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # only for the progress bar a caller asks for
 
             results = tqdm(results, total=len(files), desc="extracting", unit="file")
         results = list(results)

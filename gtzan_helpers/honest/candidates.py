@@ -190,7 +190,7 @@ def mlp_variants(*, seed: int = 0) -> dict[str, MLPCandidate]:
     The first sees segments with their track's mean features beside them (*track
     context*) and stops early on held-out groups, as before; the others see one row per
     track (:func:`track_summaries`) and, with so few rows, train a fixed number of epochs
-    on all of them with weight decay instead of giving up a sixth of them to early
+    on all of them with weight decay instead of giving up a share of them to early
     stopping (which made their scores depend on which artists that sixth held).
     """
     common = dict(dropout=0.5, log_var=True, n_models=5, seed=seed)
