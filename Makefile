@@ -7,12 +7,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: report test portability chromium bench lab clean
 
-# --no-compile: Python compiles each module when it is first imported, so the install
-# does not spend a minute compiling all of PyTorch's.
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --no-compile -r requirements.txt
-	$(BIN)/python -m pip install -q --no-compile --no-deps -e .
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
 ## Re-execute notebooks 01–09 in order and render report/index.html.
@@ -42,7 +40,7 @@ chromium:
 
 ## Open the notebooks in JupyterLab (installed on first use).
 lab: $(STAMP)
-	test -x $(BIN)/jupyter-lab || $(BIN)/python -m pip install -q --no-compile -r requirements-lab.txt
+	test -x $(BIN)/jupyter-lab || $(BIN)/python -m pip install -q -r requirements-lab.txt
 	$(BIN)/jupyter lab notebooks/
 
 clean:
