@@ -17,7 +17,7 @@ Dask cluster::
         summary, folds = sweep(table, "batch_size", [32, 64, 128, 256], n_jobs=-1)
 
 Workers are not free: each of joblib's fresh worker processes imports PyTorch again
-(about 2–3 s), which is more than a short sweep from the command line takes on one
+(several seconds), which is more than a short sweep from the command line takes on one
 core. With ``n_jobs=None`` :func:`map_jobs` therefore runs the first job here, times
 it, and hands the rest to workers only when the time they would save exceeds their
 start-up; once this process has started workers they are kept warm (joblib's
@@ -39,9 +39,10 @@ from threadpoolctl import threadpool_limits
 
 from ..training import choose_device
 
-WORKER_START_SECONDS = 3.0
-"""What starting the workers costs, measured on 2 cores: a fresh interpreter importing
-PyTorch, NumPy, pandas and scikit-learn, and the jobs' data sent to it."""
+WORKER_START_SECONDS = 8.0
+"""What starting the workers costs: a fresh interpreter importing PyTorch, NumPy, pandas,
+scikit-learn and the package (6–7 s on 2 cores without AVX-512, where ``gtzan evaluate``'s
+sweep was slower with workers at 3 s), and the jobs' data sent to it."""
 
 WORKERS_IDLE_SECONDS = 250.0
 """Workers used less than this long ago are taken as still running (joblib's reusable
