@@ -20,6 +20,7 @@ from sklearn.metrics import log_loss
 
 from .recipe import RECIPE
 
+
 def class_probabilities(proba) -> np.ndarray:
     """Every class's probability, shape (n, k): a two-class probability of label 1, shape (n,),
     becomes two columns."""

@@ -33,16 +33,6 @@ EXAMPLES = {
 }
 
 
-def _int_list(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
-    return values
-
-
 def _at_least(low: int):
     """An argparse type: an integer of at least ``low``."""
     def parse(text: str) -> int:
@@ -54,6 +44,15 @@ def _at_least(low: int):
             raise argparse.ArgumentTypeError(f"expected an integer of at least {low}, got {value}")
         return value
     return parse
+
+
+def _int_list(text: str) -> list[int]:
+    """An argparse type: comma-separated positive integers (at least one; a list of none is
+    parsed as the whole text, which then fails as an integer)."""
+    try:
+        return [_at_least(1)(v) for v in text.split(",") if v.strip()] or [_at_least(1)(text)]
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r} ({exc})") from None
 
 
 def _evaluate(args) -> int:
