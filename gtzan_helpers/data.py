@@ -284,6 +284,40 @@ def find_duplicate_tracks(table: FeatureTable, *, tolerance: float = 1e-3) -> li
     return sorted(tuple(sorted(str(t) for t in s)) for s in sets.subsets() if len(s) > 1)
 
 
+def nearest_rows(table: FeatureTable, features, *, k: int = 2) -> pd.DataFrame:
+    """The ``k`` rows of ``table`` closest to one row of features.
+
+    Distances are Euclidean over all features, each divided by its standard deviation
+    in the table, so that no feature counts more for its unit. A segment cut from a
+    track in the table sits far closer to that track's row than to any other
+    (notebook 06 finds the study's test clip this way).
+
+    Parameters
+    ----------
+    table : FeatureTable
+    features : pandas.DataFrame or Series, or array-like of shape (n_features,)
+        One row, in the table's columns (a frame's first row is used).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by filename, nearest first: ``track``, ``artist`` and ``distance``
+        (in standard deviations).
+    """
+    if isinstance(features, pd.DataFrame):
+        features = features.iloc[0]
+    if isinstance(features, pd.Series):
+        features = features[table.feature_names]
+    x = np.asarray(features, dtype=float).ravel()
+    if x.shape != (table.X.shape[1],):
+        raise ValueError(f"features must be one row of {table.X.shape[1]} values, got shape {x.shape}")
+    scale = table.X.std().replace(0, 1.0).to_numpy()
+    distance = np.sqrt((((table.X.to_numpy() - x) / scale) ** 2).sum(axis=1))
+    order = np.argsort(distance, kind="stable")[:k]
+    return pd.DataFrame({"track": table.tracks[order], "artist": table.artists[order],
+                         "distance": distance[order]}, index=pd.Index(table.filenames[order], name="filename"))
+
+
 def load_heldout_split(table: FeatureTable, path: str | Path = FAULT_FILTERED_SPLIT
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Row positions of the development and held-out test tracks of the fault-filtered split.

@@ -183,31 +183,31 @@ def plot_sweep(summary: pd.DataFrame, *, parameter: str, xlabel: str, ax=None):
     return fig
 
 
-def plot_ladder(ladder: pd.DataFrame, ax=None):
-    """Segment accuracy of each model at each step of the leakage ladder.
+def plot_ladder(ladder: pd.DataFrame, ax=None, *, ylabel: str = "accuracy over tracks (%)"):
+    """Accuracy of each model at each step of the leakage ladder.
 
     Parameters
     ----------
     ladder : pandas.DataFrame
-        Index: model names; columns ``(step, "accuracy")`` and ``(step, "accuracy_ci")``
-        in %, steps in ladder order (keys of :data:`PROTOCOL_LABELS`). Bars show the
-        mean, whiskers the 95 % confidence interval; a step without a CI (the held-out
-        test, one score) has none.
+        Index: model names; columns ``(step, "accuracy")``, ``(step, "low")`` and
+        ``(step, "high")`` in %, steps in ladder order (keys of :data:`PROTOCOL_LABELS`).
+        Bars show the accuracy, whiskers the interval from low to high; a missing value
+        (a model the step cannot score) leaves its bar out.
     """
     steps = list(dict.fromkeys(step for step, _ in ladder.columns))
-    fig, ax = _axes(ax, figsize=(9, 4))
+    fig, ax = _axes(ax, figsize=(10, 4.2))
     x = np.arange(len(ladder))
     width = 0.8 / len(steps)
     for k, step in enumerate(steps):
-        ci = ladder[(step, "accuracy_ci")]
-        ax.bar(x + (k - (len(steps) - 1) / 2) * width, ladder[(step, "accuracy")], width=width,
-               yerr=None if ci.isna().all() else ci, capsize=2, label=PROTOCOL_LABELS[step])
+        mean = ladder[(step, "accuracy")]
+        whiskers = np.vstack([mean - ladder[(step, "low")], ladder[(step, "high")] - mean])
+        ax.bar(x + (k - (len(steps) - 1) / 2) * width, mean, width=width, yerr=whiskers, capsize=2,
+               label=PROTOCOL_LABELS[step])
     ax.axhline(50, color="grey", lw=0.8, ls=":")
     ax.set_xticks(x, ladder.index, rotation=20, ha="right")
     ax.set_ylim(0, 100)
-    ax.set(ylabel="accuracy over segments (%)",
-           title="Each step removes a leak: segments, then tracks, then artists")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=len(steps), frameon=False)
+    ax.set(ylabel=ylabel, title="Each step removes a leak: segments, then tracks, then artists")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.38), ncol=len(steps), frameon=False)
     return fig
 
 

@@ -29,6 +29,7 @@ STUDY = {
         64: (0.0528, 0.9800, 15.73), 128: (0.0493, 0.9786, 19.49), 256: (0.0511, 0.9800, 20.54),
     },
     "shap": {"predicted_label": 1, "predicted_value": 0.51, "base_value_as_read": 0.5},
+    "picks": {"batch_size": 128, "first_layer": 256},  # the settings the study recommends
 }
 """Numbers as printed in the study (fractions, seconds)."""
 
@@ -169,7 +170,8 @@ def kinds(results: dict) -> set[str]:
 
 
 def compare_results(committed: dict, fresh: dict, *, ranked=("global_importance", "top_features",
-                                                                  "heldout_errors")) -> list[str]:
+                                                                  "heldout_errors",
+                                                                  "chosen_on_development_tracks")) -> list[str]:
     """Every number of ``fresh`` that differs from ``committed`` by more than its tolerance.
 
     Parameters
@@ -177,9 +179,10 @@ def compare_results(committed: dict, fresh: dict, *, ranked=("global_importance"
     committed, fresh : dict
         A notebook's results as :func:`load_results` reads them.
     ranked : sequence of str
-        Top-level keys holding rankings by name (top features, misclassified tracks):
-        which names make the list may change with the last digits, so only the numbers
-        of names present in both are compared.
+        Top-level keys holding rankings or choices by name (top features, misclassified
+        tracks, the options a nested selection chose): which names make the list may
+        change with the last digits, so only the numbers of names present in both are
+        compared.
 
     Returns
     -------

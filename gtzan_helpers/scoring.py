@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import log_loss
+from sklearn.metrics import balanced_accuracy_score, log_loss
 
 from .recipe import RECIPE
 
@@ -141,9 +141,15 @@ def track_table(proba, y, tracks, *, genres, method: str = "mean") -> pd.DataFra
 
 
 def score(proba, y, tracks) -> dict:
-    """Segment accuracy, :func:`cross_entropy`, and track accuracy (mean probability and vote)."""
+    """Segment accuracy, :func:`cross_entropy`, track accuracy (mean probability and vote),
+    and the balanced accuracy (the mean of the genres' recalls) of segments and of tracks,
+    which a model that always answers the larger genre cannot lift above 1/k."""
     proba, y = np.asarray(proba, dtype=float), np.asarray(y)
+    _, p_tracks, _ = per_track(proba, tracks)
     return {"accuracy": float((decide(proba) == y).mean()),
+            "balanced_accuracy": float(balanced_accuracy_score(y, decide(proba))),
             "loss": cross_entropy(proba, y),
             "track_accuracy": track_accuracy(proba, y, tracks),
+            "track_balanced_accuracy": float(balanced_accuracy_score(group_labels(y, tracks),
+                                                                     decide(p_tracks))),
             "track_vote_accuracy": track_accuracy(proba, y, tracks, method="vote")}

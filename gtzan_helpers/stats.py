@@ -3,8 +3,10 @@
 Fold scores of (repeated) cross-validation are not independent samples: the folds'
 training sets overlap. The intervals and tests here use the corrected resampled t of
 Nadeau & Bengio (2003), which widens the variance by ``n_test / n_train`` for that
-overlap, through :mod:`scipy.stats`.
-Used by notebooks 04, 05 and 07 and ``gtzan evaluate``.
+overlap, through :mod:`scipy.stats`. Intervals of accuracies are clipped to [0, 1];
+a score on one split gets Wilson's binomial interval; several p-values of one family
+are adjusted by Holm's step-down method.
+Used by notebooks 04, 05, 07 and 08 and ``gtzan evaluate``.
 """
 
 from __future__ import annotations
@@ -67,6 +69,72 @@ def corrected_t_interval(scores, *, test_fraction: float, level: float = 0.95) -
     """Mean of repeated-CV scores and the half-width of its CI (see :func:`corrected_t_test`)."""
     result = corrected_t_test(scores, test_fraction=test_fraction, level=level)
     return result["mean"], result["half_width"]
+
+
+def wilson_interval(successes: int, trials: int, *, level: float = 0.95) -> tuple[float, float]:
+    """Wilson's score interval for a proportion, e.g. tracks right on one test split.
+
+    Through :meth:`scipy.stats.binomtest`'s ``proportion_ci``; it stays inside [0, 1]
+    and is sound for the few dozen trials of one split, where the normal one is not.
+    """
+    ci = stats.binomtest(int(successes), int(trials)).proportion_ci(confidence_level=level, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def cluster_bootstrap_interval(correct, clusters, *, level: float = 0.95, n_resamples: int = 2000,
+                               seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of an accuracy whose unit of resampling is a cluster.
+
+    With artists grouped, the artist is the unit of inference: tracks of one artist are
+    not independent draws. The artists are resampled with replacement (each with all its
+    tracks) by :func:`scipy.stats.bootstrap`, and the accuracy is recomputed over the
+    tracks they bring.
+
+    Parameters
+    ----------
+    correct : array-like of bool, shape (n,)
+        One entry per unit scored (e.g. per track).
+    clusters : array-like, shape (n,)
+        The cluster of each entry (e.g. its artist).
+    """
+    correct = np.asarray(correct, dtype=float)
+    frame = pd.DataFrame({"right": correct, "cluster": np.asarray(clusters)}).groupby("cluster")["right"]
+    right, size = frame.sum().to_numpy(), frame.size().to_numpy(dtype=float)
+    if len(right) < 2:
+        return float("nan"), float("nan")
+    result = stats.bootstrap((right, size), lambda r, n: r.sum() / n.sum(), paired=True, vectorized=False,
+                             confidence_level=level, n_resamples=n_resamples, method="percentile",
+                             random_state=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def bounded_interval(mean, half_width, *, low: float = 0.0, high: float = 1.0):
+    """``mean ± half_width`` clipped to the range an accuracy can take."""
+    return np.clip(np.asarray(mean) - half_width, low, high), np.clip(np.asarray(mean) + half_width, low, high)
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjustment of one family of p-values (NaN stays NaN).
+
+    An adjusted p-value below alpha rejects its hypothesis with the family-wise error
+    rate held at alpha, whatever the dependence between the tests (Holm, 1979).
+    """
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(p, np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    order = valid[np.argsort(p[valid], kind="stable")]
+    m = len(order)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def within_points(differences, half_widths) -> float:
+    """The ± bound, in the differences' unit, that every interval ``d ± h`` lies within."""
+    d, h = np.asarray(differences, float), np.asarray(half_widths, float)
+    return float(np.nanmax(np.abs(d) + h))
 
 
 def _test_fraction(part: pd.DataFrame) -> float:
@@ -138,7 +206,45 @@ def paired_by_protocol(folds: pd.DataFrame, reference, *, by: str) -> pd.DataFra
 def paired_records(paired: pd.DataFrame) -> dict:
     """:func:`paired_by_protocol`'s table as results JSON: ``"<protocol>|<setting>"`` → its numbers."""
     return {f"{protocol}|{setting}": {"difference_points": row["difference"],
+                                    "difference_ci": row["ci"],
                                     "p_value": row["p_value"],
                                     "distinguishable": bool(row["distinguishable"])}
             for protocol in paired.columns.get_level_values(0).unique()
             for setting, row in paired[protocol].iterrows()}
+
+
+def holm_family(tables: dict, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Several :func:`paired_by_protocol` tables as one family of tests, Holm-adjusted.
+
+    Parameters
+    ----------
+    tables : dict
+        Name (e.g. the stopping rule) → a :func:`paired_by_protocol` table.
+    alpha : float
+        Family-wise error rate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per test: ``family`` (the dict key), ``protocol``, ``setting``,
+        ``difference`` and ``ci`` (points), ``p_value``, ``p_holm`` (adjusted over every
+        row) and ``distinguishable`` (``p_holm < alpha``).
+    """
+    rows = [{"family": name, "protocol": protocol, "setting": setting, **row[["difference", "ci", "p_value"]]}
+            for name, paired in tables.items()
+            for protocol in paired.columns.get_level_values(0).unique()
+            for setting, row in paired[protocol].iterrows()]
+    family = pd.DataFrame(rows)
+    family["p_holm"] = holm(family["p_value"])
+    family["distinguishable"] = family["p_holm"] < alpha
+    return family
+
+
+def family_record(family: pd.DataFrame) -> dict:
+    """:func:`holm_family`'s verdict as results JSON: the number of tests, whether any is told
+    apart after Holm's adjustment (with the smallest adjusted ``p_value``), and the ± bound
+    (``within_ci``, a fraction) that every difference's interval lies within."""
+    return {"tests": int(len(family)), "distinguishable": bool(family["distinguishable"].any()),
+            "p_value": float(family["p_holm"].min()),
+            # a fraction, like the other intervals' half-widths
+            "within_ci": within_points(family["difference"], family["ci"]) / 100}

@@ -76,3 +76,15 @@ def test_compressed_formats_libsndfile_reads(tmp_path, fmt, subtype, suffix):
     sf.write(path, tone(440, seconds=3.0), 22050, format=fmt, subtype=subtype)
     y = load_audio(path)
     assert len(y) == pytest.approx(3 * 22050, rel=0.02) and np.abs(y).max() > 0.3
+
+
+def test_an_excerpt_is_found_where_it_was_cut_whatever_its_gain():
+    from gtzan_helpers.features.audio import locate_excerpt
+
+    recording = np.random.default_rng(0).normal(size=20_000)
+    offset, correlation = locate_excerpt(0.5 * recording[1234:3234], recording)
+    assert offset == 1234 and correlation == pytest.approx(1.0, abs=1e-9)
+    # an unrelated excerpt correlates with no window
+    _, unrelated = locate_excerpt(np.random.default_rng(1).normal(size=2000), recording)
+    assert unrelated < 0.2
+    assert locate_excerpt(recording, recording[:100]) == (0, 0.0)  # longer than the recording

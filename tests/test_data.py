@@ -157,3 +157,15 @@ def test_genres_from_the_command_line():
     assert parse_genres("all") is None and parse_genres(None) is None
     with pytest.raises(GtzanError, match="--genres ','"):
         parse_genres(",")
+
+
+def test_nearest_rows_finds_a_rows_own_features_first(table):
+    from gtzan_helpers.data import nearest_rows
+
+    row = table.X.iloc[[123]]
+    nearest = nearest_rows(table, row, k=3)
+    assert nearest.index[0] == table.filenames[123] and nearest["distance"].iloc[0] == 0
+    assert nearest["track"].iloc[0] == table.tracks[123]
+    assert nearest["distance"].is_monotonic_increasing and nearest["distance"].iloc[1] > 0
+    with pytest.raises(ValueError, match="one row of 57 values"):
+        nearest_rows(table, np.zeros(5))

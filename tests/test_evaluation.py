@@ -213,3 +213,18 @@ def test_permutation_moves_whole_tracks_of_the_group_only(table):
         assert donors, f"track {t} got values that are no test track's"
         moved += t not in donors
     assert moved > len(blocks) // 2
+
+
+def test_holdout_stopping_on_a_validation_split_never_watches_the_test_rows(table):
+    from gtzan_helpers.evaluation import train_holdout
+
+    part = table.subset(np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::5])))
+    study = train_holdout(part, protocol="track", seed=0, max_epochs=3)
+    inner = train_holdout(part, protocol="track", seed=0, max_epochs=3, stopping="inner")
+    assert np.array_equal(study.test_rows, inner.test_rows)  # the same test rows are scored
+    assert set(inner.train_rows) < set(study.train_rows)  # a share of the training side is held back to watch
+    held_back = set(study.train_rows) - set(inner.train_rows)
+    assert not held_back & set(study.test_rows)
+    assert not set(part.tracks[list(held_back)]) & set(part.tracks[inner.train_rows])  # whole tracks
+    with pytest.raises(ValueError, match="stopping must be"):
+        train_holdout(part, stopping="fold")

@@ -23,10 +23,13 @@ from gtzan_helpers.scoring import track_table
 from gtzan_helpers.paths import FEATURE_TABLE
 from gtzan_helpers.results import compare_results, load_results
 from gtzan_helpers.stats import (
+    cluster_bootstrap_interval,
     corrected_t_interval,
     corrected_t_test,
+    holm,
     paired_comparison,
     summarize_cv,
+    wilson_interval,
 )
 
 
@@ -193,5 +196,66 @@ def test_paired_tests_per_protocol_in_points_and_as_json():
     records = paired_records(paired)
     assert set(records) == {"segment|64", "track|64"}
     assert records["track|64"] == {"difference_points": paired.loc[64, ("track", "difference")],
+                                   "difference_ci": paired.loc[64, ("track", "ci")],
                                    "p_value": oracle.loc[64, "p_value"],
                                    "distinguishable": bool(oracle.loc[64, "distinguishable"])}
+
+
+def test_holm_against_its_definition():
+    # sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1, made monotone: 0.02, 0.03, 0.06, 0.06
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
+    adjusted = holm([0.01, np.nan])
+    assert adjusted[0] == pytest.approx(0.01) and np.isnan(adjusted[1])  # NaN is no test
+
+
+def test_wilson_interval_against_its_formula():
+    k, n, z = 49, 58, stats.norm.ppf(0.975)
+    p = k / n
+    centre = (p + z ** 2 / (2 * n)) / (1 + z ** 2 / n)
+    half = z / (1 + z ** 2 / n) * np.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2))
+    assert wilson_interval(k, n) == pytest.approx((centre - half, centre + half), abs=1e-9)
+    low, high = wilson_interval(58, 58)
+    assert high == 1.0 and 0.9 < low < 1.0  # bounded, unlike p ± z·se
+
+
+def test_cluster_bootstrap_resamples_clusters_not_items():
+    # twenty artists of five tracks; an artist's tracks are all right or all wrong
+    artists = np.repeat(np.arange(20), 5)
+    correct = np.repeat(np.arange(20) % 4 != 0, 5)
+    low, high = cluster_bootstrap_interval(correct, artists, seed=0)
+    assert low < correct.mean() < high
+    # treating the 100 tracks as independent gives a narrower interval than the 20 artists allow
+    narrow = cluster_bootstrap_interval(correct, np.arange(100), seed=0)
+    assert (high - low) > 1.5 * (narrow[1] - narrow[0])
+    assert cluster_bootstrap_interval(np.ones(10, bool), np.arange(10) % 3) == (1.0, 1.0)
+
+
+def test_selection_is_made_on_the_training_data_and_refitted():
+    from gtzan_helpers.honest.candidates import SelectedCandidate, SklearnCandidate
+    from sklearn.dummy import DummyClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    tracks = np.repeat([f"t{i:03d}" for i in range(60)], 5)
+    y = np.repeat(np.arange(60) % 2, 5)
+    X = pd.DataFrame(rng.normal(size=(300, 3)) + y[:, None] * [4.0, 0, 0], columns=["a", "b", "c"])
+    chooser = SelectedCandidate({"majority": SklearnCandidate(DummyClassifier()),
+                                 "logistic": SklearnCandidate(LogisticRegression())})
+    chooser.fit(X, y, tracks)
+    assert chooser.chosen_ == "logistic"
+    assert chooser.inner_scores_["logistic"] > chooser.inner_scores_["majority"]
+    assert chooser.model_.pipeline_[-1].n_features_in_ == 3  # refitted on all the training rows' features
+    assert ((chooser.predict_proba(X, tracks) >= 0.5) == y).mean() > 0.9
+
+
+def test_the_one_feature_rule_finds_the_one_informative_feature():
+    rng = np.random.default_rng(1)
+    tracks = np.repeat([f"t{i:03d}" for i in range(40)], 4)
+    y = np.repeat(np.arange(40) % 2, 4)
+    X = pd.DataFrame(rng.normal(size=(160, 5)), columns=list("abcde"))
+    X["d"] += 3 * y
+    for name in ("one feature (segments)", "one feature (tracks)"):
+        rule = baselines()[name].fit(X, y, tracks)
+        columns = rule._rows(X, tracks).columns
+        assert columns[rule.pipeline_[-1].tree_.feature[0]].startswith("d"), name

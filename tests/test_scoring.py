@@ -101,3 +101,18 @@ def test_a_bundle_records_the_recipe_it_trained_with(table, tmp_path):
     assert Recipe(**{k: tuple(v) if isinstance(v, list) else v
                      for k, v in loaded.metadata["hyperparameters"]["recipe"].items()}) == recipe
     assert loaded.metadata["architecture"]["hidden"] == [16]
+
+
+def test_balanced_accuracy_is_the_mean_of_the_genres_recalls():
+    from sklearn.metrics import balanced_accuracy_score
+
+    # eight blues segments of two tracks, all right; two metal segments of one track, one right
+    y = np.array([0] * 8 + [1, 1])
+    proba = np.array([0.1] * 8 + [0.9, 0.2])
+    tracks = np.array(["b1"] * 4 + ["b2"] * 4 + ["m1"] * 2)
+    scores = score(proba, y, tracks)
+    assert scores["accuracy"] == 0.9
+    assert scores["balanced_accuracy"] == pytest.approx(0.75) == balanced_accuracy_score(y, proba >= 0.5)
+    assert scores["track_balanced_accuracy"] == 1.0  # m1's mean probability is 0.55: metal
+    # a model that answers the larger genre every time is lifted to no more than 1/2
+    assert score(np.zeros(10), y, tracks)["balanced_accuracy"] == 0.5

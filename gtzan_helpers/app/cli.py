@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -212,6 +213,7 @@ def _explain(args) -> int:
 
         shap.plots.waterfall(clip[0], max_display=args.top + 1, show=False)
         plt.gcf().axes[0].set_xlabel(f"P({genre}): base value + contributions", labelpad=22)
+        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
         plt.savefig(args.plot, dpi=110, bbox_inches="tight")
         print(f"waterfall written to {args.plot}", file=sys.stderr)
     return 0

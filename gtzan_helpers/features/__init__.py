@@ -6,7 +6,7 @@
 ``extract``   batch extraction of files and folders, cached by content, in parallel
 """
 
-from .audio import AUDIO_EXTENSIONS, AudioError, find_audio_files, load_audio
+from .audio import AUDIO_EXTENSIONS, AudioError, find_audio_files, load_audio, locate_excerpt
 from .extract import extract_file, extract_files, file_features, write_table
 from .segment import (FEATURE_GROUPS, FEATURE_NAMES, HOP_LENGTH, N_FFT, N_MFCC, SEGMENT_LENGTH,
                       SEGMENT_STRIDE, SR, compute_clip_features, compute_segment_features,
@@ -15,5 +15,6 @@ from .segment import (FEATURE_GROUPS, FEATURE_NAMES, HOP_LENGTH, N_FFT, N_MFCC, 
 __all__ = ["AUDIO_EXTENSIONS", "AudioError", "FEATURE_GROUPS", "FEATURE_NAMES", "HOP_LENGTH",
            "N_FFT", "N_MFCC", "SEGMENT_LENGTH", "SEGMENT_STRIDE", "SR", "compute_clip_features",
            "compute_segment_features", "compute_segment_features_plain", "extract_file",
-           "extract_files", "file_features", "find_audio_files", "load_audio", "segment_bounds",
+           "extract_files", "file_features", "find_audio_files", "load_audio", "locate_excerpt",
+           "segment_bounds",
            "write_table"]

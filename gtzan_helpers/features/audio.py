@@ -75,6 +75,33 @@ def load_audio(path: str | Path, *, sr: int = SR, min_seconds: float = MIN_SECON
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
+def locate_excerpt(excerpt: np.ndarray, recording: np.ndarray) -> tuple[int, float]:
+    """Where ``excerpt`` best matches inside ``recording``, and how well.
+
+    The normalised cross-correlation of the excerpt with every window of the
+    recording (computed by FFT with :func:`scipy.signal.correlate`): 1.0 means the
+    window is the excerpt up to a gain, sample for sample.
+
+    Returns
+    -------
+    offset : int
+        First sample of the best-matching window.
+    correlation : float
+        Its normalised correlation, in [-1, 1] (0 when either side is silent).
+    """
+    from scipy.signal import correlate  # only the clip detection of notebook 06 needs it
+
+    excerpt, recording = np.asarray(excerpt, float), np.asarray(recording, float)
+    if len(excerpt) > len(recording):
+        return 0, 0.0
+    dot = correlate(recording, excerpt, mode="valid", method="fft")
+    energy = np.convolve(recording ** 2, np.ones(len(excerpt)), mode="valid")
+    norm = np.sqrt(np.clip(energy, 0, None) * np.dot(excerpt, excerpt))
+    corr = np.divide(dot, norm, out=np.zeros_like(dot), where=norm > 0)
+    offset = int(np.argmax(corr))
+    return offset, float(np.clip(corr[offset], -1.0, 1.0))
+
+
 def find_audio_files(paths, *, errors: list | None = None) -> list[Path]:
     """Expand files and folders into a sorted list of audio files.
 

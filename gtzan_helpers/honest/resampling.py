@@ -21,6 +21,7 @@ from ..recipe import RECIPE
 from ..scoring import score, track_accuracy
 from ..splits import make_folds, protocol_groups, split_groups, validation_groups
 
+
 def _folds(table, protocol, watch_groups, n_splits, seed):
     """:func:`make_folds`, reusing the protocol's groups (the validation groups, but for segments)."""
     return make_folds(table, protocol=protocol, n_splits=n_splits, seed=seed,
@@ -29,7 +30,7 @@ def _folds(table, protocol, watch_groups, n_splits, seed):
 
 def repeated_cv(table: FeatureTable, candidates: dict, *, protocol: str = "track", n_splits: int = RECIPE.n_splits,
                 n_repeats: int = 5, seed: int = 0, n_jobs: int | None = None,
-                progress: bool = False) -> pd.DataFrame:
+                progress: bool = False, keep_proba: bool = False) -> pd.DataFrame:
     """Score each candidate on the same repeated k-fold splits.
 
     Parameters
@@ -48,12 +49,15 @@ def repeated_cv(table: FeatureTable, candidates: dict, *, protocol: str = "track
         set with :func:`joblib.parallel_config`). The numbers do not depend on it.
     progress : bool
         Print a line as each fold is done.
+    keep_proba : bool
+        Also keep each fold's ``test_rows`` and ``proba`` (for :func:`out_of_fold`).
 
     Returns
     -------
     pandas.DataFrame
-        One row per (candidate, repeat, fold): the :func:`score` columns, ``n_train``
-        and ``n_test``.
+        One row per (candidate, repeat, fold): the :func:`score` columns, ``n_train``,
+        ``n_test`` and ``chosen`` (the option a :class:`~.candidates.SelectedCandidate`
+        chose in that fold; None for the others).
     """
     # inside a fold, early stopping validates on held-out groups of the protocol
     watch_groups = validation_groups(table, protocol)
@@ -61,7 +65,21 @@ def repeated_cv(table: FeatureTable, candidates: dict, *, protocol: str = "track
             for repeat in range(n_repeats)
             for fold, (train, test) in enumerate(
                 _folds(table, protocol, watch_groups, n_splits, seed + repeat))]
-    return pd.DataFrame([row for rows in map_jobs(_score_fold, jobs, n_jobs=n_jobs) for row in rows])
+    results = pd.DataFrame([row for rows in map_jobs(_score_fold, jobs, n_jobs=n_jobs) for row in rows])
+    return results if keep_proba else results.drop(columns=["test_rows", "proba"])
+
+
+def out_of_fold(results: pd.DataFrame, candidate: str, n_rows: int, *, repeat: int = 1) -> np.ndarray:
+    """One repeat's out-of-fold probabilities of one candidate, from :func:`repeated_cv` run with
+    ``keep_proba=True``: every row predicted by the model of the fold that held it out."""
+    part = results[(results["candidate"] == candidate) & (results["repeat"] == repeat)]
+    if part.empty:
+        raise ValueError(f"no folds of {candidate!r} in repeat {repeat}")
+    first = np.asarray(part["proba"].iloc[0])
+    out = np.full((n_rows, *first.shape[1:]), np.nan)
+    for rows, proba in zip(part["test_rows"], part["proba"]):
+        out[rows] = proba
+    return out
 
 
 def _score_fold(job) -> list[dict]:
@@ -69,10 +87,13 @@ def _score_fold(job) -> list[dict]:
     table, watch_groups, candidates, repeat, fold, train, test, progress = job
     rows = []
     for name, candidate in candidates.items():
-        proba = _fit_predict((table, watch_groups, candidate, train, test))
+        model = _fitted(table, watch_groups, candidate, train)
+        proba = model.predict_proba(table.X.iloc[test], table.tracks[test])
         rows.append({"candidate": name, "repeat": repeat + 1, "fold": fold + 1,
                      **score(proba, table.y[test], table.tracks[test]),
-                     "n_train": len(train), "n_test": len(test)})
+                     "n_train": len(train), "n_test": len(test),
+                     # what a nested selection chose in this fold
+                     "chosen": getattr(model, "chosen_", None), "test_rows": test, "proba": proba})
     if progress:
         print(f"repeat {repeat + 1} fold {fold + 1} done", flush=True)
     return rows
@@ -92,14 +113,9 @@ def cross_val_proba(table: FeatureTable, candidate, *, protocol: str = "artist",
         The probability of label 1 for two genres, of every genre for more, as the
         candidate's ``predict_proba`` gives them.
     """
-    watch_groups = validation_groups(table, protocol)
-    folds = _folds(table, protocol, watch_groups, n_splits, seed)
-    probas = map_jobs(_fit_predict, [(table, watch_groups, candidate, train, test)
-                                     for train, test in folds], n_jobs=n_jobs)
-    out = np.empty((len(table), *np.shape(probas[0])[1:]))
-    for (_, test), proba in zip(folds, probas):
-        out[test] = proba
-    return out
+    results = repeated_cv(table, {"candidate": candidate}, protocol=protocol, n_splits=n_splits, n_repeats=1,
+                          seed=seed, n_jobs=n_jobs, keep_proba=True)
+    return out_of_fold(results, "candidate", len(table))
 
 
 def _fitted(table, watch_groups, candidate, train):
@@ -108,13 +124,6 @@ def _fitted(table, watch_groups, candidate, train):
     model.fit(table.X.iloc[train], table.y[train], table.tracks[train], watch_groups[train],
               n_classes=len(table.genres))
     return model
-
-
-def _fit_predict(job) -> np.ndarray:
-    """A fresh copy of a candidate trained on rows ``train``; its probabilities for rows ``test``."""
-    table, watch_groups, candidate, train, test = job
-    return _fitted(table, watch_groups, candidate, train).predict_proba(table.X.iloc[test],
-                                                                        table.tracks[test])
 
 
 def permutation_importance(table: FeatureTable, candidate, column_groups: dict, *,
