@@ -44,10 +44,12 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "Chromium is not installed: the report's browser test will be skipped"
 
-## Open the notebooks in JupyterLab (installed on first use).
+## Open the notebooks in JupyterLab (installed on first use). LAB_OPTS passes options, e.g.
+## make lab LAB_OPTS="--no-browser --port 8889"; as root (a container) --allow-root is added.
+LAB_OPTS ?=
 lab: $(STAMP)
 	test -x $(BIN)/jupyter-lab || $(BIN)/python -m pip install -q -r requirements-lab.txt
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_OPTS) notebooks/
 
 clean:
 	rm -rf $(VENV) report runs .pytest_cache
