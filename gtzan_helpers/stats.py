@@ -137,6 +137,20 @@ def within_points(differences, half_widths) -> float:
     return float(np.nanmax(np.abs(d) + h))
 
 
+def simultaneous_half_width(half_width, *, n_tests: int, df: int, level: float = 0.95):
+    """A t interval's half-width widened from ``level`` to Bonferroni's ``1 − (1 − level) / n_tests``.
+
+    The ``n_tests`` intervals of one family then hold together with probability at least
+    ``level``, which is what a "within ± x" statement about all of them needs, and what
+    agrees with Holm's adjustment of their tests (a Holm-significant pair may still show
+    an interval that touches 0; a pair whose widened interval excludes 0 is always
+    Holm-significant).
+    """
+    alpha = 1 - level
+    t = stats.t(df=df)
+    return np.asarray(half_width, float) * t.ppf(1 - alpha / (2 * n_tests)) / t.ppf(1 - alpha / 2)
+
+
 def _test_fraction(part: pd.DataFrame) -> float:
     # share of rows held out per fold; 1/k when the folds' sizes were not recorded
     if {"n_train", "n_test"} <= set(part.columns):
@@ -213,7 +227,7 @@ def paired_records(paired: pd.DataFrame) -> dict:
             for setting, row in paired[protocol].iterrows()}
 
 
-def holm_family(tables: dict, *, alpha: float = 0.05) -> pd.DataFrame:
+def holm_family(tables: dict, *, alpha: float = 0.05, n_folds: int) -> pd.DataFrame:
     """Several :func:`paired_by_protocol` tables as one family of tests, Holm-adjusted.
 
     Parameters
@@ -222,19 +236,24 @@ def holm_family(tables: dict, *, alpha: float = 0.05) -> pd.DataFrame:
         Name (e.g. the stopping rule) → a :func:`paired_by_protocol` table.
     alpha : float
         Family-wise error rate.
+    n_folds : int
+        Folds behind each test (the t distribution has ``n_folds − 1`` degrees of freedom).
 
     Returns
     -------
     pandas.DataFrame
         One row per test: ``family`` (the dict key), ``protocol``, ``setting``,
-        ``difference`` and ``ci`` (points), ``p_value``, ``p_holm`` (adjusted over every
-        row) and ``distinguishable`` (``p_holm < alpha``).
+        ``difference`` and ``ci`` (points, 95 %), ``ci_family`` (the half-width widened by
+        :func:`simultaneous_half_width` over the whole family), ``p_value``, ``p_holm``
+        (adjusted over every row) and ``distinguishable`` (``p_holm < alpha``).
     """
     rows = [{"family": name, "protocol": protocol, "setting": setting, **row[["difference", "ci", "p_value"]]}
             for name, paired in tables.items()
             for protocol in paired.columns.get_level_values(0).unique()
             for setting, row in paired[protocol].iterrows()]
     family = pd.DataFrame(rows)
+    family["ci_family"] = simultaneous_half_width(family["ci"], n_tests=len(family), df=n_folds - 1,
+                                                  level=1 - alpha)
     family["p_holm"] = holm(family["p_value"])
     family["distinguishable"] = family["p_holm"] < alpha
     return family
@@ -242,9 +261,11 @@ def holm_family(tables: dict, *, alpha: float = 0.05) -> pd.DataFrame:
 
 def family_record(family: pd.DataFrame) -> dict:
     """:func:`holm_family`'s verdict as results JSON: the number of tests, whether any is told
-    apart after Holm's adjustment (with the smallest adjusted ``p_value``), and the ± bound
-    (``within_ci``, a fraction) that every difference's interval lies within."""
+    apart after Holm's adjustment (with the smallest adjusted ``p_value``), and per protocol
+    the ± bound (``within_ci``, a fraction) that every difference's family-wide interval
+    lies within."""
     return {"tests": int(len(family)), "distinguishable": bool(family["distinguishable"].any()),
             "p_value": float(family["p_holm"].min()),
-            # a fraction, like the other intervals' half-widths
-            "within_ci": within_points(family["difference"], family["ci"]) / 100}
+            # fractions, like the other intervals' half-widths
+            "within_ci": {protocol: within_points(part["difference"], part["ci_family"]) / 100
+                          for protocol, part in family.groupby("protocol", sort=False)}}

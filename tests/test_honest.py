@@ -259,3 +259,32 @@ def test_the_one_feature_rule_finds_the_one_informative_feature():
         rule = baselines()[name].fit(X, y, tracks)
         columns = rule._rows(X, tracks).columns
         assert columns[rule.pipeline_[-1].tree_.feature[0]].startswith("d"), name
+
+
+def test_the_inner_folds_of_a_selection_keep_each_group_on_one_side():
+    from dataclasses import dataclass, field
+
+    from gtzan_helpers.honest.candidates import SelectedCandidate
+
+    seen = []
+
+    @dataclass
+    class Spy:  # a candidate that records which groups it trained on and which it was asked about
+        log: list = field(default_factory=lambda: seen)
+
+        def fit(self, X, y, tracks, watch_groups=None, n_classes=2):
+            self.trained_on = set(watch_groups)
+            return self
+
+        def predict_proba(self, X, tracks):
+            self.log.append((self.trained_on, set(np.asarray(tracks))))
+            return np.full(len(X), 0.5)
+
+    tracks = np.repeat([f"t{i:02d}" for i in range(24)], 3)
+    artists = np.array([f"a{int(t[1:]) // 4}" for t in tracks])  # six artists of four tracks
+    y = np.array([int(t[1:]) // 4 % 2 for t in tracks])
+    SelectedCandidate({"spy": Spy()}).fit(pd.DataFrame({"x": np.zeros(len(y))}), y, tracks, artists)
+    assert len(seen) == 2  # two inner folds
+    artist_of = dict(zip(tracks, artists))
+    for trained_artists, asked_tracks in seen:
+        assert not trained_artists & {artist_of[t] for t in asked_tracks}

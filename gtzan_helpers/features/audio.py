@@ -95,7 +95,8 @@ def locate_excerpt(excerpt: np.ndarray, recording: np.ndarray) -> tuple[int, flo
     if len(excerpt) > len(recording):
         return 0, 0.0
     dot = correlate(recording, excerpt, mode="valid", method="fft")
-    energy = np.convolve(recording ** 2, np.ones(len(excerpt)), mode="valid")
+    power = np.concatenate([[0.0], np.cumsum(recording ** 2)])
+    energy = power[len(excerpt):] - power[:-len(excerpt)]  # each window's energy, by a running sum
     norm = np.sqrt(np.clip(energy, 0, None) * np.dot(excerpt, excerpt))
     corr = np.divide(dot, norm, out=np.zeros_like(dot), where=norm > 0)
     offset = int(np.argmax(corr))
