@@ -113,12 +113,14 @@ def summary_text() -> str:
             f"{_pct(study['track']['track_accuracy'])} %, holding out whole artists "
             f"{_pct(study['artist']['track_accuracy'])} % (95 % interval {_bounds(study['artist'])}), and "
             f"{_pct(study['heldout']['track_accuracy'])} % on the artist-disjoint fault-filtered "
-            f"test split. On unheard artists the highest mean is {best}'s "
-            f"({_pct(ladder[best]['artist']['track_accuracy'])} %)"
-            + ("" if best == "one feature (tracks)" else
-               f"; one feature with one threshold, chosen inside the training folds, reaches "
-               f"{_pct(rule['artist']['track_accuracy'])} % there")
-            + f", and the one-feature rule scores {_pct(rule['heldout']['track_accuracy'])} % on the test split. "
+            f"test split. "
+            + (f"On unheard artists the highest mean belongs to the one-feature rule — one feature and one "
+               f"threshold, chosen inside the training folds — with {_pct(rule['artist']['track_accuracy'])} %"
+               if best == "one feature (tracks)" else
+               f"On unheard artists the highest mean is {best}'s ({_pct(ladder[best]['artist']['track_accuracy'])} %); "
+               f"one feature and one threshold, chosen inside the training folds, reach "
+               f"{_pct(rule['artist']['track_accuracy'])} %")
+            + f", and that rule scores {_pct(rule['heldout']['track_accuracy'])} % on the test split. "
             f"The batch sizes and layer widths "
             f"the study tunes "
             + ("cannot be told apart after Holm's correction." if not told_apart
