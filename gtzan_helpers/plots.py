@@ -211,6 +211,35 @@ def plot_ladder(ladder: pd.DataFrame, ax=None, *, ylabel: str = "accuracy over t
     return fig
 
 
+def plot_feature_by_artist(values: pd.Series, artists: pd.Series, genres: pd.Series, *, threshold: float,
+                           xlabel: str, ax=None):
+    """One feature's track values per artist, with a one-threshold rule's line (used by 07).
+
+    Parameters
+    ----------
+    values, artists, genres : pandas.Series
+        Indexed by track: the feature's value, the artist and the genre of each track.
+        Artists named ``unknown …`` (one track each) are pooled into one row per genre.
+    threshold : float
+        Drawn as a vertical line: the rule's decision boundary.
+    """
+    frame = pd.DataFrame({"value": values, "artist": artists, "genre": genres})
+    unknown = frame["artist"].str.startswith("unknown")
+    frame.loc[unknown, "artist"] = "unknown artists"
+    order = frame.groupby(["genre", "artist"])["value"].mean().sort_values().reset_index()
+    fig, ax = _axes(ax, figsize=(7, 0.22 * len(order) + 1.2))
+    rows = {(g, a): k for k, (g, a) in enumerate(zip(order["genre"], order["artist"]))}
+    for k, genre in enumerate(sorted(frame["genre"].unique())):
+        part = frame[frame["genre"] == genre]
+        ax.scatter(part["value"], [rows[(genre, a)] for a in part["artist"]], s=14, alpha=0.7, color=f"C{k}",
+                   label=genre)
+    ax.axvline(threshold, color="grey", ls="--", lw=1, label="the rule's threshold")
+    ax.set_yticks(range(len(order)), [f"{a} ({g})" for a, g in zip(order["artist"], order["genre"])], fontsize=7)
+    ax.set(xlabel=xlabel, ylabel="artist (genre)", ylim=(-1, len(order)))
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
 def _short_number(value: float) -> str:
     """A feature value as a force plot shows it: whole numbers from 100 up, else 3 significant
     digits (so that 0.0006 does not print as 0.0)."""
