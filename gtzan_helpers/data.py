@@ -24,7 +24,9 @@ from . import GENRES, GtzanError
 from .features.segment import FEATURE_NAMES
 from .paths import ARTISTS_FILE, FAULT_FILTERED_SPLIT, FEATURE_TABLE
 
-_FILENAME = re.compile(r"^(?P<genre>[A-Za-z]+)\.(?P<track>\d+)\.(?P<segment>\d+)\.wav$")
+# <genre>.<track>.<segment>.wav for a table of segments; <genre>.<track>.wav (or .au, as some
+# copies of GTZAN name them) for a table of whole clips, one row per track
+_FILENAME = re.compile(r"^(?P<genre>[A-Za-z]+)\.(?P<track>\d+)(?:\.(?P<segment>\d+))?\.(?:wav|au)$")
 
 
 class TableError(GtzanError):
@@ -110,15 +112,16 @@ def read_csv(path: str | Path, *, columns=(), what: str = "CSV table", **options
 
 def load_feature_table(path: str | Path = FEATURE_TABLE, *, genres=None,
                        artists: str | Path | None = ARTISTS_FILE) -> FeatureTable:
-    """Read and check a feature table: ours, or Kaggle's ``features_3_sec.csv``.
+    """Read and check a feature table: ours, or Kaggle's ``features_3_sec.csv`` or ``features_30_sec.csv``.
 
     Parameters
     ----------
     path : str or Path
-        CSV with a ``filename`` column (``<genre>.<track>.<segment>.wav``) and the 57
-        feature columns; Kaggle's ``length`` and ``label`` columns may be there too (the
-        label must be the filename's genre word). Defaults to the shipped
-        ``data/audio_gtzan.csv``. A track may have any number of segments.
+        CSV with a ``filename`` column and the 57 feature columns; Kaggle's ``length``
+        and ``label`` columns may be there too (the label must be the filename's genre
+        word). Defaults to the shipped ``data/audio_gtzan.csv``. A table of segments names
+        its rows ``<genre>.<track>.<segment>.wav`` (a track may have any number of them);
+        a table of whole clips has one row per track, ``<genre>.<track>.wav`` or ``.au``.
     genres : sequence of str, "all" or None
         Keep only the rows of these genres (any order; labels follow the alphabetical
         order). ``None`` or ``"all"``: every genre in the table.
@@ -184,7 +187,7 @@ def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=None,
         match = _FILENAME.match(name)
         if not match:
             raise TableError(f"{source}: row {i + 2} filename {name!r} is not "
-                             "<genre>.<track>.<segment>.wav")
+                             "<genre>.<track>.<segment>.wav or <genre>.<track>.wav")
         words.append(match["genre"])
         tracks.append(f"{match['genre']}.{match['track']}")
     words = np.asarray(words)

@@ -50,7 +50,7 @@ def _broken(tmp_path, change):
      "column mfcc2_var row 9 is empty, NaN or infinite"),
     (lambda f: f.__setitem__("label", f["filename"].str.split(".").str[0].tolist()[:-1] + ["rock"]),
      "row 21 has label 'rock' but filename 'metal.00000.9.wav' says 'metal'"),
-    (lambda f: f.__setitem__("filename", "track_one.wav"), "is not <genre>.<track>.<segment>.wav"),
+    (lambda f: f.__setitem__("filename", "track_one.wav"), "is not <genre>.<track>.<segment>.wav or <genre>.<track>.wav"),
 ])
 def test_bad_tables_name_the_problem(tmp_path, change, message):
     path = _broken(tmp_path, change)
@@ -169,3 +169,30 @@ def test_nearest_rows_finds_a_rows_own_features_first(table):
     assert nearest["distance"].is_monotonic_increasing and nearest["distance"].iloc[1] > 0
     with pytest.raises(ValueError, match="one row of 57 values"):
         nearest_rows(table, np.zeros(5))
+
+
+def test_the_ten_genre_table_of_whole_clips_loads_one_row_per_track():
+    from gtzan_helpers.data import find_duplicate_tracks, load_feature_table
+    from gtzan_helpers.paths import KAGGLE_30_SEC
+
+    table = load_feature_table(KAGGLE_30_SEC)
+    assert len(table) == 1000 and len(table.genres) == 10
+    assert len(set(table.tracks)) == 1000 and table.tracks[0] == "blues.00000"
+    assert (np.bincount(table.y) == 100).all()
+    assert np.mean([not a.startswith("unknown") for a in table.artists]) > 0.5  # Sturm's index names most artists
+    duplicates = find_duplicate_tracks(table)
+    # GTZAN's exact repetitions, one of them a recording filed under two genres
+    assert len(duplicates) == 14 and ("metal.00058", "rock.00016") in duplicates
+    assert ("metal.00040", "metal.00061") in duplicates
+
+
+def test_whole_clip_filenames_may_end_in_au_and_lines_in_crlf(tmp_path):
+    from gtzan_helpers.data import load_feature_table
+    from gtzan_helpers.paths import KAGGLE_30_SEC
+
+    rows = pd.read_csv(KAGGLE_30_SEC).head(200)  # blues and classical
+    rows["filename"] = rows["filename"].str.replace(".wav", ".au")
+    path = tmp_path / "crlf.csv"
+    path.write_bytes(rows.to_csv(index=False).replace("\n", "\r\n").encode())
+    table = load_feature_table(path)
+    assert table.genres == ("blues", "classical") and len(set(table.tracks)) == 200
