@@ -54,6 +54,7 @@ def cross_entropy(proba, y) -> float:
     -100), which a hard-voting baseline does and a trained network rarely does.
     """
     p = class_probabilities(np.asarray(proba, dtype=np.float64))
+    p = p / p.sum(axis=1, keepdims=True)  # a float32 softmax sums to 1 only within rounding, which log_loss warns of
     return float(log_loss(np.asarray(y).astype(int), p, labels=np.arange(p.shape[1])))
 
 
