@@ -17,14 +17,13 @@ import re
 import shutil
 import sys
 import time
-
-import numpy as np
 from pathlib import Path
 
 from .. import GENRES, PROTOCOLS
 from ..paths import FIGURES_DIR, NOTEBOOKS_DIR, ROOT
 from ..results import STUDY, load_results
 from ..scoring import decide
+from ..stats import bounded_interval
 
 # papermill, nbformat, nbconvert and mistune (the optional ``report`` extra) are imported
 # where they are used: the README and index text need none of them.
@@ -137,7 +136,7 @@ def _pct(x) -> str:
 
 def _bounds(cell: dict, key: str = "track_accuracy") -> str:
     """``[low, high]`` of a cell's 95 % interval, clipped to the range an accuracy can take."""
-    low, high = np.clip([cell[key] - cell[f"{key}_ci"], cell[key] + cell[f"{key}_ci"]], 0, 1)
+    low, high = bounded_interval(cell[key], cell[f"{key}_ci"])
     return f"[{_pct(low)}, {_pct(high)}]"
 
 

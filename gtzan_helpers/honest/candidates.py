@@ -24,8 +24,8 @@ Used by ``07_honest_evaluation``, ``09_learning_curve_ablation`` and ``gtzan eva
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -218,22 +218,17 @@ class SelectedCandidate:
         scores = {name: [] for name in self.options}
         for train, test in inner.split(X, y, groups):
             for name, option in self.options.items():
-                model = clone_candidate(option).fit(X.iloc[train], y[train], tracks[train], groups[train],
+                model = copy.deepcopy(option).fit(X.iloc[train], y[train], tracks[train], groups[train],
                                                     n_classes=n_classes)
                 scores[name].append(track_accuracy(model.predict_proba(X.iloc[test], tracks[test]),
                                                    y[test], tracks[test]))
         self.inner_scores_ = {name: float(np.mean(s)) for name, s in scores.items()}
         self.chosen_ = max(self.options, key=self.inner_scores_.__getitem__)  # the first best on ties
-        self.model_ = clone_candidate(self.options[self.chosen_]).fit(X, y, tracks, groups, n_classes=n_classes)
+        self.model_ = copy.deepcopy(self.options[self.chosen_]).fit(X, y, tracks, groups, n_classes=n_classes)
         return self
 
     def predict_proba(self, X, tracks) -> np.ndarray:
         return self.model_.predict_proba(X, tracks)
-
-
-def clone_candidate(candidate):
-    """An unfitted copy of a candidate (its settings, none of its fitted state)."""
-    return dataclasses.replace(candidate)
 
 
 def study_mlp(*, batch_size: int = RECIPE.batch_size, first_layer: int = RECIPE.hidden[0],
