@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,20 @@ class Outputs:
     results: Path
 
 
+def notebook_parameters(path) -> dict:
+    """The default of each parameter in a notebook's ``parameters`` cell (the cell papermill
+    replaces), read from the file without running it.
+
+    (``papermill.inspect_notebook`` does the same, but importing papermill takes two
+    seconds, paid by every notebook at its start.)
+    """
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    source = next(("".join(cell["source"]) for cell in cells
+                   if "parameters" in cell.get("metadata", {}).get("tags", [])), "")
+    return {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(source).body
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+
+
 def notebook_outputs(notebook: str, namespace: dict) -> Outputs:
     """Where notebook ``notebook`` writes, given its parameters as found in ``namespace``.
 
@@ -63,16 +78,13 @@ def notebook_outputs(notebook: str, namespace: dict) -> Outputs:
     4. otherwise ``runs/<notebook>/<name=value,…>/``, so that exploring (``papermill …
        -p seed 1``) never overwrites the report.
     """
-    import papermill  # the optional report extra; only a notebook's own run needs it
-
     if namespace.get("output_dir"):
         root = Path(namespace["output_dir"])
     elif os.environ.get(OUTPUT_ENV):
         root = Path(os.environ[OUTPUT_ENV])
     else:
-        defaults = {name: ast.literal_eval(p["default"]) for name, p in
-                    papermill.inspect_notebook(str(NOTEBOOKS_DIR / f"{notebook}.ipynb")).items()
-                    if name != "output_dir"}
+        defaults = notebook_parameters(NOTEBOOKS_DIR / f"{notebook}.ipynb")
+        defaults.pop("output_dir", None)
         changed = {k: namespace[k] for k, v in defaults.items() if namespace.get(k) != v}
         if not changed:
             return Outputs(FIGURES_DIR, RESULTS_DIR)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from gtzan_helpers.paths import FIGURES_DIR, notebook_outputs, OUTPUT_ENV, RESULTS_DIR, RUNS_DIR
+from gtzan_helpers.paths import (FIGURES_DIR, NOTEBOOKS_DIR, notebook_outputs, notebook_parameters,
+                                  OUTPUT_ENV, RESULTS_DIR, RUNS_DIR)
 
 REPORT = {"seed": 0, "n_splits": 5, "batch_sizes": [32, 64, 128, 256], "output_dir": None}
 
@@ -28,3 +29,14 @@ def test_output_dir_and_environment_win(no_env, monkeypatch, tmp_path):
         == tmp_path / "figures"
     monkeypatch.setenv(OUTPUT_ENV, str(tmp_path / "env"))
     assert notebook_outputs("04_batch_size_cv", REPORT).results == tmp_path / "env" / "results"
+
+
+def test_notebook_parameters_are_papermills():
+    import ast
+
+    import papermill
+
+    for notebook in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
+        expected = {name: ast.literal_eval(p["default"])
+                    for name, p in papermill.inspect_notebook(str(notebook)).items()}
+        assert notebook_parameters(notebook) == expected, notebook.name

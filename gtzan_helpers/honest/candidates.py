@@ -45,7 +45,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from ..fast.stacked import fit_many
 from ..recipe import RECIPE
-from ..scoring import group_labels, to_rows, track_accuracy
+from ..scoring import group_labels, per_track, to_rows, track_accuracy
 from ..splits import validation_split
 from ..training import scale
 
@@ -71,9 +71,12 @@ def add_track_context(X: pd.DataFrame, tracks) -> pd.DataFrame:
 
 def track_summaries(X: pd.DataFrame, tracks) -> pd.DataFrame:
     """One row per track (sorted): the mean and standard deviation of each feature over its segments."""
-    grouped = pd.DataFrame(X).reset_index(drop=True).groupby(np.asarray(tracks), sort=True)
-    return pd.concat([grouped.mean().add_suffix("_track_mean"),
-                      grouped.std(ddof=0).add_suffix("_track_std")], axis=1)
+    X = pd.DataFrame(X)
+    names, means, inverse = per_track(X.to_numpy(), tracks)
+    _, variances, _ = per_track((X.to_numpy() - means[inverse]) ** 2, tracks)  # two passes: no cancellation
+    return pd.concat([pd.DataFrame(means, index=names, columns=X.columns).add_suffix("_track_mean"),
+                      pd.DataFrame(np.sqrt(variances), index=names, columns=X.columns).add_suffix("_track_std")],
+                     axis=1)
 
 
 def _inputs(X, tracks, log_var: bool, track_context: bool, track_level: bool = False,
