@@ -19,7 +19,8 @@ from scipy.cluster.hierarchy import DisjointSet
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 
 from . import PROTOCOLS
-from .data import FeatureTable, find_duplicate_tracks
+from .data import FeatureTable
+from .matching import find_duplicate_tracks
 from .recipe import RECIPE
 
 STOPPING = ("held-out fold", "inner")
@@ -38,7 +39,7 @@ def protocol_groups(table: FeatureTable, protocol: str) -> np.ndarray:
     ``"segment"``: every row is its own group (the study's random split). ``"track"``:
     the row's track. ``"artist"``: the track's artist (Sturm's index; a track of
     unknown artist is an artist of its own). Under both, duplicate tracks
-    (:func:`~gtzan_helpers.data.find_duplicate_tracks`) share one group, so a repeated
+    (:func:`~gtzan_helpers.matching.find_duplicate_tracks`) share one group, so a repeated
     recording never sits on both sides.
 
     Returns

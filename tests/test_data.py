@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 
 from gtzan_helpers.data import (
-    find_duplicate_tracks,
     load_artists,
     load_feature_table,
     table_from_frame,
     TableError,
 )
 from gtzan_helpers.features import FEATURE_NAMES
+from gtzan_helpers.matching import find_duplicate_tracks
 from gtzan_helpers.paths import FEATURE_TABLE, KAGGLE_SAMPLE
 
 
@@ -160,7 +160,7 @@ def test_genres_from_the_command_line():
 
 
 def test_nearest_rows_finds_a_rows_own_features_first(table):
-    from gtzan_helpers.data import nearest_rows
+    from gtzan_helpers.matching import nearest_rows
 
     row = table.X.iloc[[123]]
     nearest = nearest_rows(table, row, k=3)
@@ -172,7 +172,8 @@ def test_nearest_rows_finds_a_rows_own_features_first(table):
 
 
 def test_the_ten_genre_table_of_whole_clips_loads_one_row_per_track():
-    from gtzan_helpers.data import find_duplicate_tracks, load_feature_table
+    from gtzan_helpers.data import load_feature_table
+    from gtzan_helpers.matching import find_duplicate_tracks
     from gtzan_helpers.paths import KAGGLE_30_SEC
 
     table = load_feature_table(KAGGLE_30_SEC)

@@ -125,7 +125,7 @@ def test_duplicates_stay_together_under_the_track_protocol(table):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_no_artist_or_duplicate_crosses_an_artist_split(table, seed):
-    from gtzan_helpers.data import find_duplicate_tracks
+    from gtzan_helpers.matching import find_duplicate_tracks
 
     duplicates = find_duplicate_tracks(table)
     splits = [holdout_split(table, protocol="artist", seed=seed),

@@ -1,0 +1,80 @@
+"""Rows that are the same recording: GTZAN's repetitions, and where a clip was cut from.
+
+GTZAN repeats some recordings, within a genre and once across two (Sturm, "The GTZAN
+dataset: its contents, its faults, their effects on evaluation, and future use", 2013);
+:func:`find_duplicate_tracks` finds them from the features alone, so that every split
+keeps their copies together (:mod:`gtzan_helpers.splits`). :func:`nearest_rows` finds the
+rows closest to a new clip's features (notebook 06 finds the study's test clip with it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.cluster.hierarchy import DisjointSet
+from scipy.spatial.distance import cdist
+
+from .data import FeatureTable
+
+
+def find_duplicate_tracks(table: FeatureTable, *, tolerance: float = 1e-3) -> list[tuple[str, ...]]:
+    """Tracks whose segments repeat another track's, found from the features alone.
+
+    Two tracks with the same number of segments are duplicates when every value of
+    every segment agrees within ``tolerance`` standard deviations of its feature. In the
+    shipped table seven pairs of metal tracks agree exactly, and the closest pair of
+    distinct tracks differs by 1.5 standard deviations somewhere, so any tolerance far
+    below 1 gives the same answer.
+
+    Returns
+    -------
+    list of tuple of str
+        Each set of duplicate track ids (sorted), sorted by its first track.
+    """
+    scale = table.X.std().replace(0, 1.0).to_numpy()
+    Z = table.X.to_numpy() / scale
+    tracks, inverse, counts = np.unique(table.tracks, return_inverse=True, return_counts=True)
+    sets = DisjointSet(tracks)
+    for n in np.unique(counts):
+        same = np.flatnonzero(counts == n)  # tracks of n segments, compared segment by segment
+        if len(same) < 2:
+            continue
+        rows = np.stack([Z[inverse == k].ravel() for k in same])
+        close = np.argwhere(np.triu(cdist(rows, rows, "chebyshev") <= tolerance, 1))
+        for a, b in close:
+            sets.merge(tracks[same[a]], tracks[same[b]])
+    return sorted(tuple(sorted(str(t) for t in s)) for s in sets.subsets() if len(s) > 1)
+
+
+def nearest_rows(table: FeatureTable, features, *, k: int = 2) -> pd.DataFrame:
+    """The ``k`` rows of ``table`` closest to one row of features.
+
+    Distances are Euclidean over all features, each divided by its standard deviation
+    in the table, so that no feature counts more for its unit. A segment cut from a
+    track in the table sits far closer to that track's row than to any other
+    (notebook 06 finds the study's test clip this way).
+
+    Parameters
+    ----------
+    table : FeatureTable
+    features : pandas.DataFrame or Series, or array-like of shape (n_features,)
+        One row, in the table's columns (a frame's first row is used).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by filename, nearest first: ``track``, ``artist`` and ``distance``
+        (in standard deviations).
+    """
+    if isinstance(features, pd.DataFrame):
+        features = features.iloc[0]
+    if isinstance(features, pd.Series):
+        features = features[table.feature_names]
+    x = np.asarray(features, dtype=float).ravel()
+    if x.shape != (table.X.shape[1],):
+        raise ValueError(f"features must be one row of {table.X.shape[1]} values, got shape {x.shape}")
+    scale = table.X.std().replace(0, 1.0).to_numpy()
+    distance = np.sqrt((((table.X.to_numpy() - x) / scale) ** 2).sum(axis=1))
+    order = np.argsort(distance, kind="stable")[:k]
+    return pd.DataFrame({"track": table.tracks[order], "artist": table.artists[order],
+                         "distance": distance[order]}, index=pd.Index(table.filenames[order], name="filename"))
