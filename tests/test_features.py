@@ -14,7 +14,8 @@ from gtzan_helpers.features import (
     SEGMENT_LENGTH,
     SR,
 )
-from gtzan_helpers.paths import AUDIO_DIR, FEATURE_TABLE, TEST_CLIP
+from gtzan_helpers.app.cli import main
+from gtzan_helpers.paths import AUDIO_DIR, FEATURE_TABLE, KAGGLE_30_SEC, TEST_CLIP
 
 from .conftest import tone
 
@@ -61,6 +62,22 @@ def test_test_clip_gives_one_row():
 
 def test_clip_features_shape():
     assert compute_clip_features(tone(seconds=7.0)).shape == (2, 57)
+    assert compute_clip_features(tone(seconds=7.0), whole_clip=True).shape == (1, 57)
+
+
+def assert_reproduces(ours: pd.DataFrame, table_path):
+    """Every feature of ``ours`` (indexed by filename) against the rows of the same names in
+    ``table_path``: tempo equal as printed, the others within the fidelity tolerance."""
+    table = pd.read_csv(table_path)
+    theirs = table.set_index("filename").loc[ours.index]
+    scale = table[list(FEATURE_NAMES)].std()
+    for column in FEATURE_NAMES:
+        a, b = ours[column].to_numpy(), theirs[column].to_numpy()
+        if column == "tempo":
+            np.testing.assert_allclose(a, b, rtol=1e-9, err_msg=column)  # equal as printed
+            continue
+        rtol = 1e-2 if column in ("harmony_mean", "perceptr_mean") else 1e-3
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-4 * scale[column], err_msg=column)
 
 
 def test_features_reproduce_the_shipped_table():
@@ -69,16 +86,22 @@ def test_features_reproduce_the_shipped_table():
     clips = [AUDIO_DIR / "blues" / "blues.00013.wav", AUDIO_DIR / "metal" / "metal.00001.au"]
     ours, errors = extract_files(clips)
     assert not errors and len(ours) == 20
-    ours = ours.set_index("filename")
-    theirs = pd.read_csv(FEATURE_TABLE).set_index("filename").loc[ours.index]
-    scale = pd.read_csv(FEATURE_TABLE)[list(FEATURE_NAMES)].std()
-    for column in FEATURE_NAMES:
-        a, b = ours[column].to_numpy(), theirs[column].to_numpy()
-        if column == "tempo":
-            np.testing.assert_allclose(a, b, rtol=1e-9, err_msg=column)  # equal as printed
-            continue
-        rtol = 1e-2 if column in ("harmony_mean", "perceptr_mean") else 1e-3
-        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-4 * scale[column], err_msg=column)
+    assert_reproduces(ours.set_index("filename"), FEATURE_TABLE)
+
+
+def test_whole_clip_rows_reproduce_kaggles_30_second_table(tmp_path):
+    """``gtzan extract --whole-clip`` on GTZAN's layout gives the 30-second table's rows
+    (.au and .wav clips of both genres)."""
+    for name in ("blues.00000.au", "blues.00099.wav", "metal.00002.au", "metal.00096.wav"):
+        genre = name.split(".")[0]
+        (tmp_path / "genres" / genre).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "genres" / genre / name).symlink_to(AUDIO_DIR / genre / name)
+    out = tmp_path / "clips.csv"
+    assert main(["extract", str(tmp_path / "genres"), "-o", str(out), "--whole-clip",
+                 "--label-from-folder", "--no-cache", "-q"]) == 0
+    ours = pd.read_csv(out).set_index("filename")
+    assert sorted(ours.index) == ["blues.00000.wav", "blues.00099.wav", "metal.00002.wav", "metal.00096.wav"]
+    assert_reproduces(ours, KAGGLE_30_SEC)
 
 
 def test_batch_reports_bad_files_and_keeps_good_rows(tmp_path, write_wav):

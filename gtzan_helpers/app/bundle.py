@@ -2,8 +2,9 @@
 
 A bundle is a NumPy ``.npz`` archive read with ``allow_pickle=False``: plain arrays
 (the network's weights, the scaler's statistics, a background sample for SHAP) and
-one JSON document (format version, feature names and order, label names,
-hyperparameters, the versions that made it, and a SHA-256 of every array). Loading
+one JSON document (format version, feature names and order, label names, whether its
+rows are 3-second segments or whole clips, hyperparameters, the versions that made it,
+and a SHA-256 of every array). Loading
 never unpickles or executes anything from the file; it checks the format version,
 the feature names, the shapes and the digests, and refuses a wrong or tampered file
 with a :class:`BundleError`.
@@ -35,8 +36,13 @@ from ..training import fit, predict_proba, scale
 
 FORMAT = "gtzan-mlp-bundle"
 FORMAT_VERSION = 1
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default.npz"
-"""The bundled model trained on the shipped table (``gtzan train`` with its defaults)."""
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+SHIPPED_MODELS = {"blues-metal": MODELS_DIR / "default.npz", "ten-genres": MODELS_DIR / "ten_genres.npz"}
+"""The bundles shipped with the package, by name: the study's blues/metal network trained on
+the shipped 3-second table (``gtzan train`` with its defaults), and a ten-genre network trained
+on Kaggle's 30-second table of whole clips (``gtzan train data/kaggle_features_30_sec.csv
+--genres all``)."""
+DEFAULT_MODEL = SHIPPED_MODELS["blues-metal"]
 
 
 class BundleError(GtzanError):
@@ -73,6 +79,12 @@ class Bundle:
     def labels(self) -> list[str]:
         return list(self.metadata["labels"])
 
+    @property
+    def whole_clip(self) -> bool:
+        """Whether the model was trained on whole clips (one row per song, Kaggle's 30-second
+        table) rather than 3-second segments: a new song's features must be computed the same way."""
+        return self.metadata.get("rows") == "whole clips"
+
     def transform(self, X) -> np.ndarray:
         """Scale raw features (n, n_features) as the network expects them."""
         return ((np.asarray(X, dtype=np.float64) - self.mean) / self.scale).astype(np.float32)
@@ -100,7 +112,7 @@ def _digest(array: np.ndarray) -> str:
 
 
 def save_bundle(path, model, *, mean, scale, background, hyperparameters: dict,
-                feature_names=FEATURE_NAMES, labels=GENRES) -> Path:
+                feature_names=FEATURE_NAMES, labels=GENRES, whole_clip: bool = False) -> Path:
     """Write a bundle atomically; the same inputs always give the same bytes.
 
     Parameters
@@ -115,6 +127,8 @@ def save_bundle(path, model, *, mean, scale, background, hyperparameters: dict,
         How it was trained (recorded, not used to load).
     labels : sequence of str
         The genre of each of the model's classes, in label order.
+    whole_clip : bool
+        The rows it was trained on describe whole clips, not 3-second segments.
     """
     arrays = {f"weight/{k}": v.detach().cpu().numpy() for k, v in model.state_dict().items()}
     arrays |= {"scaler/mean": np.asarray(mean, np.float64), "scaler/scale": np.asarray(scale, np.float64),
@@ -122,6 +136,7 @@ def save_bundle(path, model, *, mean, scale, background, hyperparameters: dict,
     metadata = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "feature_names": list(feature_names), "labels": list(labels),
+        "rows": "whole clips" if whole_clip else "3-second segments",
         "architecture": {"n_features": model.n_features, "hidden": list(model.hidden),
                          "dropout": model.dropout},
         "hyperparameters": hyperparameters,
@@ -150,7 +165,8 @@ def load_bundle(path=None) -> Bundle:
     Parameters
     ----------
     path : str or Path, optional
-        Defaults to the bundled model (:data:`DEFAULT_MODEL`).
+        A bundle file, or the name of a shipped one (:data:`SHIPPED_MODELS`); defaults to
+        the blues/metal model (:data:`DEFAULT_MODEL`).
 
     Raises
     ------
@@ -158,7 +174,7 @@ def load_bundle(path=None) -> Bundle:
         Missing or unreadable file, unknown format or version, features other than
         the table's, shapes that do not fit, or arrays whose digest does not match.
     """
-    path = Path(path) if path is not None else DEFAULT_MODEL
+    path = Path(SHIPPED_MODELS.get(str(path), path)) if path is not None else DEFAULT_MODEL
     if not path.is_file():
         raise BundleError(f"{path}: no such model file")
     try:
@@ -186,6 +202,9 @@ def load_bundle(path=None) -> Bundle:
     if (not isinstance(labels, list) or len(labels) < 2 or len(set(labels)) != len(labels)
             or not all(isinstance(label, str) and label for label in labels)):
         raise BundleError(f"{path}: the model's labels {labels!r} are not two or more distinct names")
+    if metadata.get("rows", "3-second segments") not in ("3-second segments", "whole clips"):
+        raise BundleError(f"{path}: the model's rows are {metadata.get('rows')!r}, not "
+                          "'3-second segments' or 'whole clips'")
     if arch.get("n_features") != len(FEATURE_NAMES):
         raise BundleError(f"{path}: the network takes {arch.get('n_features')} inputs, not "
                           f"{len(FEATURE_NAMES)} features")
@@ -208,7 +227,9 @@ def train_bundle(table, path, *, protocol: str = "track", recipe: Recipe = RECIP
     """Train the MLP of ``recipe`` on a whole table and save it as a bundle.
 
     The bundle's labels are the table's genres (:attr:`FeatureTable.genres`): two give
-    the study's sigmoid network, more a softmax one. Early stopping watches the
+    the study's sigmoid network, more a softmax one. A table of whole clips
+    (:attr:`FeatureTable.whole_clips`) gives a bundle that says so, and ``gtzan predict``
+    then computes one row over each new song instead of one per segment. Early stopping watches the
     :func:`~gtzan_helpers.splits.validation_split` of the table's
     :func:`~gtzan_helpers.splits.validation_groups`: tracks with their duplicates
     (``protocol="track"``, and ``"segment"``: a song is never on both sides) or artists
@@ -231,7 +252,7 @@ def train_bundle(table, path, *, protocol: str = "track", recipe: Recipe = RECIP
     pick = np.sort(np.random.default_rng(seed).choice(len(X_fit), min(background_size, len(X_fit)),
                                                       replace=False))
     save_bundle(path, result.model, mean=scaler.mean_, scale=scaler.scale_, background=X_fit[pick],
-                labels=table.genres,
+                labels=table.genres, whole_clip=table.whole_clips,
                 hyperparameters={"protocol": protocol, "seed": seed, "recipe": recipe.to_dict(),
                                  "best_epoch": result.best_epoch,
                                  "validation_accuracy": round(float(result.best["val_accuracy"]), 4)})

@@ -23,14 +23,16 @@ from ..scoring import decide, per_track
 # should not wait for the libraries of another command.
 
 EXAMPLES = {
-    "extract": "example: gtzan extract data/gtzan/genres -o features.csv --jobs 2 --label-from-folder",
+    "extract": "examples:\n  gtzan extract data/gtzan/genres -o features.csv --jobs 2 --label-from-folder\n"
+               "  gtzan extract data/gtzan/genres -o clips.csv --label-from-folder --whole-clip",
     "evaluate": "examples:\n  gtzan evaluate data/audio_gtzan.csv --protocol track --repeats 5 "
                 "--batch-size 64,128\n  gtzan evaluate features_3_sec.csv --genres all --protocol artist",
     "train": "examples:\n  gtzan train data/audio_gtzan.csv -o my_model.npz --hidden 256,128,128\n"
              "  gtzan train features_3_sec.csv --genres all -o ten_genres.npz",
-    "predict": "examples:\n  gtzan predict song.wav\n  gtzan predict ~/Music/albums --json",
+    "predict": "examples:\n  gtzan predict song.wav\n  gtzan predict ~/Music/albums --json\n"
+               "  gtzan predict song.wav --model ten-genres",
     "explain": "examples:\n  gtzan explain data/audio_test.wav --top 8 --plot why.png\n"
-               "  gtzan explain song.wav --model ten_genres.npz --genre jazz",
+               "  gtzan explain song.wav --model ten-genres --genre jazz",
 }
 
 
@@ -117,7 +119,7 @@ def _predict_files(bundle, paths):
     good, errors = [], []
     for file in find_audio_files(paths, errors=errors):
         try:
-            rows = file_features(file)
+            rows = file_features(file, whole_clip=bundle.whole_clip)
         except AudioError as exc:
             errors.append(str(exc))
             continue
@@ -142,6 +144,13 @@ def _song(proba) -> np.ndarray:
     return per_track(proba, np.zeros(len(proba)))[1][0]
 
 
+def _rows_of(rows, bundle) -> str:
+    """What a song's probability was computed from, in words."""
+    if bundle.whole_clip:
+        return "whole clip"
+    return f"mean of {len(rows)} segment{'s' if len(rows) != 1 else ''}"
+
+
 def _predict(args) -> int:
     from .bundle import load_bundle
 
@@ -151,16 +160,16 @@ def _predict(args) -> int:
     results = []
     for file, _, proba in good:
         song = _song(proba)
-        results.append({"file": str(file), "label": labels[_decision(song)],
-                        "probabilities": _named(song, labels),
-                        "segments": [_named(segment, labels) for segment in proba]})
+        result = {"file": str(file), "label": labels[_decision(song)], "probabilities": _named(song, labels)}
+        if not bundle.whole_clip:  # a model of whole clips sees one row per song
+            result["segments"] = [_named(segment, labels) for segment in proba]
+        results.append(result)
     if args.json:
         print(json.dumps({"results": results, "errors": errors}, indent=2))
     else:
         for r in results:
             probs = ", ".join(f"P({k}) = {v:.3f}" for k, v in r["probabilities"].items())
-            print(f"{r['file']}: {r['label']} ({probs}; {len(r['segments'])} segment"
-                  f"{'s' if len(r['segments']) != 1 else ''})")
+            print(f"{r['file']}: {r['label']} ({probs}; {_rows_of(r.get('segments', [0]), bundle)})")
     for error in errors:
         print(f"gtzan predict: {error}", file=sys.stderr)
     return 1 if errors else 0
@@ -191,11 +200,9 @@ def _explain(args) -> int:
     clip = segments[:1]
     clip.values, clip.data = segments.values.mean(axis=0)[None], rows.mean(axis=0)[None]
     p, base = float(song[labels.index(genre)]), float(clip.base_values[0])
-    plural = "s" if len(rows) != 1 else ""
-    print(f"{file}: {labels[_decision(song)]} (P({genre}) = {p:.3f}, mean of {len(rows)} "
-          f"segment{plural})")
+    print(f"{file}: {labels[_decision(song)]} (P({genre}) = {p:.3f}, {_rows_of(rows, bundle)})")
     print(f"base value {base:.3f} = the model's mean P({genre}) over {len(bundle.background)} "
-          "training segments (the expected output, not a threshold)")
+          f"training {'clips' if bundle.whole_clip else 'segments'} (the expected output, not a threshold)")
     top = top_contributions(clip, k=args.top)
     width = max(len(f) for f in top["feature"])
     print(f"top {len(top)} contributions to P({genre}) (feature value shown is the clip's mean):")
@@ -224,13 +231,13 @@ def _extract(args) -> int:
 
     frame, errors = extract_files(args.paths, n_jobs=args.jobs, progress=not args.quiet,
                                   label_from_folder=args.label_from_folder,
-                                  cache_dir=None if args.no_cache else CACHE_DIR)
+                                  cache_dir=None if args.no_cache else CACHE_DIR, whole_clip=args.whole_clip)
     for error in errors:
         print(f"gtzan extract: {error}", file=sys.stderr)
     if len(frame):
         write_table(frame, args.output)
-        print(f"wrote {len(frame)} rows of {frame['filename'].str.rsplit('.', n=2).str[0].nunique()} "
-              f"files to {args.output}", file=sys.stderr)
+        files = len(frame) if args.whole_clip else frame["filename"].str.rsplit(".", n=2).str[0].nunique()
+        print(f"wrote {len(frame)} rows of {files} files to {args.output}", file=sys.stderr)
     return 1 if errors or not len(frame) else 0
 
 
@@ -251,13 +258,16 @@ def build_parser() -> argparse.ArgumentParser:
         commands, "extract", _extract,
         help="compute the 57 features of audio files into a CSV table",
         description="Compute the table's 57 features for every 3-second segment of each audio "
-                    "file (folders are walked). Bad files are reported and skipped; the good rows "
+                    "file, or with --whole-clip for each file as a whole (folders are walked). Bad files are reported and skipped; the good rows "
                     "are written atomically.")
     extract.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
     extract.add_argument("-o", "--output", required=True, help="CSV file to write")
     extract.add_argument("--jobs", type=int, default=1, help="parallel workers (-1: all cores)")
     extract.add_argument("--label-from-folder", action="store_true",
                          help="name rows <folder>.<stem>.<segment>.wav (GTZAN's genres/<genre>/ layout)")
+    extract.add_argument("--whole-clip", action="store_true",
+                         help="one row per file over all of it, as Kaggle's features_30_sec.csv "
+                              "(default: one row per 3-second segment, as features_3_sec.csv)")
     extract.add_argument("--no-cache", action="store_true", help="do not reuse cached features")
     extract.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -312,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"most epochs (default {RECIPE.max_epochs})")
     train.add_argument("--seed", type=int, default=0, help="seed (default 0)")
 
-    model_help = "model bundle (default: the model shipped with the package)"
+    model_help = ("model bundle file, or a shipped model: blues-metal (the default: the study's network "
+                  "on 3-second segments) or ten-genres (GTZAN's ten genres, on whole clips)")
     predict = _command(
         commands, "predict", _predict, help="say which genre songs are (blues or metal by default)",
         description="Classify audio files (folders are walked): every genre's probability per "

@@ -21,15 +21,15 @@ FEATURES_VERSION = "gtzan-table-1"
 """Changes whenever the recipe's numbers change, so that stale cache entries are ignored."""
 
 
-def _file_digest(path) -> str:
-    digest = hashlib.sha256(FEATURES_VERSION.encode())
+def _file_digest(path, whole_clip: bool = False) -> str:
+    digest = hashlib.sha256(f"{FEATURES_VERSION}{'/whole-clip' if whole_clip else ''}".encode())
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def file_features(path, *, cache_dir=None) -> np.ndarray:
+def file_features(path, *, cache_dir=None, whole_clip: bool = False) -> np.ndarray:
     """Feature rows of one audio file, cached by the file's content.
 
     Parameters
@@ -40,17 +40,20 @@ def file_features(path, *, cache_dir=None) -> np.ndarray:
         Folder of cached results keyed by the SHA-256 of the file's bytes (and the
         recipe version): unchanged audio is never extracted twice, whatever its name.
         ``None`` disables the cache.
+    whole_clip : bool
+        One row over the whole file (Kaggle's 30-second table) instead of one per
+        3-second segment (see :func:`~gtzan_helpers.features.segment.compute_clip_features`).
 
     Returns
     -------
-    numpy.ndarray of float64, shape (n_segments, 57)
+    numpy.ndarray of float64, shape (n_segments, 57), or (1, 57) for ``whole_clip``
     """
     cached = None
     if cache_dir is not None:
-        cached = Path(cache_dir) / f"{_file_digest(path)}.npy"
+        cached = Path(cache_dir) / f"{_file_digest(path, whole_clip)}.npy"
         if cached.is_file():
             return np.load(cached)
-    features = compute_clip_features(load_audio(path))
+    features = compute_clip_features(load_audio(path), whole_clip=whole_clip)
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(cached) as scratch, open(scratch, "wb") as handle:
@@ -58,7 +61,8 @@ def file_features(path, *, cache_dir=None) -> np.ndarray:
     return features
 
 
-def extract_file(path, *, label: str | None = None, cache_dir=None) -> pd.DataFrame:
+def extract_file(path, *, label: str | None = None, cache_dir=None,
+                 whole_clip: bool = False) -> pd.DataFrame:
     """Feature rows of one audio file, named as the shipped table names them.
 
     Parameters
@@ -68,34 +72,35 @@ def extract_file(path, *, label: str | None = None, cache_dir=None) -> pd.DataFr
     label : str, optional
         Genre word to prefix; when given and the file's stem does not start with it,
         ``filename`` becomes ``<label>.<stem>.<segment>.wav``.
-    cache_dir : str or Path, optional
+    cache_dir, whole_clip
         See :func:`file_features`.
 
     Returns
     -------
     pandas.DataFrame
-        ``filename`` (``<stem>.<segment>.wav``) and the 57 feature columns.
+        ``filename`` (``<stem>.<segment>.wav``, or ``<stem>.wav`` for a whole clip, as the
+        3- and 30-second tables name their rows) and the 57 feature columns.
     """
     path = Path(path)
-    features = file_features(path, cache_dir=cache_dir)
+    features = file_features(path, cache_dir=cache_dir, whole_clip=whole_clip)
     stem = path.stem
     if label and not stem.startswith(f"{label}."):
         stem = f"{label}.{stem}"
     frame = pd.DataFrame(features, columns=FEATURE_NAMES)
-    frame.insert(0, "filename", [f"{stem}.{i}.wav" for i in range(len(frame))])
+    frame.insert(0, "filename", [f"{stem}.wav"] if whole_clip else [f"{stem}.{i}.wav" for i in range(len(frame))])
     return frame
 
 
-def _extract_or_error(path, label, cache_dir):
+def _extract_or_error(path, label, cache_dir, whole_clip):
     try:
-        return extract_file(path, label=label, cache_dir=cache_dir), None
+        return extract_file(path, label=label, cache_dir=cache_dir, whole_clip=whole_clip), None
     except AudioError as exc:
         return None, str(exc)
 
 
 def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
                   progress: bool = False, cache_dir=None,
-                  backend: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+                  backend: str | None = None, whole_clip: bool = False) -> tuple[pd.DataFrame, list[str]]:
     """Feature table of many audio files, in parallel; bad files are reported, not fatal.
 
     Parameters
@@ -114,6 +119,8 @@ def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
     backend : str, optional
         joblib backend: ``None`` for local processes, ``"dask"`` to run on the Dask
         cluster of the current ``distributed.Client``.
+    whole_clip : bool
+        One row per file over all of it (the 30-second table) instead of one per segment.
 
     Returns
     -------
@@ -124,7 +131,7 @@ def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
     """
     missing: list[str] = []
     files = find_audio_files(paths, errors=missing)
-    jobs = [delayed(_extract_or_error)(f, f.parent.name if label_from_folder else None, cache_dir)
+    jobs = [delayed(_extract_or_error)(f, f.parent.name if label_from_folder else None, cache_dir, whole_clip)
             for f in files]
     config = {"n_jobs": n_jobs} if backend is None else {"n_jobs": n_jobs, "backend": backend}
     with parallel_config(**config):

@@ -175,8 +175,9 @@ def compute_segment_features_plain(segment: np.ndarray, *, sr: int = SR) -> dict
     return {name: out[name] for name in FEATURE_NAMES}
 
 
-def compute_clip_features(y: np.ndarray, *, sr: int = SR, method: str = "fast") -> np.ndarray:
-    """Features of every segment of a clip.
+def compute_clip_features(y: np.ndarray, *, sr: int = SR, method: str = "fast",
+                          whole_clip: bool = False) -> np.ndarray:
+    """Features of every segment of a clip, or of the whole clip as one.
 
     Parameters
     ----------
@@ -185,15 +186,19 @@ def compute_clip_features(y: np.ndarray, *, sr: int = SR, method: str = "fast") 
     method : {"fast", "plain"}
         :func:`compute_segment_features` or the reference
         :func:`compute_segment_features_plain` (same numbers, slower).
+    whole_clip : bool
+        One row over all the samples, as Kaggle's ``features_30_sec.csv`` computes it
+        (the same recipe, applied to the whole 30-second clip), instead of one row per
+        3-second segment as ``features_3_sec.csv``.
 
     Returns
     -------
-    numpy.ndarray of float64, shape (n_segments, 57)
+    numpy.ndarray of float64, shape (n_segments, 57), or (1, 57) for ``whole_clip``
         One row per segment (see :func:`segment_bounds`), columns in :data:`FEATURE_NAMES` order.
     """
     if method not in ("fast", "plain"):
         raise ValueError(f"method must be 'fast' or 'plain', got {method!r}")
     segment_features = compute_segment_features if method == "fast" else compute_segment_features_plain
-    rows = [list(segment_features(y[a:b], sr=sr).values())
-            for a, b in segment_bounds(len(y))]
+    bounds = [(0, len(y))] if whole_clip and len(y) else segment_bounds(len(y))
+    rows = [list(segment_features(y[a:b], sr=sr).values()) for a, b in bounds]
     return np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURE_NAMES))
