@@ -16,7 +16,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m uv pip install --python $(BIN)/python -q --no-deps -e .
 	touch $@
 
-## Re-execute notebooks 01–09 in order and render report/index.html.
+## Re-execute notebooks 01–10 in order and render report/index.html.
 report: $(STAMP)
 	$(BIN)/python -m gtzan_helpers.app.report
 

@@ -30,6 +30,8 @@ FAULT_FILTERED_SPLIT = DATA_DIR / "fault_filtered_split.csv"
 KAGGLE_SAMPLE = DATA_DIR / "kaggle_features_3_sec_sample.csv"
 KAGGLE_30_SEC = DATA_DIR / "kaggle_features_30_sec.csv"  # one row per track, all ten genres
 """100 rows of the ten-genre Kaggle table (one track per genre), in its own schema."""
+PUBLISHED_RESULTS = DATA_DIR / "published_gtzan_results.csv"
+"""Ten-genre GTZAN accuracies as their sources report them, each with its quote and address."""
 AUDIO_DIR = DATA_DIR / "gtzan" / "genres"
 TEST_CLIP = DATA_DIR / "audio_test.wav"
 CACHE_DIR = ROOT / ".cache" / "features"

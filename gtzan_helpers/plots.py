@@ -183,7 +183,9 @@ def plot_sweep(summary: pd.DataFrame, *, parameter: str, xlabel: str, ax=None):
     return fig
 
 
-def plot_ladder(ladder: pd.DataFrame, ax=None, *, ylabel: str = "accuracy over tracks (%)"):
+def plot_ladder(ladder: pd.DataFrame, ax=None, *, ylabel: str = "accuracy over tracks (%)", chance: float = 50.0,
+                title: str = "Each step removes a leak: segments, then tracks, then artists",
+                step_labels: dict | None = None):
     """Accuracy of each model at each step of the leakage ladder.
 
     Parameters
@@ -193,7 +195,12 @@ def plot_ladder(ladder: pd.DataFrame, ax=None, *, ylabel: str = "accuracy over t
         ``(step, "high")`` in %, steps in ladder order (keys of :data:`PROTOCOL_LABELS`).
         Bars show the accuracy, whiskers the interval from low to high; a missing value
         (a model the step cannot score) leaves its bar out.
+    chance : float
+        Accuracy of guessing, in % (50 for two balanced genres, 10 for ten), drawn dotted.
+    step_labels : dict, optional
+        Legend names of the steps, where they differ from :data:`PROTOCOL_LABELS`.
     """
+    step_labels = {**PROTOCOL_LABELS, **(step_labels or {})}
     steps = list(dict.fromkeys(step for step, _ in ladder.columns))
     fig, ax = _axes(ax, figsize=(10, 4.2))
     x = np.arange(len(ladder))
@@ -202,11 +209,11 @@ def plot_ladder(ladder: pd.DataFrame, ax=None, *, ylabel: str = "accuracy over t
         mean = ladder[(step, "accuracy")]
         whiskers = np.vstack([mean - ladder[(step, "low")], ladder[(step, "high")] - mean])
         ax.bar(x + (k - (len(steps) - 1) / 2) * width, mean, width=width, yerr=whiskers, capsize=2,
-               label=PROTOCOL_LABELS[step])
-    ax.axhline(50, color="grey", lw=0.8, ls=":")
+               label=step_labels[step])
+    ax.axhline(chance, color="grey", lw=0.8, ls=":")
     ax.set_xticks(x, ladder.index, rotation=20, ha="right")
     ax.set_ylim(0, 100)
-    ax.set(ylabel=ylabel, title="Each step removes a leak: segments, then tracks, then artists")
+    ax.set(ylabel=ylabel, title=title)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.38), ncol=len(steps), frameon=False)
     return fig
 

@@ -1,15 +1,15 @@
-"""The honest comparisons of notebooks 07 and 09, a wing the course may skip.
+"""The honest comparisons of notebooks 07, 09 and 10, a wing the course may skip.
 
-``candidates``  the models compared: the study's MLP, the improved MLP, baselines,
+``candidates``  the models compared: the study's MLP, the improved and whole-clip MLPs, baselines,
                 nested selection (``SelectedCandidate``), all with ``fit(X, y, tracks, watch_groups)`` / ``predict_proba(X, tracks)``
 ``resampling``  repeated grouped CV, out-of-fold probabilities, grouped permutation
                 importance and learning curves over those candidates
 """
 
-from .candidates import (MLPCandidate, SelectedCandidate, SklearnCandidate, baselines, improved_mlp,
-                         mlp_variants, study_mlp)
+from .candidates import (MLPCandidate, SelectedCandidate, SklearnCandidate, baselines, clip_mlp, improved_mlp,
+                         mlp_variants, one_feature, study_mlp)
 from .resampling import cross_val_proba, learning_curve, out_of_fold, permutation_importance, repeated_cv
 
-__all__ = ["MLPCandidate", "SelectedCandidate", "SklearnCandidate", "baselines", "cross_val_proba",
-           "improved_mlp", "learning_curve", "mlp_variants", "out_of_fold", "permutation_importance",
-           "repeated_cv", "study_mlp"]
+__all__ = ["MLPCandidate", "SelectedCandidate", "SklearnCandidate", "baselines", "clip_mlp", "cross_val_proba",
+           "improved_mlp", "learning_curve", "mlp_variants", "one_feature", "out_of_fold",
+           "permutation_importance", "repeated_cv", "study_mlp"]

@@ -37,6 +37,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.feature_selection import SelectKBest, f_classif
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
@@ -264,6 +265,33 @@ def improved_mlp(*, seed: int = 0) -> SelectedCandidate:
     cross-validation (:class:`SelectedCandidate`), so it is nested wherever it is scored.
     """
     return SelectedCandidate(mlp_variants(seed=seed), seed=seed)
+
+
+def clip_mlp(*, seed: int = 0) -> SelectedCandidate:
+    """The tuned MLP for tables of whole clips (one row per track: Kaggle's 30-second table).
+
+    With 800 rows in a training fold, the variants of :func:`mlp_variants` cost minutes
+    per fold; these two train three networks each in batches of 64, on ``log10`` of the
+    ``_var`` features, with dropout 0.5 and weight decay instead of early stopping, and the
+    choice between them is nested (:class:`SelectedCandidate`). Used by notebook 10.
+    """
+    common = dict(dropout=0.5, log_var=True, n_models=3, seed=seed, batch_size=64, weight_decay=1e-2,
+                  patience=None, max_epochs=60)
+    return SelectedCandidate({"2×128, 60 epochs": MLPCandidate(hidden=(128, 128), **common),
+                              "1×256, 60 epochs": MLPCandidate(hidden=(256,), **common)}, seed=seed)
+
+
+def one_feature(*, seed: int = 0, max_depth: int = 4) -> SklearnCandidate:
+    """The best single feature for many genres: the feature with the largest ANOVA F on the
+    training rows (:class:`~sklearn.feature_selection.SelectKBest`), cut into at most
+    ``2 ** max_depth`` intervals by a small decision tree.
+
+    For two genres one threshold suffices (``baselines()["one feature (segments)"]``, a
+    depth-1 tree that picks its own feature); for ten, one threshold cannot name ten genres.
+    """
+    return SklearnCandidate(make_pipeline(
+        SelectKBest(f_classif, k=1),
+        DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=5, random_state=seed)))
 
 
 TRACK_LR_C = (0.01, 0.03, 0.1, 0.3, 1.0)
