@@ -8,11 +8,13 @@ STAMP  := $(VENV)/.installed
 .PHONY: report test portability chromium bench lab clean
 
 # PyTorch through pip, which takes a local CPU wheel where the machine provides one (uv does not
-# look there); uv then resolves and installs the rest in seconds rather than minutes.
+# look there); uv then resolves and installs the rest in seconds rather than minutes, compiled to
+# bytecode as pip does (without it, where PYTHONDONTWRITEBYTECODE is set, every notebook's
+# kernel would compile scikit-learn, pandas and the rest again: seconds per process).
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q "uv~=0.13.0" $$(grep -o '^torch==[0-9.]*' requirements.txt)
-	$(BIN)/python -m uv pip install --python $(BIN)/python -q -r requirements.txt
+	$(BIN)/python -m uv pip install --python $(BIN)/python -q --compile-bytecode -r requirements.txt
 	$(BIN)/python -m uv pip install --python $(BIN)/python -q --no-deps -e .
 	touch $@
 
