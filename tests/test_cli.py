@@ -1,5 +1,6 @@
 """`gtzan train / predict / explain`: the bundle format, bad input, and the user's view."""
 
+import io
 import json
 import pickle
 import zipfile
@@ -60,7 +61,7 @@ def test_shipped_bundles_are_reproduced_by_gtzan_train(tmp_path, capsys, name):
                            {k: ours.metadata["hyperparameters"][k] for k in numbers}) == []
     X = load_feature_table(SHIPPED[name][0]).X.to_numpy()
     agree = decide(ours.predict_proba(X)) == decide(committed.predict_proba(X))
-    assert agree.mean() >= 0.9
+    assert agree.mean() >= {"blues-metal": 0.95, "ten-genres": 0.9}[name]  # ten labels to agree on
 
 
 def test_the_ten_genre_bundle_answers_among_ten_genres_from_whole_clips(capsys):
@@ -77,6 +78,12 @@ def test_the_ten_genre_bundle_answers_among_ten_genres_from_whole_clips(capsys):
     row = thirty.X[thirty.tracks == "metal.00002"].to_numpy()
     assert result["probabilities"] == pytest.approx(dict(zip(bundle.labels, bundle.predict_proba(row)[0])),
                                                     abs=1e-3)
+    # SHAP for one of the ten outputs adds up to that genre's probability
+    status, out, _ = run(capsys, "explain", str(AUDIO_DIR / "metal" / "metal.00002.au"), "--model",
+                         "ten-genres", "--genre", "jazz", "--top", "3")
+    assert status == 0 and "P(jazz)" in out and "whole clip" in out
+    total = float(out.strip().splitlines()[-1].split("=")[-1])
+    assert total == pytest.approx(result["probabilities"]["jazz"], abs=2e-3)
 
 
 def test_bundle_round_trip_gives_the_same_predictions(small_bundle, tmp_path, table):
@@ -117,12 +124,35 @@ def test_feature_mismatch_and_unknown_version_are_refused(tmp_path, small_bundle
 
     def bump(name, data):
         if name == "metadata.npy":
-            data = data.replace(b'"format_version": 1', b'"format_version": 9')
+            data = data.replace(b'"format_version": 2', b'"format_version": 9')
         return data
 
     future = _rewrite(DEFAULT_MODEL, tmp_path / "future.npz", bump)
     with pytest.raises(BundleError, match="format version 9 is not supported"):
         load_bundle(future)
+
+
+def test_a_version_1_bundle_is_read_as_a_model_of_segments(tmp_path):
+    def older(name, data):   # as written before bundles recorded their rows
+        if name == "metadata.npy":
+            metadata = json.loads(np.load(io.BytesIO(data)).tobytes())
+            metadata["format_version"] = 1
+            del metadata["rows"]
+            buffer = io.BytesIO()
+            np.save(buffer, np.frombuffer(json.dumps(metadata, sort_keys=True).encode(), dtype=np.uint8))
+            data = buffer.getvalue()
+        return data
+
+    old = load_bundle(_rewrite(DEFAULT_MODEL, tmp_path / "v1.npz", older))
+    assert "rows" not in old.metadata and not old.whole_clip
+    np.testing.assert_array_equal(old.predict_proba(old.mean[None]), load_bundle().predict_proba(old.mean[None]))
+
+
+def test_a_local_file_wins_over_a_shipped_models_name(tmp_path, monkeypatch, small_bundle):
+    monkeypatch.chdir(tmp_path)
+    save_bundle("ten-genres", small_bundle.model, mean=small_bundle.mean, scale=small_bundle.scale,
+                background=small_bundle.background, hyperparameters={})
+    assert load_bundle("ten-genres").labels == list(GENRES)
 
 
 def test_weights_that_do_not_fit_the_architecture_are_refused(tmp_path):

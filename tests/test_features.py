@@ -13,6 +13,7 @@ from gtzan_helpers.features import (
     segment_bounds,
     SEGMENT_LENGTH,
     SR,
+    whole_clip_bounds,
 )
 from gtzan_helpers.app.cli import main
 from gtzan_helpers.paths import AUDIO_DIR, FEATURE_TABLE, KAGGLE_30_SEC, TEST_CLIP
@@ -78,6 +79,16 @@ def assert_reproduces(ours: pd.DataFrame, table_path):
             continue
         rtol = 1e-2 if column in ("harmony_mean", "perceptr_mean") else 1e-3
         np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-4 * scale[column], err_msg=column)
+
+
+def test_a_whole_clip_row_of_a_long_recording_describes_its_centred_30_seconds():
+    assert whole_clip_bounds(SEGMENT_LENGTH) == (0, SEGMENT_LENGTH)
+    assert whole_clip_bounds(675_808) == (0, 675_808)   # GTZAN's longest excerpt is used whole
+    assert whole_clip_bounds(60 * SR) == (15 * SR, 45 * SR)
+    y = tone(seconds=36.0) * np.linspace(0.2, 1.0, 36 * SR, dtype=np.float32)  # louder as it goes
+    start, stop = whole_clip_bounds(len(y))
+    np.testing.assert_array_equal(compute_clip_features(y, whole_clip=True),
+                                  compute_clip_features(y[start:stop], whole_clip=True))
 
 
 def test_features_reproduce_the_shipped_table():

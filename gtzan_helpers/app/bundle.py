@@ -35,7 +35,11 @@ from ..splits import validation_groups, validation_split
 from ..training import fit, predict_proba, scale
 
 FORMAT = "gtzan-mlp-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Version 2 records whether the rows were 3-second segments or whole clips; a version-1 file
+(before whole clips) is read as a model of segments. A package that reads version 1 only refuses
+version 2, so it never feeds segment features to a model of whole clips."""
+READABLE_VERSIONS = (1, 2)
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 SHIPPED_MODELS = {"blues-metal": MODELS_DIR / "default.npz", "ten-genres": MODELS_DIR / "ten_genres.npz"}
 """The bundles shipped with the package, by name: the study's blues/metal network trained on
@@ -174,7 +178,9 @@ def load_bundle(path=None) -> Bundle:
         Missing or unreadable file, unknown format or version, features other than
         the table's, shapes that do not fit, or arrays whose digest does not match.
     """
-    path = Path(SHIPPED_MODELS.get(str(path), path)) if path is not None else DEFAULT_MODEL
+    # a shipped model's name, unless a file of that name is here
+    path = DEFAULT_MODEL if path is None else Path(path) if Path(path).exists() else Path(
+        SHIPPED_MODELS.get(str(path), path))
     if not path.is_file():
         raise BundleError(f"{path}: no such model file")
     try:
@@ -188,9 +194,9 @@ def load_bundle(path=None) -> Bundle:
         raise BundleError(f"{path}: not a model bundle (no readable metadata)") from None
     if metadata.get("format") != FORMAT:
         raise BundleError(f"{path}: not a model bundle (format {metadata.get('format')!r})")
-    if metadata.get("format_version") != FORMAT_VERSION:
+    if metadata.get("format_version") not in READABLE_VERSIONS:
         raise BundleError(f"{path}: bundle format version {metadata.get('format_version')!r} is not "
-                          f"supported (this version reads {FORMAT_VERSION})")
+                          f"supported (this version reads {', '.join(map(str, READABLE_VERSIONS))})")
     if metadata.get("feature_names") != list(FEATURE_NAMES):
         raise BundleError(f"{path}: the model's features do not match the 57 features this package "
                           "computes (names or order differ)")

@@ -205,7 +205,8 @@ def _explain(args) -> int:
           f"training {'clips' if bundle.whole_clip else 'segments'} (the expected output, not a threshold)")
     top = top_contributions(clip, k=args.top)
     width = max(len(f) for f in top["feature"])
-    print(f"top {len(top)} contributions to P({genre}) (feature value shown is the clip's mean):")
+    shown = "the whole clip's" if bundle.whole_clip else "the mean over the clip's segments"
+    print(f"top {len(top)} contributions to P({genre}) (feature value shown: {shown}):")
     for r in top.itertuples():
         print(f"  {r.feature:<{width}}  value {r.value:>12.5g}  contribution {r.contribution:+.4f}")
     rest = float(clip.values.sum() - top["contribution"].sum())
@@ -323,7 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0, help="seed (default 0)")
 
     model_help = ("model bundle file, or a shipped model: blues-metal (the default: the study's network "
-                  "on 3-second segments) or ten-genres (GTZAN's ten genres, on whole clips)")
+                  "on 3-second segments) or ten-genres (GTZAN's ten genres, on whole clips: a song's central "
+                  "30 seconds; notebook 10 gives its accuracy, the study MLP row)")
     predict = _command(
         commands, "predict", _predict, help="say which genre songs are (blues or metal by default)",
         description="Classify audio files (folders are walked): every genre's probability per "

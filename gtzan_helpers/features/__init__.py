@@ -9,12 +9,11 @@
 from .audio import AUDIO_EXTENSIONS, AudioError, find_audio_files, load_audio, locate_excerpt
 from .extract import extract_file, extract_files, file_features, write_table
 from .segment import (FEATURE_GROUPS, FEATURE_NAMES, HOP_LENGTH, N_FFT, N_MFCC, SEGMENT_LENGTH,
-                      SEGMENT_STRIDE, SR, compute_clip_features, compute_segment_features,
-                      compute_segment_features_plain, segment_bounds)
+                      SEGMENT_STRIDE, SR, WHOLE_CLIP_LENGTH, compute_clip_features, compute_segment_features,
+                      compute_segment_features_plain, segment_bounds, whole_clip_bounds)
 
 __all__ = ["AUDIO_EXTENSIONS", "AudioError", "FEATURE_GROUPS", "FEATURE_NAMES", "HOP_LENGTH",
            "N_FFT", "N_MFCC", "SEGMENT_LENGTH", "SEGMENT_STRIDE", "SR", "compute_clip_features",
            "compute_segment_features", "compute_segment_features_plain", "extract_file",
            "extract_files", "file_features", "find_audio_files", "load_audio", "locate_excerpt",
-           "segment_bounds",
-           "write_table"]
+           "segment_bounds", "whole_clip_bounds", "WHOLE_CLIP_LENGTH", "write_table"]

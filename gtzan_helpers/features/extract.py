@@ -22,7 +22,7 @@ FEATURES_VERSION = "gtzan-table-1"
 
 
 def _file_digest(path, whole_clip: bool = False) -> str:
-    digest = hashlib.sha256(f"{FEATURES_VERSION}{'/whole-clip' if whole_clip else ''}".encode())
+    digest = hashlib.sha256(f"{FEATURES_VERSION}{'/whole-clip, centred 30 s' if whole_clip else ''}".encode())
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)

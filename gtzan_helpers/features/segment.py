@@ -20,6 +20,8 @@ SEGMENT_STRIDE = 3 * SR
 """Samples between segment starts: 3 s."""
 SEGMENT_LENGTH = SEGMENT_STRIDE - 1
 """Samples in one segment (66 149): the table's segments are one sample short of 3 s."""
+WHOLE_CLIP_LENGTH = 30 * SR
+"""Samples of a whole-clip row of a long recording: 30 s, the length of GTZAN's excerpts."""
 N_FFT = 2048
 HOP_LENGTH = 512
 N_MFCC = 20
@@ -59,6 +61,20 @@ def segment_bounds(n_samples: int) -> list[tuple[int, int]]:
         return [(0, n_samples)]
     count = (n_samples - SEGMENT_LENGTH) // SEGMENT_STRIDE + 1
     return [(i * SEGMENT_STRIDE, i * SEGMENT_STRIDE + SEGMENT_LENGTH) for i in range(count)]
+
+
+def whole_clip_bounds(n_samples: int) -> tuple[int, int]:
+    """Start and stop sample of a whole-clip row (Kaggle's 30-second table).
+
+    A GTZAN excerpt (30 s, give or take 0.7 s) is used whole, as that table does; of a
+    longer recording, the centred :data:`WHOLE_CLIP_LENGTH` samples, so that a song of
+    four minutes is described as the 30-second excerpts a whole-clip model learned from
+    (the ``_var`` features and the tempo change with the length).
+    """
+    if n_samples <= WHOLE_CLIP_LENGTH + SR:
+        return 0, n_samples
+    start = (n_samples - WHOLE_CLIP_LENGTH) // 2
+    return start, start + WHOLE_CLIP_LENGTH
 
 
 def _mean_var(name: str, values: np.ndarray) -> dict[str, float]:
@@ -187,9 +203,10 @@ def compute_clip_features(y: np.ndarray, *, sr: int = SR, method: str = "fast",
         :func:`compute_segment_features` or the reference
         :func:`compute_segment_features_plain` (same numbers, slower).
     whole_clip : bool
-        One row over all the samples, as Kaggle's ``features_30_sec.csv`` computes it
-        (the same recipe, applied to the whole 30-second clip), instead of one row per
-        3-second segment as ``features_3_sec.csv``.
+        One row over the whole clip, as Kaggle's ``features_30_sec.csv`` computes it (the
+        same recipe, applied to the whole 30-second excerpt; of a longer recording, to its
+        centred 30 seconds: :func:`whole_clip_bounds`), instead of one row per 3-second
+        segment as ``features_3_sec.csv``.
 
     Returns
     -------
@@ -199,6 +216,6 @@ def compute_clip_features(y: np.ndarray, *, sr: int = SR, method: str = "fast",
     if method not in ("fast", "plain"):
         raise ValueError(f"method must be 'fast' or 'plain', got {method!r}")
     segment_features = compute_segment_features if method == "fast" else compute_segment_features_plain
-    bounds = [(0, len(y))] if whole_clip and len(y) else segment_bounds(len(y))
+    bounds = [whole_clip_bounds(len(y))] if whole_clip and len(y) else segment_bounds(len(y))
     rows = [list(segment_features(y[a:b], sr=sr).values()) for a, b in bounds]
     return np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURE_NAMES))
