@@ -135,11 +135,12 @@ def plot_training_curves(history: pd.DataFrame, *, best_epoch: int | None = None
     return fig
 
 
-def plot_confusion(y_true, y_pred, *, labels=None, title: str = "", ax=None):
+def plot_confusion(y_true, y_pred, *, labels=None, title: str = "", ax=None, vmax=None):
     """Confusion matrix with counts (rows: true genre, columns: predicted genre).
 
     ``labels`` names the genres in label order; by default the study's two, or ``0 … k-1``
-    when the labels go beyond them."""
+    when the labels go beyond them. ``vmax`` fixes the top of the colour scale, so that
+    matrices drawn side by side share one."""
     import seaborn as sns  # a second to import: only the confusion matrices need it
 
     if labels is None:
@@ -148,7 +149,7 @@ def plot_confusion(y_true, y_pred, *, labels=None, title: str = "", ax=None):
     fig, ax = _axes(ax, figsize=(3.6 if len(labels) <= 3 else 0.6 * len(labels) + 1.5,
                                  3.2 if len(labels) <= 3 else 0.6 * len(labels) + 1.0))
     cm = confusion_matrix(y_true, y_pred, labels=range(len(labels)))
-    sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax,
+    sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax, vmin=0, vmax=vmax,
                 xticklabels=labels, yticklabels=labels)
     ax.set(xlabel="predicted genre", ylabel="true genre", title=title)
     return fig

@@ -1,6 +1,6 @@
 """The README's results table and the results JSON agree."""
 
-from gtzan_helpers.app.report import README, results_markdown
+from gtzan_helpers.app.readme import README, results_markdown
 
 
 def test_readme_table_is_built_from_results():

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from gtzan_helpers.app.report import NOTEBOOKS, NOTEBOOKS_DIR, render_html
+from gtzan_helpers.app.report import KEY_FIGURES, NOTEBOOKS, NOTEBOOKS_DIR, render_html
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -41,10 +41,10 @@ def test_every_page_loads_without_errors_and_every_image_loads(report, chromium,
                                    ".filter(i => !(i.complete && i.naturalWidth > 0)).length")
             assert broken == 0, f"{name}: {broken} image(s) did not load"
             if name == "index":
-                # the leakage ladder, the study's tables beside ours, the claims checked
-                assert page.locator("#results table").count() == 3
+                # the two leakage ladders, the study's tables beside ours, the claims checked
+                assert page.locator("#results table").count() == 4
                 assert page.locator("#results").get_by_text("study MLP").count() >= 1
-                assert page.locator("figure img").count() == 4
+                assert page.locator("figure img").count() == len(KEY_FIGURES)
                 page.screenshot(path=str(tmp_path / "index.png"), full_page=True)
             elif _has_figures(name):
                 assert page.locator("img").count() >= 1, f"{name}: its figures are missing"

@@ -4,6 +4,7 @@
 ``bundle``     a trained model in one safe file (``.npz``, never unpickled), with its recipe
 ``estimator``  the MLP as a scikit-learn classifier
 ``report``     re-executing the notebooks and rendering the HTML report (``make report``)
+``readme``     the README's results tables, written from ``results/*.json``
 
 Nothing in the core imports these modules.
 """

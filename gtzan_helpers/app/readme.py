@@ -1,0 +1,162 @@
+"""The README's results tables and the report's lead paragraph, written from ``results/*.json``.
+
+:func:`update_readme` (run by ``make report`` after the notebooks) rewrites the part of
+``README.md`` between its results markers, so that no number there is typed by hand.
+"""
+
+from __future__ import annotations
+
+from .. import GENRES, PROTOCOLS
+from ..paths import ROOT
+from ..results import STUDY, load_results
+from ..scoring import decide
+from ..stats import bounded_interval
+
+README = ROOT / "README.md"
+_START, _END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def _pct(x) -> str:
+    return f"{100 * x:.2f}"
+
+
+def _bounds(cell: dict, key: str = "track_accuracy") -> str:
+    """``[low, high]`` of a cell's 95 % interval, clipped to the range an accuracy can take."""
+    low, high = bounded_interval(cell[key], cell[f"{key}_ci"])
+    return f"[{_pct(low)}, {_pct(high)}]"
+
+
+def _interval(cell: dict, key: str = "track_accuracy") -> str:
+    return f"{_pct(cell[key])} {_bounds(cell, key)}"
+
+
+def summary_text() -> str:
+    """The report's finding for the index page, written from the results of notebooks 04, 05 and 07."""
+    ladder = load_results("07_honest_evaluation")["ladder"]
+    study, rule = ladder["study MLP"], ladder["one feature (tracks)"]
+    best = max((n for n in ladder if n != "majority class"), key=lambda n: ladder[n]["artist"]["track_accuracy"])
+    told_apart = [n for n in ("04_batch_size_cv", "05_neurons_cv") if load_results(n)["holm_family"]["distinguishable"]]
+    return (f"Under the study's protocol — 3-second segments split at random — the study's MLP "
+            f"decides {_pct(study['segment']['track_accuracy'])} % of songs correctly in repeated 5-fold "
+            f"cross-validation. That protocol leaks: holding out whole tracks it reaches "
+            f"{_pct(study['track']['track_accuracy'])} %, holding out whole artists "
+            f"{_pct(study['artist']['track_accuracy'])} % (95 % interval {_bounds(study['artist'])}), and "
+            f"{_pct(study['heldout']['track_accuracy'])} % on the artist-disjoint fault-filtered "
+            f"test split. "
+            + (f"On unheard artists the highest mean belongs to the one-feature rule — one feature and one "
+               f"threshold, chosen inside the training folds — with {_pct(rule['artist']['track_accuracy'])} %"
+               if best == "one feature (tracks)" else
+               f"On unheard artists the highest mean is {best}'s ({_pct(ladder[best]['artist']['track_accuracy'])} %); "
+               f"one feature and one threshold, chosen inside the training folds, reach "
+               f"{_pct(rule['artist']['track_accuracy'])} %")
+            + f", and that rule scores {_pct(rule['heldout']['track_accuracy'])} % on the test split. "
+            f"The batch sizes and layer widths "
+            f"the study tunes "
+            + ("cannot be told apart after Holm's correction." if not told_apart
+               else "are told apart in " + " and ".join(told_apart) + "."))
+
+
+LADDER_ORDER = ["majority class", "one feature", "one feature (segments)", "one feature (tracks)", "kNN (k=5)",
+                "SVM (RBF)", "study MLP", "improved MLP", "tuned MLP (nested)", "logistic regression (tracks)",
+                "logistic regression (nested)", "logistic regression", "gradient boosting"]
+
+
+def ladder_markdown(notebook: str = "07_honest_evaluation", *, first_step: str = "segment-random CV †") -> str:
+    """A leakage ladder over tracks as a README table: notebook 07's (blues and metal) or 10's (ten genres)."""
+    results = load_results(notebook)
+    ladder, n_test = results["ladder"], results["data"]["test_tracks"]
+    names = sorted(ladder, key=lambda n: LADDER_ORDER.index(n) if n in LADDER_ORDER else len(LADDER_ORDER))
+    lines = [f"| model | {first_step} | track-grouped CV | artist-grouped CV | "
+             "artist-grouped CV, balanced | fault-filtered test |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name in names:
+        steps = ladder[name]
+        cv = [_interval(steps[s]) if s in steps else "—" for s in PROTOCOLS]
+        test = steps["heldout"]
+        right = round(test["track_accuracy"] * n_test)
+        lines.append(f"| {name} | {' | '.join(cv)} | {_pct(steps['artist']['track_balanced_accuracy'])} "
+                     f"| {right}/{n_test}: {_pct(test['track_accuracy'])} "
+                     f"[{_pct(test['track_accuracy_low'])}, {_pct(test['track_accuracy_high'])}] |")
+    return "\n".join(lines)
+
+
+def results_markdown() -> str:
+    """The README's results tables, built from ``results/*.json`` and the study's numbers.
+
+    First the leakage ladder (notebook 07), then the study's tables beside ours, then the
+    claims. Accuracies in %; the ladder's cells are means with their 95 % intervals over
+    notebook 07's repeated folds, the study-comparison CV cells mean ± standard deviation
+    over 5 folds.
+    """
+    holdout = load_results("02_model")
+    rows = [
+        ("70:30 hold-out, test accuracy (segments) †", _pct(STUDY["holdout"]["test_accuracy"]),
+         *(_pct(holdout[s]["test_accuracy"]) for s in PROTOCOLS)),
+        ("70:30 hold-out, test accuracy (tracks, mean probability) †", "–",
+         *(_pct(holdout[s]["test_track_accuracy"]) for s in PROTOCOLS)),
+        ("70:30 hold-out, early stop at epoch", str(STUDY["holdout"]["stopped_epoch"]),
+         *(str(holdout[s]["stopped_epoch"]) for s in PROTOCOLS)),
+    ]
+    for notebook, key, label in (("04_batch_size_cv", "batch_size", "batch size"),
+                                 ("05_neurons_cv", "first_layer", "first layer width")):
+        summary = load_results(notebook)["summary"]
+        study = STUDY["batch_size_cv" if key == "batch_size" else "neurons_cv"]
+        for value, (_, study_accuracy, _) in study.items():
+            cells = {r["protocol"]: f"{_pct(r['accuracy'])} ± {_pct(r['accuracy_std'])}"
+                     for r in summary if r[key] == value}
+            rows.append((f"5-fold CV, {label} {value} †", _pct(study_accuracy),
+                         *(cells[s] for s in PROTOCOLS)))
+    shap = load_results("06_shap")
+    p, clip = shap["headline"]["test_clip_p_metal"], shap["test_clip"]
+    unheard = shap["unheard_artist"]
+    rows.append((f"SHAP: P(metal) of `audio_test.wav` (GTZAN {clip['track']}, {clip['genre']}; notebook 06's network, "
+                 f"which trained on that track) †", f"{STUDY['shap']['predicted_value']} "
+                 f"({GENRES[STUDY['shap']['predicted_label']]})", f"{p:.3f} ({GENRES[int(decide([p])[0])]})", "–",
+                 f"{unheard['p_metal_median']:.3f} (median of {unheard['runs']} networks that never heard "
+                 f"{clip['artist']})"))
+    honest = load_results("07_honest_evaluation")
+    folds, n_tracks = honest["folds"], honest["data"]["tracks"]
+    lines = ["**The leakage ladder** (notebook 07): accuracy over tracks (a song's label from the mean "
+             f"of its segments' probabilities) as each leak is removed — {folds['n_splits']}-fold CV repeated "
+             f"{folds['n_repeats']} times on all {n_tracks} tracks "
+             "(mean [95 % interval, corrected resampled t, clipped to 0–100]), then the test tracks right "
+             "on the fault-filtered split (Kereliuk, Sturm and Larsen, 2015) with Wilson's interval, "
+             "trained on its development tracks. Every choice of setting is nested inside the training "
+             "folds. † The study's protocol: optimistic, as a song's other segments are in training; "
+             "models of whole tracks cannot be scored on it (—).", "", ladder_markdown(), ""]
+    ten = load_results("10_ten_genres")
+    learned = {n: s for n, s in ten["ladder"].items() if "segment" in s and n not in ("majority class", "one feature")}
+    top = max(learned, key=lambda n: learned[n]["segment"]["track_accuracy"])
+    lines += [f"**Ten genres** (notebook 10): the same ladder on Kaggle's 30-second table of all "
+              f"{ten['data']['tracks']} GTZAN tracks (one row per track, chance 10 %), "
+              f"{ten['folds']['n_splits']}-fold CV × {ten['folds']['n_repeats']}; *random* folds split the rows "
+              f"as Kaggle notebooks do. The best model on random folds, {top}, scores "
+              f"{_pct(learned[top]['segment']['track_accuracy'])} % there and "
+              f"{_pct(learned[top]['artist']['track_accuracy'])} % on unheard artists. The tuned MLP is scored "
+              "on unheard artists only (—).", "",
+              ladder_markdown("10_ten_genres", first_step="random CV"), "",
+             "**The study's tables beside ours** (notebooks 02–06; CV cells: mean ± standard "
+             "deviation over 5 folds). † Optimistic: as in the study, early stopping watched the rows "
+             "that are scored (the test side, or the held-out fold).", "",
+             "| experiment | study (segment-random) | ours, segment-random | ours, track-grouped "
+             "| ours, artist-grouped |",
+             "|---|---:|---:|---:|---:|"]
+    lines += [f"| {' | '.join(r)} |" for r in rows]
+    claims = load_results("08_claims")["claims"]
+    lines += ["", "**The study's claims, checked** (notebook 08, which gives the evidence under each "
+              "protocol and the rule behind each verdict):", "", "| the study's claim | verdict |",
+              "|:---|:---|"]
+    lines += [f"| {claim} | {verdict} |" for claim, verdict in claims]
+    return "\n".join(lines)
+
+
+def update_readme(path: Path = README) -> bool:
+    """Replace the results table between the README's markers; True if it changed."""
+    text = path.read_text()
+    head, sep, rest = text.partition(_START)
+    if not sep or _END not in rest:
+        return False
+    new = f"{head}{_START}\n{results_markdown()}\n{_END}{rest.split(_END, 1)[1]}"
+    if new != text:
+        path.write_text(new)
+    return new != text
