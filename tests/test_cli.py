@@ -147,6 +147,13 @@ def test_a_version_1_bundle_is_read_as_a_model_of_segments(tmp_path):
     assert "rows" not in old.metadata and not old.whole_clip
     np.testing.assert_array_equal(old.predict_proba(old.mean[None]), load_bundle().predict_proba(old.mean[None]))
 
+    def unsaid(name, data):   # version 2 must say what its rows are
+        data = older(name, data)
+        return data.replace(b'"format_version": 1', b'"format_version": 2') if name == "metadata.npy" else data
+
+    with pytest.raises(BundleError, match="rows are None"):
+        load_bundle(_rewrite(DEFAULT_MODEL, tmp_path / "v2.npz", unsaid))
+
 
 def test_a_local_file_wins_over_a_shipped_models_name(tmp_path, monkeypatch, small_bundle):
     monkeypatch.chdir(tmp_path)

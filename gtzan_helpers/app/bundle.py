@@ -179,7 +179,7 @@ def load_bundle(path=None) -> Bundle:
         the table's, shapes that do not fit, or arrays whose digest does not match.
     """
     # a shipped model's name, unless a file of that name is here
-    path = DEFAULT_MODEL if path is None else Path(path) if Path(path).exists() else Path(
+    path = DEFAULT_MODEL if path is None else Path(path) if Path(path).is_file() else Path(
         SHIPPED_MODELS.get(str(path), path))
     if not path.is_file():
         raise BundleError(f"{path}: no such model file")
@@ -208,7 +208,8 @@ def load_bundle(path=None) -> Bundle:
     if (not isinstance(labels, list) or len(labels) < 2 or len(set(labels)) != len(labels)
             or not all(isinstance(label, str) and label for label in labels)):
         raise BundleError(f"{path}: the model's labels {labels!r} are not two or more distinct names")
-    if metadata.get("rows", "3-second segments") not in ("3-second segments", "whole clips"):
+    rows = metadata.get("rows", "3-second segments" if metadata["format_version"] == 1 else None)
+    if rows not in ("3-second segments", "whole clips"):
         raise BundleError(f"{path}: the model's rows are {metadata.get('rows')!r}, not "
                           "'3-second segments' or 'whole clips'")
     if arch.get("n_features") != len(FEATURE_NAMES):

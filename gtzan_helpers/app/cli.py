@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands, "extract", _extract,
         help="compute the 57 features of audio files into a CSV table",
         description="Compute the table's 57 features for every 3-second segment of each audio "
-                    "file, or with --whole-clip for each file as a whole (folders are walked). Bad files are reported and skipped; the good rows "
+                    "file, or with --whole-clip one row per file over the whole clip (folders are walked). Bad files are reported and skipped; the good rows "
                     "are written atomically.")
     extract.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
     extract.add_argument("-o", "--output", required=True, help="CSV file to write")
@@ -267,8 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--label-from-folder", action="store_true",
                          help="name rows <folder>.<stem>.<segment>.wav (GTZAN's genres/<genre>/ layout)")
     extract.add_argument("--whole-clip", action="store_true",
-                         help="one row per file over all of it, as Kaggle's features_30_sec.csv "
-                              "(default: one row per 3-second segment, as features_3_sec.csv)")
+                         help="one row per file over the whole clip (a longer recording's central 30 s), "
+                              "as Kaggle's features_30_sec.csv (default: one row per 3-second segment, "
+                              "as features_3_sec.csv)")
     extract.add_argument("--no-cache", action="store_true", help="do not reuse cached features")
     extract.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 

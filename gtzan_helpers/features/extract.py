@@ -41,8 +41,9 @@ def file_features(path, *, cache_dir=None, whole_clip: bool = False) -> np.ndarr
         recipe version): unchanged audio is never extracted twice, whatever its name.
         ``None`` disables the cache.
     whole_clip : bool
-        One row over the whole file (Kaggle's 30-second table) instead of one per
-        3-second segment (see :func:`~gtzan_helpers.features.segment.compute_clip_features`).
+        One row over the whole clip (Kaggle's 30-second table; a longer recording's central
+        30 seconds) instead of one per 3-second segment (see
+        :func:`~gtzan_helpers.features.segment.compute_clip_features`).
 
     Returns
     -------
@@ -120,7 +121,7 @@ def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
         joblib backend: ``None`` for local processes, ``"dask"`` to run on the Dask
         cluster of the current ``distributed.Client``.
     whole_clip : bool
-        One row per file over all of it (the 30-second table) instead of one per segment.
+        One row per file over the whole clip (the 30-second table) instead of one per segment.
 
     Returns
     -------
