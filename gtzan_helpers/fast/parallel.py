@@ -18,9 +18,9 @@ Dask cluster::
 
 Workers are not free: each of joblib's fresh worker processes imports PyTorch again
 (several seconds), which is more than a short sweep from the command line takes on one
-core. With ``n_jobs=None`` :func:`map_jobs` therefore runs the first job here, times
-it, and hands the rest to workers only when the time they would save exceeds their
-start-up; once this process has started workers they are kept warm (joblib's
+core. With ``n_jobs=None`` :func:`map_jobs` therefore runs the first two jobs here, times
+the second (the first pays one-time costs), and hands the rest to workers only when the
+time they would save exceeds their start-up; once this process has started workers they are kept warm (joblib's
 reusable executor), so later calls of the same run (a notebook's) pay nothing.
 
 Used by :func:`gtzan_helpers.evaluation.sweep` and the resampling of
@@ -78,7 +78,7 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None, device
     items : iterable
         Its arguments; results come back in the same order.
     n_jobs : int, optional
-        ``None``: decide from the jobs (see the module's notes): the first runs here, and
+        ``None``: decide from the jobs (see the module's notes): the first two run here, and
         the rest go to one worker per core only if that saves more than
         :data:`WORKER_START_SECONDS` (or workers are already running). ``-1``: one worker
         per core (or per worker of the backend set with :func:`joblib.parallel_config`,
@@ -99,13 +99,16 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None, device
         if len(items) < 2 or cpu_count() < 2:
             n_jobs = 1
         elif not _workers_warm():
+            # the first call pays one-time costs (lazy imports, first kernels), so the second
+            # is the one timed
+            done = [_call_on_one_thread(fn, items[0])]
             start = time.perf_counter()
-            first = _call_on_one_thread(fn, items[0])
-            serial = (time.perf_counter() - start) * (len(items) - 1)
-            workers = min(cpu_count(), len(items) - 1)
-            if serial - serial / workers <= WORKER_START_SECONDS:
-                return [first, *(_call_on_one_thread(fn, item) for item in items[1:])]
-            return [first, *_spread(fn, items[1:], -1)]
+            done.append(_call_on_one_thread(fn, items[1]))
+            serial = (time.perf_counter() - start) * (len(items) - 2)
+            workers = min(cpu_count(), max(1, len(items) - 2))
+            if len(items) == 2 or serial - serial / workers <= WORKER_START_SECONDS:
+                return [*done, *(_call_on_one_thread(fn, item) for item in items[2:])]
+            return [*done, *_spread(fn, items[2:], -1)]
         else:
             n_jobs = -1
     if n_jobs == 1:
