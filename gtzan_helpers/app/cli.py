@@ -11,12 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from .. import PROTOCOLS, GtzanError
 from ..paths import CACHE_DIR
 from ..recipe import RECIPE
-from ..scoring import decide, per_track
 
 # Each command imports the parts of the package it runs inside its function: they pull
 # in PyTorch, librosa or SHAP (seconds each), and ``gtzan --help`` or ``gtzan predict``
@@ -112,95 +109,56 @@ def _train(args) -> int:
     return 0
 
 
-def _predict_files(bundle, paths):
-    """(path, features, probabilities) per good file and one error line per bad one."""
-    from ..features import AudioError, file_features, find_audio_files
-
-    good, errors = [], []
-    for file in find_audio_files(paths, errors=errors):
-        try:
-            rows = file_features(file, whole_clip=bundle.whole_clip)
-        except AudioError as exc:
-            errors.append(str(exc))
-            continue
-        if not np.all(np.isfinite(rows)):
-            errors.append(f"{file}: features are not finite numbers")
-            continue
-        good.append((file, rows, bundle.predict_proba(rows)))
-    return good, errors
-
-
 def _named(p, labels) -> dict:
     return {label: round(float(q), 6) for label, q in zip(labels, p)}
 
 
-def _decision(p) -> int:
-    """The predicted class of one song's probabilities (:func:`~gtzan_helpers.scoring.decide`)."""
-    return int(decide(np.asarray(p)[None])[0])
-
-
-def _song(proba) -> np.ndarray:
-    """A song's probabilities from its segments' (:func:`~gtzan_helpers.scoring.per_track`)."""
-    return per_track(proba, np.zeros(len(proba)))[1][0]
-
-
-def _rows_of(rows, bundle) -> str:
-    """What a song's probability was computed from, in words."""
-    if bundle.whole_clip:
-        return "whole clip"
-    return f"mean of {len(rows)} segment{'s' if len(rows) != 1 else ''}"
-
-
 def _predict(args) -> int:
     from .bundle import load_bundle
+    from .songs import predict_files, rows_in_words
 
     bundle = load_bundle(args.model)
     labels = bundle.labels
-    good, errors = _predict_files(bundle, args.files)
+    songs, errors = predict_files(bundle, args.files)
     results = []
-    for file, _, proba in good:
-        song = _song(proba)
-        result = {"file": str(file), "label": labels[_decision(song)], "probabilities": _named(song, labels)}
+    for song in songs:
+        result = {"file": str(song.file), "label": labels[song.label],
+                  "probabilities": _named(song.probabilities, labels)}
         if not bundle.whole_clip:  # a model of whole clips sees one row per song
-            result["segments"] = [_named(segment, labels) for segment in proba]
+            result["segments"] = [_named(segment, labels) for segment in song.row_probabilities]
         results.append(result)
     if args.json:
         print(json.dumps({"results": results, "errors": errors}, indent=2))
     else:
-        for r in results:
+        for song, r in zip(songs, results):
             probs = ", ".join(f"P({k}) = {v:.3f}" for k, v in r["probabilities"].items())
-            print(f"{r['file']}: {r['label']} ({probs}; {_rows_of(r.get('segments', [0]), bundle)})")
+            print(f"{r['file']}: {r['label']} ({probs}; {rows_in_words(song, bundle)})")
     for error in errors:
         print(f"gtzan predict: {error}", file=sys.stderr)
     return 1 if errors else 0
 
 
 def _explain(args) -> int:
-    from ..explain import explain, top_contributions
+    from ..explain import top_contributions
     from .bundle import load_bundle
+    from .songs import explain_song, predict_files, rows_in_words
 
     bundle = load_bundle(args.model)
-    good, errors = _predict_files(bundle, [args.file])
+    songs, errors = predict_files(bundle, [args.file])
     if errors:
         print(f"gtzan explain: {errors[0]}", file=sys.stderr)
         return 1
-    if len(good) != 1:
+    if len(songs) != 1:
         print(f"gtzan explain: {args.file}: give one audio file, not a folder", file=sys.stderr)
         return 1
-    file, rows, proba = good[0]
-    labels, song = bundle.labels, _song(proba)
-    genre = args.genre or labels[_decision(song)]
+    (song,), labels = songs, bundle.labels
+    genre = args.genre or labels[song.label]
     if genre not in labels:
         print(f"gtzan explain: --genre {genre!r}: the model knows {', '.join(labels)}", file=sys.stderr)
         return 1
-    segments = explain(bundle.model, bundle.background, bundle.transform(rows),
-                       feature_names=bundle.feature_names, display_data=rows,
-                       background_size=len(bundle.background), output=labels.index(genre))
-    # the clip's probability is the mean over its segments, and so are its SHAP values
-    clip = segments[:1]
-    clip.values, clip.data = segments.values.mean(axis=0)[None], rows.mean(axis=0)[None]
-    p, base = float(song[labels.index(genre)]), float(clip.base_values[0])
-    print(f"{file}: {labels[_decision(song)]} (P({genre}) = {p:.3f}, {_rows_of(rows, bundle)})")
+    clip = explain_song(bundle, song, genre)
+    p, base = float(song.probabilities[labels.index(genre)]), float(clip.base_values[0])
+    print(f"{song.file}: {labels[song.label]} (P({genre}) = {p:.3f}, {rows_in_words(song, bundle)})")
     print(f"base value {base:.3f} = the model's mean P({genre}) over {len(bundle.background)} "
           f"training {'clips' if bundle.whole_clip else 'segments'} (the expected output, not a threshold)")
     top = top_contributions(clip, k=args.top)

@@ -1,0 +1,85 @@
+"""A model bundle applied to audio files: the features it needs, each song's probabilities, and why.
+
+``gtzan predict`` and ``gtzan explain`` print what these functions compute; from Python they
+give the same answers without the command line. A song's probabilities are the mean of its
+rows' (:func:`~gtzan_helpers.scoring.per_track`), its genre the :func:`~gtzan_helpers.scoring.decide`
+of that mean, and its rows are whatever the bundle was trained on: 3-second segments, or one
+row over the whole clip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..features import AudioError, file_features, find_audio_files
+from ..scoring import decide, per_track
+
+
+@dataclass
+class Song:
+    """One audio file as a bundle sees it.
+
+    Attributes
+    ----------
+    file : Path
+    rows : numpy.ndarray, shape (n_rows, 57)
+        Its features: one row per 3-second segment, or one for the whole clip.
+    row_probabilities : numpy.ndarray, shape (n_rows, n_labels)
+    probabilities : numpy.ndarray, shape (n_labels,)
+        The mean over its rows.
+    label : int
+        The decided genre, an index into the bundle's labels.
+    """
+
+    file: Path
+    rows: np.ndarray
+    row_probabilities: np.ndarray
+    probabilities: np.ndarray
+    label: int
+
+
+def predict_files(bundle, paths) -> tuple[list[Song], list[str]]:
+    """Every audio file under ``paths`` through ``bundle``: the good songs, and one line per bad file.
+
+    The features are computed as the bundle's rows were (:attr:`Bundle.whole_clip`).
+    """
+    songs, errors = [], []
+    for file in find_audio_files(paths, errors=errors):
+        try:
+            rows = file_features(file, whole_clip=bundle.whole_clip)
+        except AudioError as exc:
+            errors.append(str(exc))
+            continue
+        if not np.all(np.isfinite(rows)):
+            errors.append(f"{file}: features are not finite numbers")
+            continue
+        proba = bundle.predict_proba(rows)
+        song = per_track(proba, np.zeros(len(proba)))[1][0]
+        songs.append(Song(file, rows, proba, song, int(decide(song[None])[0])))
+    return songs, errors
+
+
+def rows_in_words(song: Song, bundle) -> str:
+    """What a song's probabilities were computed from, in words."""
+    if bundle.whole_clip:
+        return "whole clip"
+    return f"mean of {len(song.rows)} segment{'s' if len(song.rows) != 1 else ''}"
+
+
+def explain_song(bundle, song: Song, genre: str):
+    """SHAP contributions to the song's probability of ``genre``: a one-row :class:`shap.Explanation`.
+
+    The song's probability is the mean over its rows, and so are its SHAP values; the
+    feature values shown are the rows' mean.
+    """
+    from ..explain import explain  # SHAP takes seconds to import; predicting needs none of it
+
+    rows = explain(bundle.model, bundle.background, bundle.transform(song.rows),
+                   feature_names=bundle.feature_names, display_data=song.rows,
+                   background_size=len(bundle.background), output=bundle.labels.index(genre))
+    clip = rows[:1]
+    clip.values, clip.data = rows.values.mean(axis=0)[None], song.rows.mean(axis=0)[None]
+    return clip
