@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .. import GENRES, PROTOCOLS
 from ..paths import ROOT
 from ..results import STUDY, load_results
@@ -83,10 +85,10 @@ def ladder_markdown(notebook: str = "07_honest_evaluation", *, first_step: str =
 def results_markdown() -> str:
     """The README's results tables, built from ``results/*.json`` and the study's numbers.
 
-    First the leakage ladder (notebook 07), then the study's tables beside ours, then the
-    claims. Accuracies in %; the ladder's cells are means with their 95 % intervals over
-    notebook 07's repeated folds, the study-comparison CV cells mean ± standard deviation
-    over 5 folds.
+    First the leakage ladder of blues and metal (notebook 07) and of all ten genres (notebook
+    10), then the study's tables beside ours, then the claims. Accuracies in %; the ladders'
+    cells are means with their 95 % intervals over the notebooks' folds, the study-comparison
+    CV cells mean ± standard deviation over 5 folds.
     """
     holdout = load_results("02_model")
     rows = [

@@ -106,7 +106,7 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None, device
             done.append(_call_on_one_thread(fn, items[1]))
             serial = (time.perf_counter() - start) * (len(items) - 2)
             workers = min(cpu_count(), max(1, len(items) - 2))
-            if len(items) == 2 or serial - serial / workers <= WORKER_START_SECONDS:
+            if serial - serial / workers <= WORKER_START_SECONDS:
                 return [*done, *(_call_on_one_thread(fn, item) for item in items[2:])]
             return [*done, *_spread(fn, items[2:], -1)]
         else:
