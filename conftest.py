@@ -1,16 +1,37 @@
-"""Settings for the whole test run, the notebooks that nbval re-executes included."""
+"""Settings for the whole test run, the notebooks that nbval re-executes included.
 
+``make test`` runs two test processes (``pytest -n 2 --dist loadfile``). Each takes
+whole files, so a notebook's cells run in order in one kernel, followed by the check
+that its results match the committed ones (added here, after its last cell). The
+notebooks start in the report's order (those others read first); the notebooks that read
+other notebooks' results come after every other test, so that they find this run's.
+"""
+
+import functools
+import json
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
+import pytest
+from threadpoolctl import threadpool_limits
+
+from gtzan_helpers.app.report import READS_OTHERS, side_by_side_environment, start_order
 from gtzan_helpers.paths import OUTPUT_ENV
+from gtzan_helpers.results import TRAINED_KINDS, compare_results, kinds, load_results
 
 os.environ.setdefault("GTZAN_DEVICE", "cpu")  # tests run on the CPU even where a GPU exists
+# Each test process and each notebook's kernel on one thread, as `make report` runs them
+# (set before any of them imports PyTorch; the test processes and kernels inherit it).
+for _name, _value in side_by_side_environment().items():
+    os.environ.setdefault(_name, _value)
+threadpool_limits(1)  # NumPy's BLAS, loaded by the imports above, had read its thread count already
 # Notebooks re-executed by the tests (nbval's kernels inherit this environment) write
-# their figures and results JSON to a fresh folder, never over the report's; the
-# reproduction test then compares those results with the committed ones.
-os.environ[OUTPUT_ENV] = tempfile.mkdtemp(prefix="gtzan-test-run-")
+# their figures and results JSON to a fresh folder, never over the report's; the test
+# processes of one run share the folder their parent made.
+if "PYTEST_XDIST_WORKER" not in os.environ:
+    os.environ[OUTPUT_ENV] = tempfile.mkdtemp(prefix="gtzan-test-run-")
 
 
 def pytest_configure(config):
@@ -18,4 +39,55 @@ def pytest_configure(config):
 
 
 def pytest_sessionfinish(session):
-    shutil.rmtree(os.environ[OUTPUT_ENV], ignore_errors=True)
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        shutil.rmtree(os.environ[OUTPUT_ENV], ignore_errors=True)
+
+
+class ResultsMatch(pytest.Item):
+    """A notebook's results JSON, just written by its cells, against the committed one.
+
+    Numbers from trained networks are compared within the tolerances of
+    :data:`gtzan_helpers.results.TOLERANCES`, everything else exactly.
+    """
+
+    def runtest(self):
+        notebook = self.path.stem
+        fresh = Path(os.environ[OUTPUT_ENV]) / "results" / f"{notebook}.json"
+        if not fresh.exists():
+            raise AssertionError(f"{notebook} wrote no results: a cell above failed")
+        problems = compare_results(_committed(notebook), json.loads(fresh.read_text()))
+        assert not problems, f"{notebook}: " + "; ".join(problems)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.path.name}: results match the committed ones"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Notebooks in the report's start order, readers of others' results last; after each
+    notebook's last cell, the check of its results; every item of a notebook whose committed
+    results hold trained networks' numbers marked ``trained`` (the portability pass runs those)."""
+    cells = {}
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            cells.setdefault(item.path.stem, []).append(item)
+    order = [name for name in start_order() if name in cells] + sorted(set(cells) - set(start_order()))
+    tests = [item for item in items if item.path.suffix != ".ipynb"]
+    items[:] = [*(item for name in order if name not in READS_OTHERS for item in cells[name]), *tests,
+                *(item for name in order if name in READS_OTHERS for item in cells[name])]
+    last_cell = {item.parent: index for index, item in enumerate(items) if item.path.suffix == ".ipynb"}
+    for notebook, index in sorted(last_cell.items(), key=lambda pair: -pair[1]):
+        if _committed(notebook.path.stem) is not None:
+            items.insert(index + 1, ResultsMatch.from_parent(notebook, name="results"))
+    for item in items:
+        committed = _committed(item.path.stem) if item.path.suffix == ".ipynb" else None
+        if committed is not None and kinds(committed) & TRAINED_KINDS:
+            item.add_marker(pytest.mark.trained)
+
+
+@functools.cache
+def _committed(notebook: str) -> dict | None:
+    """A notebook's committed results (None for a notebook that keeps none)."""
+    try:
+        return load_results(notebook)
+    except FileNotFoundError:
+        return None

@@ -39,6 +39,7 @@ def test_short_jobs_stay_here_and_long_ones_go_to_workers(monkeypatch):
 
     monkeypatch.setattr(parallel, "_workers_used_at", None)
     monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
+    monkeypatch.setenv("LOKY_MAX_CPU_COUNT", "2")  # two cores for joblib too, whatever the run set
     # four jobs of 10 ms: two workers would save 15 ms, far less than their start-up
     assert set(map_jobs(sleep_and_pid, [0.01] * 4)) == {os.getpid()}
     # with a start-up cost of nothing, the jobs after the two timed here go to the workers

@@ -1,15 +1,17 @@
-"""Re-execute the notebooks in order and render them as a static HTML report.
+"""Re-execute the notebooks and render them as a static HTML report.
 
 ``python -m gtzan_helpers.app.report`` (what ``make report`` runs) executes
 ``notebooks/01_features.ipynb`` … ``10_ten_genres.ipynb`` with papermill — kernel
-``python3`` of the running interpreter, working directory ``notebooks/`` — saves
-each executed notebook in place, and writes ``report/index.html`` with one page
-per notebook.
+``python3`` of the running interpreter, working directory ``notebooks/`` — two at a
+time, each kernel on one thread (see :func:`side_by_side_environment`), saves each
+executed notebook in place, and writes ``report/index.html`` with one page per
+notebook.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import html
 import os
@@ -19,7 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-from ..paths import FIGURES_DIR, NOTEBOOKS_DIR, ROOT
+from joblib import cpu_count
+
+from ..paths import FIGURES_DIR, NOTEBOOKS_DIR, RESULTS_DIR, ROOT
 from .readme import results_markdown, summary_text, update_readme
 
 # papermill, nbformat, nbconvert and mistune (the optional ``report`` extra) are imported
@@ -29,7 +33,33 @@ REPORT_DIR = ROOT / "report"
 NOTEBOOKS = ("01_features", "02_model", "03_early_stopping", "04_batch_size_cv",
              "05_neurons_cv", "06_shap", "07_honest_evaluation", "08_claims",
              "09_learning_curve_ablation", "10_ten_genres")
-"""The report's notebooks, in the order they run."""
+"""The report's notebooks, in the order they are numbered."""
+
+READS_OTHERS = {"08_claims": NOTEBOOKS[1:7],
+                "09_learning_curve_ablation": ("06_shap", "07_honest_evaluation")}
+"""Notebooks that read the results of others: 08 weighs the study's claims against 02–07;
+09 fixes the settings 07 chose and sets its ablation beside 06's SHAP values. Each starts
+once those have run."""
+
+LANES = 2
+"""Notebooks run side by side, by ``make report`` and by ``make test`` (``pytest -n 2``).
+
+Most of a notebook's time is small networks, which two threads of one process share
+poorly; two notebooks, each on one thread, keep two cores busy."""
+
+
+def side_by_side_environment(lanes: int = LANES) -> dict[str, str]:
+    """The environment of a notebook's kernel when ``lanes`` notebooks run at a time.
+
+    PyTorch, OpenMP and the BLAS libraries get one thread, so that the numbers do not
+    depend on the machine's core count and two kernels never wait on each other's
+    spinning threads; joblib (:func:`gtzan_helpers.fast.parallel.map_jobs`) is told
+    of the kernel's share of the cores, so that it starts workers only where cores are
+    free for them.
+    """
+    share = max(1, cpu_count() // max(1, lanes))
+    return {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+            "LOKY_MAX_CPU_COUNT": str(share)}
 
 
 def _strip_run_metadata(path: Path) -> None:
@@ -63,37 +93,108 @@ def _kernel_log(path: Path):
     path.unlink()
 
 
-def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3") -> dict[str, float]:
-    """Execute each notebook with papermill and save it over the committed copy.
+def start_order(names=NOTEBOOKS) -> list[str]:
+    """The order in which notebooks start: those that others read first (the more readers,
+    the sooner: their readers wait on them), the readers last, otherwise by number."""
+    readers = {name: sum(name in read for read in READS_OTHERS.values()) for name in names}
+    return sorted(names, key=lambda name: (name in READS_OTHERS, -readers[name], NOTEBOOKS.index(name)))
 
-    A notebook is written to a temporary file first and moved into place only when
+
+KERNELS_FILE = RESULTS_DIR / "cpu_kernels.txt"
+"""The CPU kernels PyTorch used for the committed numbers (``AVX2``, ``AVX512``…), written by
+each run of the report: ``make portability`` re-creates them with AVX2 kernels only where that
+is news, on a CPU with AVX-512 when the committed numbers came from AVX-512 too."""
+
+
+def cpu_kernels() -> str:
+    """The CPU kernels PyTorch uses here, as ``torch.backends.cpu.get_cpu_capability`` names them."""
+    import torch  # only to ask: the runner's own work needs no PyTorch
+
+    return torch.backends.cpu.get_cpu_capability()
+
+
+def run_notebook(name: str, kernel: str = "python3") -> float:
+    """Execute one notebook with papermill and save it over the committed copy.
+
+    The notebook is written to a temporary file first and moved into place only when
     it ran without error, so a failed run leaves the committed notebook untouched.
+
+    Returns
+    -------
+    float
+        Seconds it took.
+
+    Raises
+    ------
+    RuntimeError
+        When a cell fails: the notebook, the cell and the error in one line.
+    """
+    import papermill as pm
+
+    source = NOTEBOOKS_DIR / f"{name}.ipynb"
+    scratch = NOTEBOOKS_DIR / f".{name}.running.ipynb"
+    start = time.perf_counter()
+    try:
+        with _kernel_log(NOTEBOOKS_DIR / f".{name}.kernel.log"):
+            pm.execute_notebook(str(source), str(scratch), kernel_name=kernel,
+                                cwd=str(NOTEBOOKS_DIR), progress_bar=False)
+    except pm.PapermillExecutionError as exc:
+        raise RuntimeError(f"{source.relative_to(ROOT)}: failed in cell {exc.exec_count}: "
+                           f"{exc.ename}: {exc.evalue} (executed copy kept at {scratch}, the "
+                           f"kernel's log at .{name}.kernel.log)") from None
+    _strip_run_metadata(scratch)
+    scratch.replace(source)
+    return time.perf_counter() - start
+
+
+def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3", lanes: int = LANES) -> dict[str, float]:
+    """Execute notebooks ``lanes`` at a time (:func:`run_notebook` each), saving each in place.
+
+    They start in :func:`start_order`; one that reads the results of others
+    (:data:`READS_OTHERS`) waits for those among ``names``, and does not run when one of
+    them failed. Every other notebook runs, whichever failed.
 
     Returns
     -------
     dict
         Notebook name → seconds it took.
-    """
-    import papermill as pm
 
-    seconds = {}
-    for name in names:
-        source = NOTEBOOKS_DIR / f"{name}.ipynb"
-        scratch = NOTEBOOKS_DIR / f".{name}.running.ipynb"
-        start = time.perf_counter()
-        print(f"running {source.relative_to(ROOT)} …", flush=True)
-        try:
-            with _kernel_log(NOTEBOOKS_DIR / f".{name}.kernel.log"):
-                pm.execute_notebook(str(source), str(scratch), kernel_name=kernel,
-                                    cwd=str(NOTEBOOKS_DIR), progress_bar=False)
-        except pm.PapermillExecutionError as exc:
-            raise SystemExit(f"{source.relative_to(ROOT)}: failed in cell {exc.exec_count}: "
-                             f"{exc.ename}: {exc.evalue} (executed copy kept at {scratch}, the "
-                             f"kernel's log at .{name}.kernel.log)") from None
-        _strip_run_metadata(scratch)
-        scratch.replace(source)
-        seconds[name] = time.perf_counter() - start
-        print(f"  done in {seconds[name]:.1f} s", flush=True)
+    Raises
+    ------
+    SystemExit
+        After all have run, when any failed: one line for each.
+    """
+    lanes = max(1, min(lanes, cpu_count(), len(names)))
+    os.environ.update(side_by_side_environment(lanes))  # the kernels inherit it
+    waiting, running = start_order(names), {}
+    seconds, failed, problems = {}, set(), []
+    with concurrent.futures.ProcessPoolExecutor(lanes) as pool:
+        while waiting or running:
+            for name in list(waiting):
+                needs = set(READS_OTHERS.get(name, ())) & set(names)
+                if needs & failed:
+                    waiting.remove(name)
+                    problems.append(f"notebooks/{name}.ipynb: not run, as "
+                                    f"{', '.join(sorted(needs & failed))} failed")
+                elif len(running) < lanes and needs <= set(seconds):
+                    waiting.remove(name)
+                    print(f"running notebooks/{name}.ipynb …", flush=True)
+                    running[pool.submit(run_notebook, name, kernel)] = name
+            done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                name = running.pop(future)
+                try:
+                    seconds[name] = future.result()
+                except RuntimeError as exc:
+                    failed.add(name)
+                    problems.append(str(exc))
+                    print(f"  {exc}", flush=True)
+                else:
+                    print(f"  {name} done in {seconds[name]:.1f} s", flush=True)
+    if seconds:
+        KERNELS_FILE.write_text(cpu_kernels() + "\n")
+    if problems:
+        raise SystemExit("\n".join(problems))
     return seconds
 
 
