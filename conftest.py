@@ -3,8 +3,9 @@
 ``make test`` runs two test processes (``pytest -n 2 --dist loadfile``). Each takes
 whole files, so a notebook's cells run in order in one kernel, followed by the check
 that its results match the committed ones (added here, after its last cell). The
-notebooks start in the report's order (those others read first); the notebooks that read
-other notebooks' results come after every other test, so that they find this run's.
+notebooks come first, in the order in which the report starts them (those that read others'
+results last, by when the notebooks they read have long finished); the unit tests fill the
+time left on both processes.
 """
 
 import functools
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 from threadpoolctl import threadpool_limits
 
-from gtzan_helpers.app.report import READS_OTHERS, side_by_side_environment, start_order
+from gtzan_helpers.app.report import side_by_side_environment, start_order
 from gtzan_helpers.paths import OUTPUT_ENV
 from gtzan_helpers.results import TRAINED_KINDS, compare_results, kinds, load_results
 
@@ -63,7 +64,7 @@ class ResultsMatch(pytest.Item):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Notebooks in the report's start order, readers of others' results last; after each
+    """Notebooks in the report's start order, then the unit tests; after each
     notebook's last cell, the check of its results; every item of a notebook whose committed
     results hold trained networks' numbers marked ``trained`` (the portability pass runs those)."""
     cells = {}
@@ -71,9 +72,8 @@ def pytest_collection_modifyitems(config, items):
         if item.path.suffix == ".ipynb":
             cells.setdefault(item.path.stem, []).append(item)
     order = [name for name in start_order() if name in cells] + sorted(set(cells) - set(start_order()))
-    tests = [item for item in items if item.path.suffix != ".ipynb"]
-    items[:] = [*(item for name in order if name not in READS_OTHERS for item in cells[name]), *tests,
-                *(item for name in order if name in READS_OTHERS for item in cells[name])]
+    items[:] = [*(item for name in order for item in cells[name]),
+                *(item for item in items if item.path.suffix != ".ipynb")]
     last_cell = {item.parent: index for index, item in enumerate(items) if item.path.suffix == ".ipynb"}
     for notebook, index in sorted(last_cell.items(), key=lambda pair: -pair[1]):
         if _committed(notebook.path.stem) is not None:

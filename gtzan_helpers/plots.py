@@ -15,7 +15,6 @@ import pandas as pd
 from sklearn.metrics import confusion_matrix
 
 from . import GENRES
-from .features.hpss import hpss
 from .features.segment import HOP_LENGTH, N_FFT, SR
 from .paths import FIGURES_DIR
 
@@ -59,6 +58,7 @@ def plot_clip_overview(y: np.ndarray, *, sr: int = SR, title: str = "", mfcc_ran
     mfcc_range : (float, float)
         Colour limits of the MFCC panel.
     """
+    from .features.hpss import hpss  # compiles numba kernels: loaded for the clip overview only
     import librosa  # a second to import, and needed by notebook 01's overview only
     import librosa.display
 

@@ -18,6 +18,12 @@ README = ROOT / "README.md"
 _START, _END = "<!-- results:start -->", "<!-- results:end -->"
 
 
+def _folds_in_words(folds: dict) -> str:
+    """``{"n_splits": 5, "n_repeats": 2}`` → "5-fold CV repeated 2 times" ("5-fold CV" for one)."""
+    repeats = folds["n_repeats"]
+    return f"{folds['n_splits']}-fold CV" + (f" repeated {repeats} times" if repeats > 1 else "")
+
+
 def _pct(x) -> str:
     return f"{100 * x:.2f}"
 
@@ -39,7 +45,7 @@ def summary_text() -> str:
     best = max((n for n in ladder if n != "majority class"), key=lambda n: ladder[n]["artist"]["track_accuracy"])
     told_apart = [n for n in ("04_batch_size_cv", "05_neurons_cv") if load_results(n)["holm_family"]["distinguishable"]]
     return (f"Under the study's protocol — 3-second segments split at random — the study's MLP "
-            f"decides {_pct(study['segment']['track_accuracy'])} % of songs correctly in repeated 5-fold "
+            f"decides {_pct(study['segment']['track_accuracy'])} % of songs correctly in 5-fold "
             f"cross-validation. That protocol leaks: holding out whole tracks it reaches "
             f"{_pct(study['track']['track_accuracy'])} %, holding out whole artists "
             f"{_pct(study['artist']['track_accuracy'])} % (95 % interval {_bounds(study['artist'])}), and "
@@ -119,8 +125,8 @@ def results_markdown() -> str:
     honest = load_results("07_honest_evaluation")
     folds, n_tracks = honest["folds"], honest["data"]["tracks"]
     lines = ["**The leakage ladder** (notebook 07): accuracy over tracks (a song's label from the mean "
-             f"of its segments' probabilities) as each leak is removed — {folds['n_splits']}-fold CV repeated "
-             f"{folds['n_repeats']} times on all {n_tracks} tracks "
+             f"of its segments' probabilities) as each leak is removed — {_folds_in_words(folds)} on all "
+             f"{n_tracks} tracks "
              "(mean [95 % interval, corrected resampled t, clipped to 0–100]), then the test tracks right "
              "on the fault-filtered split (Kereliuk, Sturm and Larsen, 2015) with Wilson's interval, "
              "trained on its development tracks. Every choice of setting is nested inside the training "
@@ -131,7 +137,7 @@ def results_markdown() -> str:
     top = max(learned, key=lambda n: learned[n]["segment"]["track_accuracy"])
     lines += [f"**Ten genres** (notebook 10): the same ladder on Kaggle's 30-second table of all "
               f"{ten['data']['tracks']} GTZAN tracks (one row per track, chance 10 %), "
-              f"{ten['folds']['n_splits']}-fold CV × {ten['folds']['n_repeats']}; *random* folds split the rows "
+              f"{_folds_in_words(ten['folds'])}; *random* folds split the rows "
               f"as Kaggle notebooks do. The best model on random folds, {top}, scores "
               f"{_pct(learned[top]['segment']['track_accuracy'])} % there and "
               f"{_pct(learned[top]['artist']['track_accuracy'])} % on unheard artists. The tuned MLP is scored "
