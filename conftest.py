@@ -13,20 +13,20 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 from threadpoolctl import threadpool_limits
 
-from gtzan_helpers.app.report import side_by_side_environment, start_order
+from gtzan_helpers.app.report import NOTEBOOKS, READS_OTHERS, side_by_side_environment, start_order
 from gtzan_helpers.paths import OUTPUT_ENV
 from gtzan_helpers.results import TRAINED_KINDS, compare_results, kinds, load_results
 
 os.environ.setdefault("GTZAN_DEVICE", "cpu")  # tests run on the CPU even where a GPU exists
 # Each test process and each notebook's kernel on one thread, as `make report` runs them
 # (set before any of them imports PyTorch; the test processes and kernels inherit it).
-for _name, _value in side_by_side_environment().items():
-    os.environ.setdefault(_name, _value)
+os.environ.update(side_by_side_environment())
 threadpool_limits(1)  # NumPy's BLAS, loaded by the imports above, had read its thread count already
 # Notebooks re-executed by the tests (nbval's kernels inherit this environment) write
 # their figures and results JSON to a fresh folder, never over the report's; the test
@@ -48,20 +48,53 @@ class ResultsMatch(pytest.Item):
     """A notebook's results JSON, just written by its cells, against the committed one.
 
     Numbers from trained networks are compared within the tolerances of
-    :data:`gtzan_helpers.results.TOLERANCES`, everything else exactly.
+    :data:`gtzan_helpers.results.TOLERANCES`, everything else exactly. Once it has run, a
+    notebook that reads this one's results may start (see :func:`pytest_runtest_setup`).
     """
 
     def runtest(self):
         notebook = self.path.stem
-        fresh = Path(os.environ[OUTPUT_ENV]) / "results" / f"{notebook}.json"
-        if not fresh.exists():
-            raise AssertionError(f"{notebook} wrote no results: a cell above failed")
-        problems = compare_results(_committed(notebook), json.loads(fresh.read_text()))
-        assert not problems, f"{notebook}: " + "; ".join(problems)
+        try:
+            committed = _committed(notebook)
+            if committed is None:
+                raise AssertionError(f"{notebook}: no committed results/{notebook}.json")
+            fresh = _fresh(notebook)
+            if not fresh.exists():
+                raise AssertionError(f"{notebook} wrote no results in this run (a cell above failed "
+                                     "or did not run)")
+            problems = compare_results(committed, json.loads(fresh.read_text()))
+            assert not problems, f"{notebook}: " + "; ".join(problems)
+        finally:
+            _done(notebook).parent.mkdir(parents=True, exist_ok=True)
+            _done(notebook).touch()
 
     def reportinfo(self):
         return self.path, None, f"{self.path.name}: results match the committed ones"
 
+
+def _fresh(notebook: str) -> Path:
+    return Path(os.environ[OUTPUT_ENV]) / "results" / f"{notebook}.json"
+
+
+def _done(notebook: str) -> Path:
+    return Path(os.environ[OUTPUT_ENV]) / "done" / notebook
+
+
+def pytest_runtest_setup(item):
+    """A notebook that reads other notebooks' results starts once those of this run have run
+    (on the other test process, perhaps), and fails at once if one of them wrote no results."""
+    if item.path.suffix != ".ipynb" or item.name != "Cell 0" or item.path.stem not in READS_OTHERS:
+        return
+    in_run = {other.path.stem for other in item.session.items if isinstance(other, ResultsMatch)}
+    sources = [name for name in READS_OTHERS[item.path.stem] if name in in_run]
+    deadline = time.monotonic() + 1800
+    while not all(_done(name).exists() for name in sources):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{item.path.stem}: waited 30 minutes for {', '.join(sources)} of this run")
+        time.sleep(1)
+    missing = [name for name in sources if not _fresh(name).exists()]
+    if missing:
+        pytest.fail(f"{item.path.stem} reads the results of {', '.join(missing)}, which wrote none in this run")
 
 def pytest_collection_modifyitems(config, items):
     """Notebooks in the report's start order, then the unit tests; after each
@@ -76,7 +109,7 @@ def pytest_collection_modifyitems(config, items):
                 *(item for item in items if item.path.suffix != ".ipynb")]
     last_cell = {item.parent: index for index, item in enumerate(items) if item.path.suffix == ".ipynb"}
     for notebook, index in sorted(last_cell.items(), key=lambda pair: -pair[1]):
-        if _committed(notebook.path.stem) is not None:
+        if notebook.path.stem in NOTEBOOKS:
             items.insert(index + 1, ResultsMatch.from_parent(notebook, name="results"))
     for item in items:
         committed = _committed(item.path.stem) if item.path.suffix == ".ipynb" else None

@@ -40,13 +40,14 @@ def _interval(cell: dict, key: str = "track_accuracy") -> str:
 
 def summary_text() -> str:
     """The report's finding for the index page, written from the results of notebooks 04, 05 and 07."""
-    ladder = load_results("07_honest_evaluation")["ladder"]
+    honest = load_results("07_honest_evaluation")
+    ladder = honest["ladder"]
     study, rule = ladder["study MLP"], ladder["one feature (tracks)"]
     best = max((n for n in ladder if n != "majority class"), key=lambda n: ladder[n]["artist"]["track_accuracy"])
     told_apart = [n for n in ("04_batch_size_cv", "05_neurons_cv") if load_results(n)["holm_family"]["distinguishable"]]
     return (f"Under the study's protocol — 3-second segments split at random — the study's MLP "
-            f"decides {_pct(study['segment']['track_accuracy'])} % of songs correctly in 5-fold "
-            f"cross-validation. That protocol leaks: holding out whole tracks it reaches "
+            f"decides {_pct(study['segment']['track_accuracy'])} % of songs correctly in "
+            f"{_folds_in_words(honest['folds'])}. That protocol leaks: holding out whole tracks it reaches "
             f"{_pct(study['track']['track_accuracy'])} %, holding out whole artists "
             f"{_pct(study['artist']['track_accuracy'])} % (95 % interval {_bounds(study['artist'])}), and "
             f"{_pct(study['heldout']['track_accuracy'])} % on the artist-disjoint fault-filtered "

@@ -107,10 +107,15 @@ is news, on a CPU with AVX-512 when the committed numbers came from AVX-512 too.
 
 
 def cpu_kernels() -> str:
-    """The CPU kernels PyTorch uses here, as ``torch.backends.cpu.get_cpu_capability`` names them."""
+    """The kernels the notebooks' networks use here: the CPU's, as
+    ``torch.backends.cpu.get_cpu_capability`` names them (``AVX2``, ``AVX512``…), or the GPU's
+    device type (``CUDA``) where :func:`gtzan_helpers.training.choose_device` picks one."""
     import torch  # only to ask: the runner's own work needs no PyTorch
 
-    return torch.backends.cpu.get_cpu_capability()
+    from ..training import choose_device
+
+    device = choose_device()
+    return torch.backends.cpu.get_cpu_capability() if device.type == "cpu" else device.type.upper()
 
 
 def run_notebook(name: str, kernel: str = "python3") -> float:
@@ -142,6 +147,9 @@ def run_notebook(name: str, kernel: str = "python3") -> float:
         raise RuntimeError(f"{source.relative_to(ROOT)}: failed in cell {exc.exec_count}: "
                            f"{exc.ename}: {exc.evalue} (executed copy kept at {scratch}, the "
                            f"kernel's log at .{name}.kernel.log)") from None
+    except Exception as exc:  # a kernel that died or timed out, a missing kernel
+        raise RuntimeError(f"{source.relative_to(ROOT)}: {type(exc).__name__}: {exc} (the kernel's "
+                           f"log at .{name}.kernel.log)") from None
     _strip_run_metadata(scratch)
     scratch.replace(source)
     return time.perf_counter() - start
@@ -180,6 +188,8 @@ def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3", lanes: int = LANE
                     waiting.remove(name)
                     print(f"running notebooks/{name}.ipynb …", flush=True)
                     running[pool.submit(run_notebook, name, kernel)] = name
+            if not running:  # nothing can start: READS_OTHERS has a circle
+                raise RuntimeError(f"notebooks that wait on each other: {', '.join(waiting)}")
             done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
             for future in done:
                 name = running.pop(future)
@@ -191,7 +201,7 @@ def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3", lanes: int = LANE
                     print(f"  {exc}", flush=True)
                 else:
                     print(f"  {name} done in {seconds[name]:.1f} s", flush=True)
-    if seconds:
+    if set(seconds) == set(NOTEBOOKS):  # every committed number made here, by these kernels
         KERNELS_FILE.write_text(cpu_kernels() + "\n")
     if problems:
         raise SystemExit("\n".join(problems))
@@ -289,7 +299,7 @@ up and evaluated honestly.</p>
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", default=list(NOTEBOOKS),
-                        help="notebook names to run (default: all, in order)")
+                        help="notebook names to run (default: all, two at a time)")
     parser.add_argument("--no-run", action="store_true", help="only render the HTML report")
     args = parser.parse_args(argv)
     unknown = [n for n in args.notebooks if n not in NOTEBOOKS]
