@@ -54,19 +54,15 @@ class ResultsMatch(pytest.Item):
 
     def runtest(self):
         notebook = self.path.stem
-        try:
-            committed = _committed(notebook)
-            if committed is None:
-                raise AssertionError(f"{notebook}: no committed results/{notebook}.json")
-            fresh = _fresh(notebook)
-            if not fresh.exists():
-                raise AssertionError(f"{notebook} wrote no results in this run (a cell above failed "
-                                     "or did not run)")
-            problems = compare_results(committed, json.loads(fresh.read_text()))
-            assert not problems, f"{notebook}: " + "; ".join(problems)
-        finally:
-            _done(notebook).parent.mkdir(parents=True, exist_ok=True)
-            _done(notebook).touch()
+        committed = _committed(notebook)
+        if committed is None:
+            raise AssertionError(f"{notebook}: no committed results/{notebook}.json")
+        fresh = _fresh(notebook)
+        if not fresh.exists():
+            raise AssertionError(f"{notebook} wrote no results in this run (a cell above failed "
+                                 "or did not run)")
+        problems = compare_results(committed, json.loads(fresh.read_text()))
+        assert not problems, f"{notebook}: " + "; ".join(problems)
 
     def reportinfo(self):
         return self.path, None, f"{self.path.name}: results match the committed ones"
@@ -80,21 +76,37 @@ def _done(notebook: str) -> Path:
     return Path(os.environ[OUTPUT_ENV]) / "done" / notebook
 
 
+def pytest_runtest_teardown(item):
+    # a notebook's check is over (whatever became of it, its setup's failure included): the
+    # notebooks that read this one's results may start
+    if isinstance(item, ResultsMatch):
+        _done(item.path.stem).parent.mkdir(parents=True, exist_ok=True)
+        _done(item.path.stem).touch()
+
+
 def pytest_runtest_setup(item):
-    """A notebook that reads other notebooks' results starts once those of this run have run
-    (on the other test process, perhaps), and fails at once if one of them wrote no results."""
-    if item.path.suffix != ".ipynb" or item.name != "Cell 0" or item.path.stem not in READS_OTHERS:
+    """A notebook that reads other notebooks' results starts once those of this run have been
+    checked (on the other test process, perhaps); it does not run when one of them wrote no
+    results, or when the run order puts one of them after it."""
+    if item.path.suffix != ".ipynb" or item.path.stem not in READS_OTHERS:
         return
-    in_run = {other.path.stem for other in item.session.items if isinstance(other, ResultsMatch)}
-    sources = [name for name in READS_OTHERS[item.path.stem] if name in in_run]
+    if getattr(item.parent, "sources_missing", None):
+        pytest.skip(item.parent.sources_missing)
+    if item.name != "Cell 0":
+        return
+    checks = {other.path.stem: i for i, other in enumerate(item.session.items) if isinstance(other, ResultsMatch)}
+    sources = [name for name in READS_OTHERS[item.path.stem] if name in checks]
+    later = [name for name in sources if checks[name] > item.session.items.index(item)]
     deadline = time.monotonic() + 1800
-    while not all(_done(name).exists() for name in sources):
+    while not later and not all(_done(name).exists() for name in sources):
         if time.monotonic() > deadline:
-            pytest.fail(f"{item.path.stem}: waited 30 minutes for {', '.join(sources)} of this run")
+            later = sources
         time.sleep(1)
-    missing = [name for name in sources if not _fresh(name).exists()]
+    missing = later or [name for name in sources if not _fresh(name).exists()]
     if missing:
-        pytest.fail(f"{item.path.stem} reads the results of {', '.join(missing)}, which wrote none in this run")
+        item.parent.sources_missing = (f"{item.path.stem} reads the results of {', '.join(missing)}, "
+                                       "which this run has not checked before it")
+        pytest.fail(item.parent.sources_missing)
 
 def pytest_collection_modifyitems(config, items):
     """Notebooks in the report's start order, then the unit tests; after each

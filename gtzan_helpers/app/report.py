@@ -101,9 +101,10 @@ def start_order(names=NOTEBOOKS) -> list[str]:
 
 
 KERNELS_FILE = RESULTS_DIR / "cpu_kernels.txt"
-"""The CPU kernels PyTorch used for the committed numbers (``AVX2``, ``AVX512``…), written by
-each run of the report: ``make portability`` re-creates them with AVX2 kernels only where that
-is news, on a CPU with AVX-512 when the committed numbers came from AVX-512 too."""
+"""The kernels that made the committed numbers (:func:`cpu_kernels`: ``AVX2``, ``AVX512``…, or
+``CUDA``), written by a run of the report in which every notebook ran: ``make portability``
+re-creates them with AVX2 kernels only where that is news, on a CPU with AVX-512 when the
+committed numbers came from AVX-512 too."""
 
 
 def cpu_kernels() -> str:
@@ -188,8 +189,10 @@ def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3", lanes: int = LANE
                     waiting.remove(name)
                     print(f"running notebooks/{name}.ipynb …", flush=True)
                     running[pool.submit(run_notebook, name, kernel)] = name
-            if not running:  # nothing can start: READS_OTHERS has a circle
-                raise RuntimeError(f"notebooks that wait on each other: {', '.join(waiting)}")
+            if not running:
+                if waiting:  # nothing can start: READS_OTHERS has a circle
+                    raise RuntimeError(f"notebooks that wait on each other: {', '.join(waiting)}")
+                break
             done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
             for future in done:
                 name = running.pop(future)
