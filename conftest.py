@@ -3,9 +3,9 @@
 ``make test`` runs two test processes (``pytest -n 2 --dist loadfile``). Each takes
 whole files, so a notebook's cells run in order in one kernel, followed by the check
 that its results match the committed ones (added here, after its last cell). The
-notebooks come first, in the order in which the report starts them (those that read others'
-results last, by when the notebooks they read have long finished); the unit tests fill the
-time left on both processes.
+notebooks come first, in the order in which the report starts them; one that reads others'
+results waits until this run has checked them (:func:`pytest_runtest_setup`). The unit
+tests fill the time left on both processes.
 """
 
 import functools
@@ -108,6 +108,7 @@ def pytest_runtest_setup(item):
                                        "which this run has not checked before it")
         pytest.fail(item.parent.sources_missing)
 
+
 def pytest_collection_modifyitems(config, items):
     """Notebooks in the report's start order, then the unit tests; after each
     notebook's last cell, the check of its results; every item of a notebook whose committed
@@ -116,7 +117,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.suffix == ".ipynb":
             cells.setdefault(item.path.stem, []).append(item)
-    order = [name for name in start_order() if name in cells] + sorted(set(cells) - set(start_order()))
+    report_order = start_order()
+    order = [name for name in report_order if name in cells] + sorted(set(cells) - set(report_order))
     items[:] = [*(item for name in order for item in cells[name]),
                 *(item for item in items if item.path.suffix != ".ipynb")]
     last_cell = {item.parent: index for index, item in enumerate(items) if item.path.suffix == ".ipynb"}

@@ -15,7 +15,6 @@ from gtzan_helpers.honest.candidates import (
     baselines,
     log_variances,
     MLPCandidate,
-    SelectedCandidate,
 )
 from gtzan_helpers.app.cli import main
 from gtzan_helpers.data import load_heldout_split
@@ -32,6 +31,8 @@ from gtzan_helpers.stats import (
     summarize_cv,
     wilson_interval,
 )
+
+from .conftest import small_improved_mlp
 
 
 def test_heldout_split_is_the_fault_filtered_partition(table):
@@ -142,18 +143,11 @@ def test_candidates_fit_and_predict(table):
     assert svm.pipeline_[-1].ensemble is False and len(svm.pipeline_[-1].calibrated_classifiers_) == 1
 
 
-def small_improved_mlp(*, seed=0):
-    """The improved MLP's kind of model (whole tracks, an ensemble, a variant chosen in inner folds), small."""
-    small = dict(track_level=True, log_var=True, n_models=2, patience=None, max_epochs=20, seed=seed)
-    return SelectedCandidate({"1×16": MLPCandidate(hidden=(16,), **small),
-                              "1×8": MLPCandidate(hidden=(8,), **small)}, seed=seed)
-
-
 @pytest.mark.parametrize("model, candidate", [("study", study_mlp), ("improved", small_improved_mlp)])
 def test_cli_evaluate_is_the_notebooks_repeated_cv(capsys, monkeypatch, tmp_path, table, model, candidate):
     # the command runs what notebook 07 runs (repeated_cv of the same candidate, summarised by
     # summarize_cv); here on a quarter of the tracks, one repeat of three artist folds, and with
-    # the improved MLP made small (notebook 07 runs the real one)
+    # the improved MLP made small
     monkeypatch.setattr(candidates, "improved_mlp", small_improved_mlp)
     part = table.subset(np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::4])))
     path = tmp_path / "part.csv"

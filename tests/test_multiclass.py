@@ -8,7 +8,7 @@ import pytest
 
 from gtzan_helpers import PROTOCOLS
 from gtzan_helpers.app.bundle import load_bundle
-from gtzan_helpers.honest.candidates import MLPCandidate, SelectedCandidate, baselines, study_mlp
+from gtzan_helpers.honest.candidates import MLPCandidate, baselines, study_mlp
 from gtzan_helpers.app.cli import main
 from gtzan_helpers.data import load_feature_table, table_from_frame
 from gtzan_helpers.evaluation import cross_validate
@@ -18,7 +18,7 @@ from gtzan_helpers.scoring import score, track_accuracy, track_table
 from gtzan_helpers.features import FEATURE_NAMES
 from gtzan_helpers.paths import KAGGLE_SAMPLE, TEST_CLIP
 
-from .conftest import run
+from .conftest import run, small_improved_mlp
 
 GENRES3 = ["blues", "classical", "jazz"]
 GENRES10 = sorted(pd.read_csv(KAGGLE_SAMPLE)["label"].unique())
@@ -106,12 +106,7 @@ def test_out_of_fold_probabilities_and_track_table(genres_table):
 
 def test_candidates_and_baselines_score_every_genre(genres_table):
     k = len(genres_table.genres)
-    # the improved MLP's kind of model (whole tracks, log variances, an ensemble, its variant
-    # chosen in inner folds), small
-    small = dict(track_level=True, log_var=True, n_models=2, patience=None, max_epochs=30, dropout=0.5)
-    selected = SelectedCandidate({"1×32": MLPCandidate(hidden=(32,), **small),
-                                  "1×16": MLPCandidate(hidden=(16,), **small)})
-    candidates = {"study MLP": MLPCandidate(max_epochs=20), "improved MLP": selected,
+    candidates = {"study MLP": MLPCandidate(max_epochs=20), "improved MLP": small_improved_mlp(),
                   **{name: model for name, model in baselines().items()
                      if name in ("logistic regression", "majority class")}}
     results = repeated_cv(genres_table, candidates, protocol="artist", n_splits=4, n_repeats=1,
