@@ -7,14 +7,19 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: report test portability chromium bench lab clean
 
-# PyTorch through pip, which takes a local CPU wheel where the machine provides one (uv does not
-# look there); uv then resolves and installs the rest in seconds rather than minutes, compiled to
-# bytecode as pip does (without it, where PYTHONDONTWRITEBYTECODE is set, every notebook's
-# kernel would compile scikit-learn, pandas and the rest again: seconds per process).
+# pip picks the PyTorch wheel (a local CPU wheel where the machine's pip configuration points to
+# one; uv does not read pip's configuration), and uv installs it with everything else: it
+# resolves, unpacks and compiles to bytecode on every core, where pip compiles on one (without
+# bytecode, where PYTHONDONTWRITEBYTECODE is set, every notebook's kernel would compile PyTorch,
+# scikit-learn, pandas and the rest again: seconds per process).
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q "uv~=0.13.0" $$(grep -o '^torch==[0-9.]*' requirements.txt)
-	$(BIN)/python -m uv pip install --python $(BIN)/python -q --compile-bytecode -r requirements.txt
+	$(BIN)/python -m pip install -q "uv~=0.13.0"
+	rm -rf $(VENV)/wheels
+	$(BIN)/python -m pip download -q --no-deps -d $(VENV)/wheels $$(grep -o '^torch==[0-9.]*' requirements.txt)
+	$(BIN)/python -m uv pip install --python $(BIN)/python -q --compile-bytecode $(VENV)/wheels/torch-*.whl \
+		-r requirements.txt
+	rm -rf $(VENV)/wheels
 	$(BIN)/python -m uv pip install --python $(BIN)/python -q --no-deps -e .
 	touch $@
 
