@@ -1,7 +1,7 @@
 """Figures with labelled axes, saved under ``figures/`` with stable names.
 
 Every ``plot_*`` function takes ``ax=None`` (or draws its own figure) and returns the
-figure, so a notebook can show it and :func:`save_figure` can write it.
+figure, which :func:`save_figure` writes and :func:`show_figure` writes and shows.
 """
 
 from __future__ import annotations
@@ -28,6 +28,21 @@ def save_figure(fig, name: str, *, folder: str | Path | None = None, dpi: int = 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    return path
+
+
+def show_figure(fig, name: str, *, folder: str | Path | None = None, dpi: int = 110) -> Path:
+    """Write ``fig`` as :func:`save_figure` does, close it, and show the written PNG.
+
+    The notebook then shows the very file the report and ``figures/`` hold, and the figure
+    is drawn once: ``plt.show()`` would draw it again for the notebook (seconds for a
+    spectrogram of a whole clip).
+    """
+    from IPython.display import Image, display  # IPython comes with a notebook kernel, not with the package
+
+    path = save_figure(fig, name, folder=folder, dpi=dpi)
+    plt.close(fig)
+    display(Image(data=path.read_bytes(), format="png"))
     return path
 
 
