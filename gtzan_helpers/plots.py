@@ -31,19 +31,19 @@ def save_figure(fig, name: str, *, folder: str | Path | None = None, dpi: int = 
     return path
 
 
-def show_figure(fig, name: str, *, folder: str | Path | None = None, dpi: int = 110) -> Path:
+def show_figure(fig, name: str, *, folder: str | Path | None = None, dpi: int = 110) -> None:
     """Write ``fig`` as :func:`save_figure` does, close it, and show the written PNG.
 
     The notebook then shows the very file the report and ``figures/`` hold, and the figure
     is drawn once: ``plt.show()`` would draw it again for the notebook (seconds for a
-    spectrogram of a whole clip).
+    spectrogram of a whole clip). Returns nothing, so that a notebook cell ending with it
+    shows the figure and no more.
     """
     from IPython.display import Image, display  # IPython comes with a notebook kernel, not with the package
 
     path = save_figure(fig, name, folder=folder, dpi=dpi)
     plt.close(fig)
     display(Image(data=path.read_bytes(), format="png"))
-    return path
 
 
 def _axes(ax, figsize=(6, 4)):
