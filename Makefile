@@ -8,18 +8,18 @@ STAMP  := $(VENV)/.installed
 .PHONY: report test portability chromium bench lab clean
 
 # pip picks the PyTorch wheel (a local CPU wheel where the machine's pip configuration points to
-# one; uv does not read pip's configuration), and uv installs it with everything else: it
-# resolves, unpacks and compiles to bytecode on every core, where pip compiles on one (without
-# bytecode, where PYTHONDONTWRITEBYTECODE is set, every notebook's kernel would compile PyTorch,
-# scikit-learn, pandas and the rest again: seconds per process).
-$(STAMP): requirements.txt pyproject.toml
+# one; uv does not read pip's configuration) and keeps it in .venv/wheels, where the installed
+# PyTorch records it came from; uv installs it with everything else: it resolves, unpacks and
+# compiles to bytecode on every core, where pip compiles on one (without bytecode, where
+# PYTHONDONTWRITEBYTECODE is set, every notebook's kernel would compile PyTorch, scikit-learn,
+# pandas and the rest again: seconds per process).
+TORCH := $(shell grep -o '^torch==[0-9.]*' requirements.txt)
+$(STAMP): requirements.txt pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q "uv~=0.13.0"
-	rm -rf $(VENV)/wheels
-	$(BIN)/python -m pip download -q --no-deps -d $(VENV)/wheels $$(grep -o '^torch==[0-9.]*' requirements.txt)
-	$(BIN)/python -m uv pip install --python $(BIN)/python -q --compile-bytecode $(VENV)/wheels/torch-*.whl \
-		-r requirements.txt
-	rm -rf $(VENV)/wheels
+	$(BIN)/python -m pip download -q --no-deps -d $(VENV)/wheels $(TORCH)
+	$(BIN)/python -m uv pip install --python $(BIN)/python -q --compile-bytecode \
+		$(VENV)/wheels/torch-$(subst torch==,,$(TORCH))[+-]*.whl -r requirements.txt
 	$(BIN)/python -m uv pip install --python $(BIN)/python -q --no-deps -e .
 	touch $@
 

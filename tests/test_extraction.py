@@ -13,6 +13,7 @@ from gtzan_helpers.features import (
     compute_segment_features_plain,
     extract_files,
     SEGMENT_LENGTH,
+    SEGMENT_STRIDE,
 )
 from gtzan_helpers.features.hpss import hpss
 from gtzan_helpers.paths import AUDIO_DIR
@@ -63,12 +64,13 @@ def test_cache_is_keyed_by_content(tmp_path, write_wav, monkeypatch):
 @pytest.fixture
 def excerpts(write_wav):
     """The first two segments of each clip, as files: the same music, a fifth of the work."""
-    return [write_wav(f"{clip.stem}.wav", load_audio(clip)[:2 * 66150]) for clip in CLIPS]
+    return [write_wav(f"{clip.stem}.wav", load_audio(clip)[:2 * SEGMENT_STRIDE]) for clip in CLIPS]
 
 
 def test_parallel_run_equals_serial_run(excerpts):
     serial, _ = extract_files(excerpts, n_jobs=1)
-    parallel, _ = extract_files(excerpts, n_jobs=2, progress=True)
+    parallel, errors = extract_files(excerpts, n_jobs=2, progress=True)
+    assert not errors
     assert len(serial) == 2 * len(excerpts)
     pd.testing.assert_frame_equal(serial, parallel)
 
