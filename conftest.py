@@ -9,7 +9,6 @@ tests fill the time left on both processes.
 """
 
 import functools
-import json
 import os
 import shutil
 import tempfile
@@ -20,7 +19,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from gtzan_helpers.app.report import NOTEBOOKS, READS_OTHERS, side_by_side_environment, start_order
-from gtzan_helpers.paths import OUTPUT_ENV
+from gtzan_helpers.paths import OUTPUT_ENV, notebook_outputs
 from gtzan_helpers.results import TRAINED_KINDS, compare_results, kinds, load_results
 
 os.environ.setdefault("GTZAN_DEVICE", "cpu")  # tests run on the CPU even where a GPU exists
@@ -58,18 +57,19 @@ class ResultsMatch(pytest.Item):
         if committed is None:
             raise AssertionError(f"{notebook}: no committed results/{notebook}.json")
         fresh = _fresh(notebook)
-        if not fresh.exists():
+        if fresh is None:
             raise AssertionError(f"{notebook} wrote no results in this run (a cell above failed "
                                  "or did not run)")
-        problems = compare_results(committed, json.loads(fresh.read_text()))
+        problems = compare_results(committed, fresh)
         assert not problems, f"{notebook}: " + "; ".join(problems)
 
     def reportinfo(self):
         return self.path, None, f"{self.path.name}: results match the committed ones"
 
 
-def _fresh(notebook: str) -> Path:
-    return Path(os.environ[OUTPUT_ENV]) / "results" / f"{notebook}.json"
+def _fresh(notebook: str) -> dict | None:
+    """A notebook's results as this run wrote them (None where it wrote none)."""
+    return _results(notebook, folder=notebook_outputs(notebook, {}).results)
 
 
 def _done(notebook: str) -> Path:
@@ -102,7 +102,7 @@ def pytest_runtest_setup(item):
         if time.monotonic() > deadline:
             later = sources
         time.sleep(1)
-    missing = later or [name for name in sources if not _fresh(name).exists()]
+    missing = later or [name for name in sources if _fresh(name) is None]
     if missing:
         item.parent.sources_missing = (f"{item.path.stem} reads the results of {', '.join(missing)}, "
                                        "which this run has not checked before it")
@@ -134,7 +134,12 @@ def pytest_collection_modifyitems(config, items):
 @functools.cache
 def _committed(notebook: str) -> dict | None:
     """A notebook's committed results (None for a notebook that keeps none)."""
+    return _results(notebook)
+
+
+def _results(notebook: str, folder: Path | None = None) -> dict | None:
+    """A notebook's results in ``folder`` (default: the committed ones), or None."""
     try:
-        return load_results(notebook)
+        return load_results(notebook, folder=folder)
     except FileNotFoundError:
         return None

@@ -9,7 +9,6 @@ def test_readme_table_is_built_from_results():
     assert results_markdown() in README.read_text()
 
 
-
 def test_the_runner_starts_readers_after_their_sources_and_runs_all_it_can(monkeypatch):
     from gtzan_helpers.app import report
 
