@@ -25,10 +25,10 @@ def test_batched_equals_alone():
     # networks are compared after ten, and each stopping on its own is tested below
     Xt, yt, Xv, yv = problems([300, 250, 300])
     together = fit_many(Xt, yt, Xv, yv, seeds=[5, 6, 7], hidden=(16, 16), batch_size=32,
-                        max_epochs=10, patience=None)
+                        max_epochs=10, patience=None, history=True)
     for i, seed in enumerate([5, 6, 7]):
         alone = fit_many(Xt[i:i + 1], yt[i:i + 1], Xv[i:i + 1], yv[i:i + 1], seeds=[seed],
-                         hidden=(16, 16), batch_size=32, max_epochs=10, patience=None)
+                         hidden=(16, 16), batch_size=32, max_epochs=10, patience=None, history=True)
         for a, b in zip(together.weights, alone.weights):
             torch.testing.assert_close(a[i], b[0], rtol=1e-5, atol=1e-6)
         assert np.allclose(together.histories[i]["val_loss"], alone.histories[0]["val_loss"],
@@ -40,6 +40,18 @@ def test_batched_equals_alone():
                       batch_size=32, patience=3).best_epochs[0] for i, seed in enumerate([5, 6, 7])]
     assert np.abs(together.best_epochs - np.array(alone)).max() <= 1
     assert len(set(together.stopped_epochs)) > 1
+
+
+@pytest.mark.parametrize("patience", [None, 2])
+def test_recording_the_history_changes_no_weight(patience):
+    # without a history an epoch skips the scores nobody reads: the training is the same
+    Xt, yt, Xv, yv = problems([120, 90])
+    kwargs = dict(seeds=[0, 1], hidden=(8,), batch_size=32, max_epochs=8, patience=patience)
+    quiet, recorded = fit_many(Xt, yt, Xv, yv, **kwargs), fit_many(Xt, yt, Xv, yv, history=True, **kwargs)
+    assert quiet.histories is None and [len(h) for h in recorded.histories] == list(recorded.stopped_epochs)
+    for a, b in zip(quiet.weights + quiet.biases, recorded.weights + recorded.biases):
+        assert torch.equal(a, b)
+    assert (quiet.best_epochs == recorded.best_epochs).all()
 
 
 def test_no_cross_talk():
@@ -54,7 +66,7 @@ def test_no_cross_talk():
 def test_each_network_stops_on_its_own_and_keeps_its_best_epoch():
     Xt, yt, Xv, yv = problems([300, 300])
     yv[1] = np.random.default_rng(3).integers(0, 2, len(yv[1])).astype(np.float32)  # noise
-    result = fit_many(Xt, yt, Xv, yv, seeds=[0, 1], hidden=(64, 64), dropout=0.0, patience=3)
+    result = fit_many(Xt, yt, Xv, yv, seeds=[0, 1], hidden=(64, 64), dropout=0.0, patience=3, history=True)
     for i in range(2):
         history = result.histories[i]
         assert result.stopped_epochs[i] == result.best_epochs[i] + 3 == len(history)
@@ -69,7 +81,7 @@ def test_each_network_stops_on_its_own_and_keeps_its_best_epoch():
 
 def test_learns_and_predicts():
     Xt, yt, Xv, yv = problems([400])
-    result = fit_many(Xt, yt, Xv, yv, seeds=[0], hidden=(16, 16), batch_size=32)
+    result = fit_many(Xt, yt, Xv, yv, seeds=[0], hidden=(16, 16), batch_size=32, history=True)
     assert result.histories[0]["val_accuracy"].max() >= 0.95
     assert result.predict_proba(Xv[0]).shape == (1, 100)
     assert np.allclose(result.predict_proba(Xv[0], network=0),
@@ -107,7 +119,7 @@ def test_float32_by_default_and_bfloat16_only_on_request():
 def test_both_precisions_learn(precision):
     Xt, yt, Xv, yv = problems([400, 400])
     result = fit_many(Xt, yt, Xv, yv, seeds=[0, 1], hidden=(16, 16), batch_size=32,
-                      precision=precision)
+                      precision=precision, history=True)
     for history in result.histories:
         assert history["val_accuracy"].max() >= 0.95
 
@@ -168,7 +180,7 @@ def test_stacked_softmax_steps_are_autograd_and_adam_on_the_mlp():
     X[:, 0] += y
     stacked = fit_many([X], [y.astype(np.float32)], [X], [y.astype(np.float32)], seeds=[3],
                        hidden=(16, 8), dropout=0.0, batch_size=90, max_epochs=3, patience=None,
-                       n_classes=4)
+                       n_classes=4, history=True)
     model = make_mlp(6, (16, 8), dropout=0.0, n_classes=4, seed=3)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     for _ in range(3):
