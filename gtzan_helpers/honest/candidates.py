@@ -53,10 +53,10 @@ from ..training import scale
 
 def log_variances(X: pd.DataFrame) -> pd.DataFrame:
     """``log10`` of the heavy-tailed ``*_var`` columns (the others unchanged)."""
-    X = X.copy()
-    columns = [c for c in X.columns if c.endswith("_var")]
-    X[columns] = np.log10(np.clip(X[columns].to_numpy(), 1e-12, None))
-    return X
+    values = X.to_numpy(dtype=np.float64, copy=True)
+    var = np.asarray(X.columns.str.endswith("_var"), dtype=bool)
+    values[:, var] = np.log10(np.clip(values[:, var], 1e-12, None))
+    return pd.DataFrame(values, index=X.index, columns=X.columns)
 
 
 def add_track_context(X: pd.DataFrame, tracks) -> pd.DataFrame:
@@ -71,13 +71,20 @@ def add_track_context(X: pd.DataFrame, tracks) -> pd.DataFrame:
 
 
 def track_summaries(X: pd.DataFrame, tracks) -> pd.DataFrame:
-    """One row per track (sorted): the mean and standard deviation of each feature over its segments."""
+    """One row per track (sorted): the mean and standard deviation of each feature over its segments.
+
+    A table of whole clips (one row per track, as Kaggle's 30-second table) has no spread
+    to summarise: its rows are returned as they are, as the means.
+    """
     X = pd.DataFrame(X)
-    names, means, inverse = per_track(X.to_numpy(), tracks)
-    _, variances, _ = per_track((X.to_numpy() - means[inverse]) ** 2, tracks)  # two passes: no cancellation
-    return pd.concat([pd.DataFrame(means, index=names, columns=X.columns).add_suffix("_track_mean"),
-                      pd.DataFrame(np.sqrt(variances), index=names, columns=X.columns).add_suffix("_track_std")],
-                     axis=1)
+    values = X.to_numpy(dtype=np.float64)
+    names, means, inverse = per_track(values, tracks)
+    columns = [f"{c}_track_mean" for c in X.columns]
+    if len(names) < len(values):
+        _, variances, _ = per_track((values - means[inverse]) ** 2, tracks)  # two passes: no cancellation
+        means = np.hstack([means, np.sqrt(variances)])
+        columns += [f"{c}_track_std" for c in X.columns]
+    return pd.DataFrame(means, index=names, columns=columns)
 
 
 def _inputs(X, tracks, log_var: bool, track_context: bool, track_level: bool = False,
