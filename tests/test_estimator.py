@@ -16,7 +16,7 @@ from .conftest import separable
 def test_in_a_pipeline_with_string_labels():
     X, y = separable(n=300)
     labels = np.where(y == 1, "metal", "blues")
-    pipe = make_pipeline(StandardScaler(), MLPClassifier(hidden=(32, 32), batch_size=32, max_epochs=60))
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(hidden=(32, 32), batch_size=32, max_epochs=20))
     pipe.fit(X, labels)
     proba = pipe.predict_proba(X)
     assert pipe.classes_.tolist() == ["blues", "metal"]
@@ -29,10 +29,10 @@ def test_in_a_pipeline_with_string_labels():
 
 def test_cross_validate_and_grid_search():
     X, y = separable(n=600)
-    scores = cross_validate(MLPClassifier(hidden=(16,), batch_size=16, max_epochs=20, patience=None),
+    scores = cross_validate(MLPClassifier(hidden=(16,), batch_size=32, max_epochs=20, patience=None),
                             X, y, cv=3)
     assert scores["test_score"].mean() > 0.75   # chance: 0.5
-    search = GridSearchCV(MLPClassifier(batch_size=16, max_epochs=20, patience=None),
+    search = GridSearchCV(MLPClassifier(batch_size=32, max_epochs=20, patience=None),
                           {"hidden": [(4,), (16,)]}, cv=2)
     search.fit(X, y)
     assert search.best_score_ > 0.75

@@ -71,17 +71,6 @@ def test_jobs_for_another_device_stay_in_this_process():
         == {os.getpid()}
 
 
-def bad_item(x):
-    if x == 2:
-        raise ValueError("bad item 2")
-    return x
-
-
-def test_a_workers_failure_is_raised_here():
-    with pytest.raises(ValueError, match="bad item 2"):
-        map_jobs(bad_item, range(4), n_jobs=2)
-
-
 def test_a_dask_cluster_gives_the_numbers_of_one_process(table):
     distributed = pytest.importorskip("distributed")
     from joblib import parallel_config
