@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from sklearn.linear_model import LogisticRegression
 
 from gtzan_helpers import GENRES
 from gtzan_helpers.honest import candidates
@@ -15,6 +16,8 @@ from gtzan_helpers.honest.candidates import (
     baselines,
     log_variances,
     MLPCandidate,
+    SklearnCandidate,
+    track_summaries,
 )
 from gtzan_helpers.app.cli import main
 from gtzan_helpers.data import load_heldout_split
@@ -120,6 +123,22 @@ def test_track_context_uses_only_the_segments_own_track():
     assert out["f_track"].tolist() == [2.0, 2.0, 15.0, 15.0]
     X.loc[3, "f"] = 1000.0  # changing track b leaves track a alone
     assert add_track_context(X, ["a", "a", "b", "b"])["f_track"].tolist()[:2] == [2.0, 2.0]
+
+
+def test_a_model_of_tracks_sees_at_prediction_the_summaries_it_was_trained_on(table):
+    rows = np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::5]))  # blues and metal
+    model = SklearnCandidate(LogisticRegression(), track_level=True).fit(table.X.iloc[rows], table.y[rows],
+                                                                          table.tracks[rows])
+    # one segment of a new song: its spread over one row is 0, and the model still gets it
+    one = np.flatnonzero(table.tracks == np.unique(table.tracks)[1])[:1]
+    assert model.predict_proba(table.X.iloc[one], table.tracks[one]).shape == (1,)
+    assert list(model._rows(table.X.iloc[one], table.tracks[one]).columns) == \
+        list(track_summaries(table.X.iloc[rows], table.tracks[rows]).columns)
+    # a table of whole clips (one row per track) has no spreads to summarise
+    firsts = np.unique(table.tracks, return_index=True)[1]
+    assert track_summaries(table.X.iloc[firsts], table.tracks[firsts]).shape == (len(firsts), 57)
+    assert (track_summaries(table.X.iloc[firsts], table.tracks[firsts], spreads=True)
+            .filter(like="_track_std") == 0).all().all()
 
 
 def test_log_variances_only_touches_var_columns():

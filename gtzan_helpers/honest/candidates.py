@@ -70,25 +70,36 @@ def add_track_context(X: pd.DataFrame, tracks) -> pd.DataFrame:
     return pd.concat([X.reset_index(drop=True), means.reset_index(drop=True)], axis=1)
 
 
-def track_summaries(X: pd.DataFrame, tracks) -> pd.DataFrame:
-    """One row per track (sorted): the mean and standard deviation of each feature over its segments.
+def track_summaries(X: pd.DataFrame, tracks, *, spreads: bool | None = None) -> pd.DataFrame:
+    """One row per track (sorted by track): the mean and standard deviation of each feature
+    over its segments, as ``<feature>_track_mean`` and ``<feature>_track_std``.
 
-    A table of whole clips (one row per track, as Kaggle's 30-second table) has no spread
-    to summarise: its rows are returned as they are, as the means.
+    ``spreads`` includes the standard deviations; by default where a track has more than one
+    row. A table of whole clips (one row per track, as Kaggle's 30-second table) has no spread
+    to summarise: each track's row is its means. A model records the choice it was trained
+    with, so that it sees the same columns when it predicts (:func:`has_spreads`).
     """
     X = pd.DataFrame(X)
     values = X.to_numpy(dtype=np.float64)
     names, means, inverse = per_track(values, tracks)
     columns = [f"{c}_track_mean" for c in X.columns]
-    if len(names) < len(values):
+    if spreads is None:
+        spreads = has_spreads(tracks)
+    if spreads:
         _, variances, _ = per_track((values - means[inverse]) ** 2, tracks)  # two passes: no cancellation
         means = np.hstack([means, np.sqrt(variances)])
         columns += [f"{c}_track_std" for c in X.columns]
     return pd.DataFrame(means, index=names, columns=columns)
 
 
+def has_spreads(tracks) -> bool:
+    """Whether some track has more than one row, so that :func:`track_summaries` has spreads."""
+    tracks = np.asarray(tracks)
+    return len(np.unique(tracks)) < len(tracks)
+
+
 def _inputs(X, tracks, log_var: bool, track_context: bool, track_level: bool = False,
-            columns=None) -> pd.DataFrame:
+            columns=None, spreads: bool | None = None) -> pd.DataFrame:
     """A candidate's model inputs: the chosen ``columns``, transformed, per segment or per track."""
     X = pd.DataFrame(X).reset_index(drop=True)
     if columns is not None:
@@ -97,7 +108,7 @@ def _inputs(X, tracks, log_var: bool, track_context: bool, track_level: bool = F
         X = log_variances(X)
     if track_context:
         X = add_track_context(X, tracks)
-    return track_summaries(X, tracks) if track_level else X
+    return track_summaries(X, tracks, spreads=spreads) if track_level else X
 
 
 @dataclass
@@ -136,7 +147,8 @@ class MLPCandidate:
     device: str | None = None
 
     def fit(self, X, y, tracks, watch_groups=None, n_classes: int = 2):
-        X = _inputs(X, tracks, self.log_var, self.track_context, self.track_level)
+        self.spreads_ = has_spreads(tracks)  # predictions see the columns training saw
+        X = _inputs(X, tracks, self.log_var, self.track_context, self.track_level, spreads=self.spreads_)
         watch_groups = np.asarray(tracks if watch_groups is None else watch_groups)
         if self.track_level:
             y, watch_groups = group_labels(y, tracks), group_labels(watch_groups, tracks)
@@ -157,7 +169,7 @@ class MLPCandidate:
         return self
 
     def predict_proba(self, X, tracks) -> np.ndarray:
-        X = _inputs(X, tracks, self.log_var, self.track_context, self.track_level)
+        X = _inputs(X, tracks, self.log_var, self.track_context, self.track_level, spreads=self.spreads_)
         p = self.networks_.predict_proba(self.scaler_.transform(X)).mean(axis=0)
         return to_rows(p, tracks) if self.track_level else p
 
@@ -177,9 +189,10 @@ class SklearnCandidate:
     columns: tuple | None = None
 
     def _rows(self, X, tracks):
-        return _inputs(X, tracks, self.log_var, False, self.track_level, self.columns)
+        return _inputs(X, tracks, self.log_var, False, self.track_level, self.columns, spreads=self.spreads_)
 
     def fit(self, X, y, tracks, watch_groups=None, n_classes: int = 2):
+        self.spreads_ = has_spreads(tracks)  # predictions see the columns training saw
         self.pipeline_ = make_pipeline(StandardScaler(), clone(self.estimator))
         target = group_labels(y, tracks) if self.track_level else np.asarray(y)
         self.pipeline_.fit(self._rows(X, tracks), target)
@@ -319,8 +332,9 @@ def baselines(seed: int = 0) -> dict:
         The most frequent genre of the training rows.
     ``one feature (segments)`` and ``one feature (tracks)``
         One feature and one threshold (a depth-1 decision tree), both chosen on the
-        training rows: over the 57 features of each segment, or over the 114 summaries
-        (mean and spread of each feature) of each track.
+        training rows: over the 57 features of each segment, or over the summaries of each
+        track (:func:`track_summaries`: the mean and spread of each feature, 114 columns; a
+        table of whole clips has the 57 means alone).
     ``logistic regression``, ``SVM (RBF)``, ``kNN (k=5)``, ``gradient boosting``
         scikit-learn's defaults on segments; nothing chosen.
     ``logistic regression (tracks)``
