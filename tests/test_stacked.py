@@ -44,14 +44,19 @@ def test_batched_equals_alone():
 
 @pytest.mark.parametrize("patience", [None, 2])
 def test_recording_the_history_changes_no_weight(patience):
-    # without a history an epoch skips the scores nobody reads: the training is the same
+    # without a history an epoch skips the scores nobody reads: the training is the same,
+    # early stopping included (the second network watches noise and stops first)
     Xt, yt, Xv, yv = problems([120, 90])
-    kwargs = dict(seeds=[0, 1], hidden=(8,), batch_size=32, max_epochs=8, patience=patience)
+    yv[1] = np.random.default_rng(3).integers(0, 2, len(yv[1])).astype(np.float32)
+    kwargs = dict(seeds=[0, 1], hidden=(8,), batch_size=32, max_epochs=30, patience=patience)
     quiet, recorded = fit_many(Xt, yt, Xv, yv, **kwargs), fit_many(Xt, yt, Xv, yv, history=True, **kwargs)
     assert quiet.histories is None and [len(h) for h in recorded.histories] == list(recorded.stopped_epochs)
     for a, b in zip(quiet.weights + quiet.biases, recorded.weights + recorded.biases):
         assert torch.equal(a, b)
     assert (quiet.best_epochs == recorded.best_epochs).all()
+    assert (quiet.stopped_epochs == recorded.stopped_epochs).all()
+    if patience is not None:
+        assert quiet.stopped_epochs.min() < 30
 
 
 def test_no_cross_talk():
