@@ -71,21 +71,15 @@ def add_track_context(X: pd.DataFrame, tracks) -> pd.DataFrame:
 
 
 def track_summaries(X: pd.DataFrame, tracks, *, spreads: bool | None = None) -> pd.DataFrame:
-    """One row per track (sorted by track): the mean and standard deviation of each feature
-    over its segments, as ``<feature>_track_mean`` and ``<feature>_track_std``.
-
-    ``spreads`` includes the standard deviations; by default where a track has more than one
-    row. A table of whole clips (one row per track, as Kaggle's 30-second table) has no spread
-    to summarise: each track's row is its means. A model records the choice it was trained
-    with, so that it sees the same columns when it predicts (:func:`has_spreads`).
+    """One row per track (sorted): ``<feature>_track_mean`` and, with ``spreads``, ``_track_std``
+    of each feature over the track's segments. By default spreads are summarised where a track
+    has several rows (:func:`has_spreads`): a table of whole clips has none, its rows are the means.
     """
     X = pd.DataFrame(X)
     values = X.to_numpy(dtype=np.float64)
     names, means, inverse = per_track(values, tracks)
     columns = [f"{c}_track_mean" for c in X.columns]
-    if spreads is None:
-        spreads = has_spreads(tracks)
-    if spreads:
+    if has_spreads(tracks) if spreads is None else spreads:
         _, variances, _ = per_track((values - means[inverse]) ** 2, tracks)  # two passes: no cancellation
         means = np.hstack([means, np.sqrt(variances)])
         columns += [f"{c}_track_std" for c in X.columns]
@@ -93,9 +87,8 @@ def track_summaries(X: pd.DataFrame, tracks, *, spreads: bool | None = None) -> 
 
 
 def has_spreads(tracks) -> bool:
-    """Whether some track has more than one row, so that :func:`track_summaries` has spreads."""
-    tracks = np.asarray(tracks)
-    return len(np.unique(tracks)) < len(tracks)
+    """Whether a track has several rows; a model records it to predict from the columns it trained on."""
+    return len(np.unique(tracks)) < len(np.asarray(tracks))
 
 
 def _inputs(X, tracks, log_var: bool, track_context: bool, track_level: bool = False,
