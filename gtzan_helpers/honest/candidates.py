@@ -325,9 +325,8 @@ def baselines(seed: int = 0) -> dict:
         The most frequent genre of the training rows.
     ``one feature (segments)`` and ``one feature (tracks)``
         One feature and one threshold (a depth-1 decision tree), both chosen on the
-        training rows: over the 57 features of each segment, or over the summaries of each
-        track (:func:`track_summaries`: the mean and spread of each feature, 114 columns; a
-        table of whole clips has the 57 means alone).
+        training rows: over the 57 features of each segment, or over each track's
+        summaries (:func:`track_summaries`: means and, for segments, spreads).
     ``logistic regression``, ``SVM (RBF)``, ``kNN (k=5)``, ``gradient boosting``
         scikit-learn's defaults on segments; nothing chosen.
     ``logistic regression (tracks)``
