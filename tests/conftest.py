@@ -4,8 +4,9 @@ separable problem, and running the ``gtzan`` command."""
 import numpy as np
 import pytest
 
-from gtzan_helpers.app.cli import main
-from gtzan_helpers.honest.candidates import MLPCandidate, SelectedCandidate
+# The package's modules are imported inside the helpers below: pytest's controller process
+# loads this file too, and would otherwise import PyTorch and scikit-learn (seconds) for
+# nothing before its test processes start.
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +44,8 @@ def separable(n=400, d=6, seed=0):
 
 def run(capsys, *argv):
     """``gtzan *argv`` in this process: (exit status, stdout, stderr)."""
+    from gtzan_helpers.app.cli import main
+
     status = main(list(argv))
     out, err = capsys.readouterr()
     return status, out, err
@@ -51,6 +54,8 @@ def run(capsys, *argv):
 def small_improved_mlp(*, seed=0):
     """The improved MLP's kind of model, small: whole tracks, log variances, an ensemble of two
     networks, and its variant chosen in inner folds (notebook 07 runs the real one)."""
+    from gtzan_helpers.honest.candidates import MLPCandidate, SelectedCandidate
+
     small = dict(track_level=True, log_var=True, n_models=2, patience=None, max_epochs=30, dropout=0.5, seed=seed)
     return SelectedCandidate({"1×32": MLPCandidate(hidden=(32,), **small),
                               "1×16": MLPCandidate(hidden=(16,), **small)}, seed=seed)

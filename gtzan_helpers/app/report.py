@@ -24,10 +24,10 @@ from pathlib import Path
 from joblib import cpu_count
 
 from ..paths import FIGURES_DIR, NOTEBOOKS_DIR, RESULTS_DIR, ROOT
-from .readme import results_markdown, summary_text, update_readme
 
 # papermill, nbformat, nbconvert and mistune (the optional ``report`` extra) are imported
-# where they are used: the README and index text need none of them.
+# where they are used, and so is .readme, whose numbers import scikit-learn and SciPy
+# (seconds): the test run's controller reads only the notebooks' order here.
 
 REPORT_DIR = ROOT / "report"
 NOTEBOOKS = ("01_features", "02_model", "03_early_stopping", "04_batch_size_cv",
@@ -269,6 +269,8 @@ def render_html(names=NOTEBOOKS, *, out_dir: Path | None = None) -> Path:
             shutil.copyfile(FIGURES_DIR / f"{figure}.png", out / "figures" / f"{figure}.png")
             figures.append(f'<figure><img src="figures/{figure}.png" alt="{html.escape(caption)}">'
                            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    from .readme import results_markdown, summary_text
+
     try:
         tables, summary = mistune.html(results_markdown()), html.escape(summary_text())
     except (FileNotFoundError, KeyError):
@@ -311,6 +313,8 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     if not args.no_run:
         run_notebooks(args.notebooks)
+    from .readme import update_readme
+
     if update_readme():
         print("README.md results table updated")
     index = render_html()
