@@ -104,20 +104,33 @@ class TrainResult:
         return self.history.iloc[self.best_epoch - 1]
 
 
+def cross_entropy_rows(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Each row's cross-entropy: minus the log of the probability given to its label, the log
+    clamped at -100 as ``nn.BCELoss`` clamps it. The one loss of both training loops.
+
+    ``p`` of the shape of ``y`` is the probability of label 1 (binary cross-entropy, as in
+    the study); with one more axis, one probability per class. Leading axes (the stacked
+    trainer's networks) pass through.
+    """
+    if p.dim() == y.dim():
+        return -(y * torch.clamp(torch.log(p), min=-100) + (1 - y) * torch.clamp(torch.log1p(-p), min=-100))
+    return -torch.clamp(torch.log(p.gather(-1, y.long()[..., None])[..., 0]), min=-100)
+
+
 def loss_and_hits(p: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean cross-entropy and the number of right decisions of probabilities ``p`` for labels ``y``.
 
-    ``p`` of shape (n, 1) is the probability of label 1 (binary cross-entropy, as in the
-    study); of shape (n, k), one probability per class. The loss is the mean of
-    :func:`gtzan_helpers.scoring.cross_entropy` in PyTorch (each log clamped at -100, as
-    ``nn.BCELoss`` clamps), the decisions are :func:`gtzan_helpers.scoring.decide`'s.
+    ``p`` of shape (n, 1) is the probability of label 1; of shape (n, k), one probability
+    per class. The loss is the mean of :func:`cross_entropy_rows`; for two classes it is
+    computed by ``nn.functional.binary_cross_entropy`` (the study's ``nn.BCELoss``, whose
+    gradient the plain loop's trajectories are made of; a test holds the two equal). The
+    decisions are :func:`gtzan_helpers.scoring.decide`'s.
     """
     target = y.long()
     if p.shape[1] == 1:
         p = p.squeeze(1)
         return nn.functional.binary_cross_entropy(p, y), (decide(p) == target).sum()
-    loss = -torch.log(p.gather(1, target[:, None])).clamp(min=-100).mean()
-    return loss, (decide(p) == target).sum()
+    return cross_entropy_rows(p, y).mean(), (decide(p) == target).sum()
 
 
 @torch.no_grad()

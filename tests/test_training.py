@@ -75,3 +75,26 @@ def test_one_decision_rule_for_every_shape_of_probabilities():
     assert np.allclose(class_probabilities(p_metal).sum(axis=1), 1)
     # more classes: the most probable one
     assert decide(np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])).tolist() == [1, 0]
+
+
+def test_one_cross_entropy_equals_pytorchs_and_scikit_learns():
+    from sklearn.metrics import log_loss
+
+    from gtzan_helpers.training import cross_entropy_rows, loss_and_hits
+
+    rng = np.random.default_rng(0)
+    y = torch.as_tensor(rng.integers(0, 2, 50), dtype=torch.float32)
+    p = torch.as_tensor(rng.uniform(0.01, 0.99, 50), dtype=torch.float32)
+    # two classes: the study's nn.BCELoss, row by row and on average
+    assert torch.allclose(cross_entropy_rows(p, y),
+                          torch.nn.functional.binary_cross_entropy(p, y, reduction="none"), atol=1e-6)
+    assert torch.allclose(loss_and_hits(p[:, None], y)[0], cross_entropy_rows(p, y).mean())
+    # a certain wrong answer costs 100 (the log clamped at -100), not infinity
+    assert cross_entropy_rows(torch.tensor([0.0]), torch.tensor([1.0])).item() == 100
+    # k classes: scikit-learn's log_loss; the stacked trainer's leading axis passes through
+    labels = rng.integers(0, 4, 50)
+    P = torch.softmax(torch.as_tensor(rng.normal(size=(50, 4)), dtype=torch.float32), dim=1)
+    assert np.isclose(cross_entropy_rows(P, torch.as_tensor(labels)).mean().item(),
+                      log_loss(labels, P.double().numpy(), labels=range(4)), rtol=1e-5)
+    stacked = cross_entropy_rows(P.expand(3, 50, 4), torch.as_tensor(labels).expand(3, 50))
+    assert stacked.shape == (3, 50) and torch.equal(stacked[2], cross_entropy_rows(P, torch.as_tensor(labels)))

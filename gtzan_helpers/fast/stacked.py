@@ -37,7 +37,7 @@ import torch
 from ..model import MLP, make_mlp
 from ..recipe import RECIPE
 from ..scoring import decide
-from ..training import choose_device
+from ..training import choose_device, cross_entropy_rows
 from ._torch_private import foreach_add_, foreach_copy_, fused_adam_, threshold_backward
 
 
@@ -129,12 +129,9 @@ def _probabilities(weights, biases, X):
 
 
 def _cross_entropy(p, y, valid, count):
-    """Mean cross-entropy per network of probabilities ``p`` for labels ``y`` (N, n)."""
-    if p.dim() == 3:  # k classes: -log p[label], clamped at -100 as below
-        logs = torch.clamp(torch.log(p.gather(2, y.long()[..., None])[..., 0]), min=-100)
-    else:  # nn.BCELoss: mean of -(y log p + (1-y) log(1-p)), each log clamped at -100
-        logs = y * torch.clamp(torch.log(p), min=-100) + (1 - y) * torch.clamp(torch.log1p(-p), min=-100)
-    return -(logs * valid).sum(dim=1) / count
+    """Mean cross-entropy per network (:func:`~gtzan_helpers.training.cross_entropy_rows`) of
+    probabilities ``p`` for labels ``y`` (N, n), over the rows ``valid`` marks."""
+    return (cross_entropy_rows(p, y) * valid).sum(dim=1) / count
 
 
 def _hits(p, y):
@@ -352,14 +349,10 @@ def _train_scores(logits, y, sizes):
     """The epoch's training loss and accuracy per network, as the plain loop reports them."""
     valid = (torch.arange(logits.shape[1], device=logits.device)[None, :]
              < torch.as_tensor(sizes, device=logits.device)[:, None]).float()
-    if logits.dim() == 3:
-        per_row = -torch.log_softmax(logits, dim=2).gather(2, y.long()[..., None])[..., 0]
-        hits = _hits(logits, y)  # the most probable class: the logits' order is the probabilities'
-    else:
-        per_row = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
-        hits = _hits(torch.sigmoid(logits), y)
+    p = torch.softmax(logits, dim=2) if logits.dim() == 3 else torch.sigmoid(logits)
     n = valid.sum(dim=1)
-    return ((per_row * valid).sum(dim=1) / n).cpu().numpy(), ((hits * valid).sum(dim=1) / n).cpu().numpy()
+    return (_cross_entropy(p, y, valid, n).cpu().numpy(),
+            ((_hits(p, y) * valid).sum(dim=1) / n).cpu().numpy())
 
 
 def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Sequence, *,
