@@ -22,6 +22,7 @@ from . import PROTOCOLS
 from .data import FeatureTable
 from .matching import find_duplicate_tracks
 from .recipe import RECIPE
+from .scoring import group_labels
 
 STOPPING = ("held-out fold", "inner")
 """What early stopping may watch in cross-validation (:func:`stopping_folds`)."""
@@ -100,8 +101,8 @@ def split_groups(y, groups, *, test_size: float, seed: int = 0) -> tuple[np.ndar
         Sorted row positions.
     """
     y, groups = np.asarray(y), np.asarray(groups)
-    names, first = np.unique(groups, return_index=True)
-    keep, _ = train_test_split(names, test_size=test_size, stratify=_strata(y[first], test_size),
+    names = np.unique(groups)  # sorted, as group_labels sorts them
+    keep, _ = train_test_split(names, test_size=test_size, stratify=_strata(group_labels(y, groups), test_size),
                                random_state=seed)
     inside = np.isin(groups, keep)
     rows = np.arange(len(y))
