@@ -16,7 +16,8 @@ from gtzan_helpers.splits import make_folds, protocol_groups
 from gtzan_helpers.honest.resampling import cross_val_proba, repeated_cv
 from gtzan_helpers.scoring import score, track_accuracy, track_table
 from gtzan_helpers.features import FEATURE_NAMES
-from gtzan_helpers.paths import KAGGLE_SAMPLE, TEST_CLIP
+from gtzan_helpers.paths import KAGGLE_30_SEC, KAGGLE_SAMPLE, TEST_CLIP
+from gtzan_helpers.results import compare_results, load_results
 
 from .conftest import run, small_improved_mlp
 
@@ -139,6 +140,16 @@ def test_gtzan_evaluate_and_train(capsys, tmp_path, genres_csv, protocol):
                          "--protocol", protocol, "--epochs", "20")
     assert status == 0 and f"({', '.join(genres)})" in err
     assert load_bundle(tmp_path / "m.npz").labels == genres
+
+
+def test_gtzan_evaluate_on_kaggles_ten_genre_table_is_notebook_10s_ladder(capsys):
+    # the command a reader of notebook 10 runs: the study's MLP on unheard artists, one 5-fold run
+    status, out, err = run(capsys, "evaluate", str(KAGGLE_30_SEC), "--genres", "all", "--protocol", "artist",
+                           "--repeats", "1", "--json", "--jobs", "1")
+    assert status == 0, err
+    (row,) = json.loads(out)
+    committed = load_results("10_ten_genres")["ladder"]["study MLP"]["artist"]["track_accuracy"]
+    assert compare_results({"track_accuracy": committed}, {"track_accuracy": row["track_accuracy"]}) == []
 
 
 def test_gtzan_evaluate_with_a_genre_selection_and_a_bad_one(capsys):

@@ -84,7 +84,8 @@ def _evaluate(args) -> int:
     print(f"{args.model} MLP, {', '.join(table.genres)};",
           f"{args.protocol}-grouped" if args.protocol != "segment" else "segment-random", end=" ")
     print(f"{args.folds}-fold CV x {args.repeats} repeats, seed {args.seed}; mean ± 95% CI")
-    print(f"{'batch':>5} {'width':>5}  {'segment acc (%)':>16}  {'track acc (%)':>16}  {'loss':>15}")
+    rows_are = "segment" if len(table) > len(set(table.tracks)) else "clip"  # a 30-second table: whole clips
+    print(f"{'batch':>5} {'width':>5}  {rows_are + ' acc (%)':>16}  {'track acc (%)':>16}  {'loss':>15}")
     for r in rows:
         print(f"{r['batch_size']:>5} {r['first_layer']:>5}  "
               f"{100 * r['accuracy']:>8.2f} ± {100 * r['accuracy_ci']:<5.2f}  "
