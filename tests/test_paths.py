@@ -40,3 +40,16 @@ def test_notebook_parameters_are_papermills():
         expected = {name: ast.literal_eval(p["default"])
                     for name, p in papermill.inspect_notebook(str(notebook)).items()}
         assert notebook_parameters(notebook) == expected, notebook.name
+
+
+def test_parameters_named_after_the_recipe_start_at_its_values():
+    # papermill wants literal defaults; the recipe's numbers are still written once, in
+    # gtzan_helpers/recipe.py, and a notebook parameter of the same name must agree with it
+    from gtzan_helpers.recipe import RECIPE
+
+    fields = RECIPE.to_dict()
+    shared = [(notebook.name, name, value) for notebook in sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+              for name, value in notebook_parameters(notebook).items() if name in fields]
+    assert len(shared) >= 10  # 02's batch size and test size, 03's batch size, patience and epochs, five n_splits
+    for notebook, name, value in shared:
+        assert value == fields[name], f"{notebook}: {name} = {value!r}, the recipe's is {fields[name]!r}"
