@@ -10,15 +10,8 @@ from sklearn.linear_model import LogisticRegression
 
 from gtzan_helpers import GENRES
 from gtzan_helpers.honest import candidates
-from gtzan_helpers.honest.candidates import (
-    study_mlp,
-    add_track_context,
-    baselines,
-    log_variances,
-    MLPCandidate,
-    SklearnCandidate,
-    track_summaries,
-)
+from gtzan_helpers.honest.candidates import study_mlp, baselines, MLPCandidate, SklearnCandidate
+from gtzan_helpers.honest.inputs import add_track_context, log_variances, track_summaries
 from gtzan_helpers.app.cli import main
 from gtzan_helpers.data import load_heldout_split
 from gtzan_helpers.honest.resampling import repeated_cv

@@ -1,15 +1,17 @@
 """The honest comparisons of notebooks 07, 09 and 10, a wing the course may skip.
 
 ``candidates``  the models compared: the study's MLP, the improved and whole-clip MLPs, baselines,
-                nested selection (``SelectedCandidate``), all with ``fit(X, y, tracks, watch_groups)`` / ``predict_proba(X, tracks)``
+                nested selection (``SelectedCandidate``), all with ``fit(X, y, tracks, watch_groups)``
+                and ``predict_proba(X, tracks)``
+``inputs``      what a candidate sees: log variances, track context, per-track summaries
 ``resampling``  repeated grouped CV, out-of-fold probabilities, grouped permutation
                 importance and learning curves over those candidates
 """
 
 from .candidates import (MLPCandidate, SelectedCandidate, SklearnCandidate, baselines, clip_mlp, improved_mlp,
-                         mlp_variants, one_feature, study_mlp)
+                         mlp_variants, one_feature, study_mlp, tuned_baselines)
 from .resampling import cross_val_proba, learning_curve, out_of_fold, permutation_importance, repeated_cv
 
 __all__ = ["MLPCandidate", "SelectedCandidate", "SklearnCandidate", "baselines", "clip_mlp", "cross_val_proba",
            "improved_mlp", "learning_curve", "mlp_variants", "one_feature", "out_of_fold",
-           "permutation_importance", "repeated_cv", "study_mlp"]
+           "permutation_importance", "repeated_cv", "study_mlp", "tuned_baselines"]

@@ -46,62 +46,10 @@ from sklearn.tree import DecisionTreeClassifier
 
 from ..fast.stacked import fit_many
 from ..recipe import RECIPE
-from ..scoring import group_labels, per_track, to_rows, track_accuracy
+from ..scoring import group_labels, to_rows, track_accuracy
 from ..splits import validation_split
 from ..training import scale
-
-
-def log_variances(X: pd.DataFrame) -> pd.DataFrame:
-    """``log10`` of the heavy-tailed ``*_var`` columns (the others unchanged)."""
-    values = X.to_numpy(dtype=np.float64, copy=True)
-    var = np.asarray(X.columns.str.endswith("_var"), dtype=bool)
-    values[:, var] = np.log10(np.clip(values[:, var], 1e-12, None))
-    return pd.DataFrame(values, index=X.index, columns=X.columns)
-
-
-def add_track_context(X: pd.DataFrame, tracks) -> pd.DataFrame:
-    """Append each track's mean over its own segments as ``<feature>_track`` columns.
-
-    A segment then sees the whole song it belongs to. Only the segment's own track
-    is used (no label, no other track), so this is legitimate under any split.
-    """
-    means = X.groupby(np.asarray(tracks)).transform("mean")
-    means.columns = [f"{c}_track" for c in X.columns]
-    return pd.concat([X.reset_index(drop=True), means.reset_index(drop=True)], axis=1)
-
-
-def track_summaries(X: pd.DataFrame, tracks, *, spreads: bool | None = None) -> pd.DataFrame:
-    """One row per track (sorted): ``<feature>_track_mean`` and, with ``spreads``, ``_track_std``
-    of each feature over the track's segments. By default spreads are summarised where a track
-    has several rows (:func:`has_spreads`): a table of whole clips has none, its rows are the means.
-    """
-    X = pd.DataFrame(X)
-    values = X.to_numpy(dtype=np.float64)
-    names, means, inverse = per_track(values, tracks)
-    columns = [f"{c}_track_mean" for c in X.columns]
-    if has_spreads(tracks) if spreads is None else spreads:
-        _, variances, _ = per_track((values - means[inverse]) ** 2, tracks)  # two passes: no cancellation
-        means = np.hstack([means, np.sqrt(variances)])
-        columns += [f"{c}_track_std" for c in X.columns]
-    return pd.DataFrame(means, index=names, columns=columns)
-
-
-def has_spreads(tracks) -> bool:
-    """Whether a track has several rows; a model records it to predict from the columns it trained on."""
-    return len(np.unique(tracks)) < len(np.asarray(tracks))
-
-
-def _inputs(X, tracks, log_var: bool, track_context: bool, track_level: bool = False,
-            columns=None, spreads: bool | None = None) -> pd.DataFrame:
-    """A candidate's model inputs: the chosen ``columns``, transformed, per segment or per track."""
-    X = pd.DataFrame(X).reset_index(drop=True)
-    if columns is not None:
-        X = X[list(columns)]
-    if log_var:
-        X = log_variances(X)
-    if track_context:
-        X = add_track_context(X, tracks)
-    return track_summaries(X, tracks, spreads=spreads) if track_level else X
+from .inputs import candidate_inputs, has_spreads
 
 
 @dataclass
@@ -116,11 +64,11 @@ class MLPCandidate:
     log_var : bool
         Log-transform the ``*_var`` features first.
     track_context : bool
-        Append each segment's track means (:func:`add_track_context`).
+        Append each segment's track means (:func:`~.inputs.add_track_context`).
     n_models : int
         Average the probabilities of this many networks trained with different seeds.
     track_level : bool
-        Train on one row per track (:func:`track_summaries`) and give every segment its
+        Train on one row per track (:func:`~.inputs.track_summaries`) and give every segment its
         track's probability.
     max_epochs : int
     seed : int
@@ -141,7 +89,7 @@ class MLPCandidate:
 
     def fit(self, X, y, tracks, watch_groups=None, n_classes: int = 2):
         self.spreads_ = has_spreads(tracks)  # predictions see the columns training saw
-        X = _inputs(X, tracks, self.log_var, self.track_context, self.track_level, spreads=self.spreads_)
+        X = candidate_inputs(X, tracks, self.log_var, self.track_context, self.track_level, spreads=self.spreads_)
         watch_groups = np.asarray(tracks if watch_groups is None else watch_groups)
         if self.track_level:
             y, watch_groups = group_labels(y, tracks), group_labels(watch_groups, tracks)
@@ -162,7 +110,7 @@ class MLPCandidate:
         return self
 
     def predict_proba(self, X, tracks) -> np.ndarray:
-        X = _inputs(X, tracks, self.log_var, self.track_context, self.track_level, spreads=self.spreads_)
+        X = candidate_inputs(X, tracks, self.log_var, self.track_context, self.track_level, spreads=self.spreads_)
         p = self.networks_.predict_proba(self.scaler_.transform(X)).mean(axis=0)
         return to_rows(p, tracks) if self.track_level else p
 
@@ -171,7 +119,7 @@ class MLPCandidate:
 class SklearnCandidate:
     """A scikit-learn classifier behind a scaler fitted on the training rows.
 
-    ``track_level=True`` trains on one row per track (:func:`track_summaries` of the
+    ``track_level=True`` trains on one row per track (:func:`~.inputs.track_summaries` of the
     inputs) and gives every segment its track's probability: a model of whole songs.
     ``columns`` restricts the inputs to those features (an ablation).
     """
@@ -182,7 +130,7 @@ class SklearnCandidate:
     columns: tuple | None = None
 
     def _rows(self, X, tracks):
-        return _inputs(X, tracks, self.log_var, False, self.track_level, self.columns, spreads=self.spreads_)
+        return candidate_inputs(X, tracks, self.log_var, False, self.track_level, self.columns, spreads=self.spreads_)
 
     def fit(self, X, y, tracks, watch_groups=None, n_classes: int = 2):
         self.spreads_ = has_spreads(tracks)  # predictions see the columns training saw
@@ -257,7 +205,7 @@ def study_mlp(*, batch_size: int = RECIPE.batch_size, first_layer: int = RECIPE.
 def mlp_variants(*, seed: int = 0) -> dict[str, MLPCandidate]:
     """The MLP variants the improved MLP chooses among (:func:`improved_mlp`).
 
-    All see one row per track (:func:`track_summaries` of the features, ``log10`` of the
+    All see one row per track (:func:`~.inputs.track_summaries` of the features, ``log10`` of the
     ``_var`` ones), average five networks (dropout 0.5) and, with so few rows, train a
     fixed number of epochs on all of them with weight decay instead of giving up a
     share of them to early stopping.
@@ -316,6 +264,19 @@ def one_feature(*, seed: int = 0, max_depth: int = 4) -> SklearnCandidate:
 
 TRACK_LR_C = (0.01, 0.03, 0.1, 0.3, 1.0)
 """Inverse regularisation strengths the track-level logistic regression chooses among."""
+SVM_C = (0.3, 1.0, 3.0, 10.0)
+"""Penalties the tuned RBF SVM chooses among (the kernel width: scikit-learn's ``"scale"``)."""
+KNN_K = (5, 15, 31)
+"""Neighbour counts the tuned kNN chooses among."""
+
+
+def _tuned(make, values, name: str, seed: int) -> SelectedCandidate:
+    """A model of whole tracks whose setting ``name`` (one of ``values``, ``make(value)`` builds
+    the estimator) and whether the variances are log-transformed are chosen inside its
+    training data (:class:`SelectedCandidate`)."""
+    return SelectedCandidate({f"{name}={v:g}{', log variances' if log_var else ''}":
+                              SklearnCandidate(make(v), log_var=log_var, track_level=True)
+                              for log_var in (True, False) for v in values}, seed=seed)
 
 
 def baselines(seed: int = 0) -> dict:
@@ -326,25 +287,37 @@ def baselines(seed: int = 0) -> dict:
     ``one feature (segments)`` and ``one feature (tracks)``
         One feature and one threshold (a depth-1 decision tree), both chosen on the
         training rows: over the 57 features of each segment, or over each track's
-        summaries (:func:`track_summaries`: means and, for segments, spreads).
+        summaries (:func:`~.inputs.track_summaries`: means and, for segments, spreads).
     ``logistic regression``, ``SVM (RBF)``, ``kNN (k=5)``, ``gradient boosting``
         scikit-learn's defaults on segments; nothing chosen.
     ``logistic regression (tracks)``
-        One row per track (:func:`track_summaries`); its strength C (:data:`TRACK_LR_C`)
+        One row per track (:func:`~.inputs.track_summaries`); its strength C (:data:`TRACK_LR_C`)
         and whether the variances are log-transformed are chosen inside its training
         data (:class:`SelectedCandidate`).
     """
     stump = DecisionTreeClassifier(max_depth=1, random_state=seed)
-    track_lr = {f"C={c:g}{', log variances' if log_var else ''}":
-                SklearnCandidate(LogisticRegression(C=c, max_iter=5000), log_var=log_var, track_level=True)
-                for log_var in (True, False) for c in TRACK_LR_C}
     return {
         "majority class": SklearnCandidate(DummyClassifier(strategy="most_frequent")),
         "one feature (segments)": SklearnCandidate(stump),
         "one feature (tracks)": SklearnCandidate(stump, track_level=True),
-        "logistic regression (tracks)": SelectedCandidate(track_lr, seed=seed),
+        "logistic regression (tracks)": _tuned(lambda c: LogisticRegression(C=c, max_iter=5000), TRACK_LR_C,
+                                               "C", seed),
         "logistic regression": SklearnCandidate(LogisticRegression(max_iter=5000)),
-        "SVM (RBF)": SklearnCandidate(CalibratedClassifierCV(SVC(random_state=seed), ensemble=False)),
+        "SVM (RBF)": SklearnCandidate(_svm(1.0, seed)),
         "kNN (k=5)": SklearnCandidate(KNeighborsClassifier(n_neighbors=5)),
         "gradient boosting": SklearnCandidate(HistGradientBoostingClassifier(random_state=seed)),
     }
+
+
+def _svm(c: float, seed: int):
+    """An RBF SVM whose probabilities come from a sigmoid fitted on inner folds."""
+    return CalibratedClassifierCV(SVC(C=c, random_state=seed), ensemble=False)
+
+
+def tuned_baselines(seed: int = 0) -> dict:
+    """The SVM and kNN tuned as the track-level logistic regression is: on one row per track,
+    their C (:data:`SVM_C`) or k (:data:`KNN_K`) and whether the variances are
+    log-transformed chosen inside the training data. Used by notebook 10, where the tuned
+    MLP sets the bar."""
+    return {"SVM (RBF, nested)": _tuned(lambda c: _svm(c, seed), SVM_C, "C", seed),
+            "kNN (nested)": _tuned(lambda k: KNeighborsClassifier(n_neighbors=k), KNN_K, "k", seed)}
