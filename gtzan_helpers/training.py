@@ -108,9 +108,18 @@ def cross_entropy_rows(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Each row's cross-entropy: minus the log of the probability given to its label, the log
     clamped at -100 as ``nn.BCELoss`` clamps it. The one loss of both training loops.
 
-    ``p`` of the shape of ``y`` is the probability of label 1 (binary cross-entropy, as in
-    the study); with one more axis, one probability per class. Leading axes (the stacked
-    trainer's networks) pass through.
+    Parameters
+    ----------
+    p : torch.Tensor
+        Of the shape of ``y``: the probability of label 1 (binary cross-entropy, as in the
+        study); with one more axis, of size k: one probability per class.
+    y : torch.Tensor
+        Labels, 0/1 or 0 … k-1; leading axes (the stacked trainer's networks) pass through.
+
+    Returns
+    -------
+    torch.Tensor
+        The shape of ``y``: each row's loss, at most 100.
     """
     if p.dim() == y.dim():
         return -(y * torch.clamp(torch.log(p), min=-100) + (1 - y) * torch.clamp(torch.log1p(-p), min=-100))

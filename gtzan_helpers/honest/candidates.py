@@ -19,7 +19,7 @@ the same holds: all its segments are there when it is classified.
 Every choice a score depends on is made inside the candidate's own training data:
 :class:`SelectedCandidate` picks among options by inner cross-validation over the
 protocol's groups, so an outer fold's score never helped to choose (nested CV).
-Used by ``07_honest_evaluation``, ``09_learning_curve_ablation`` and ``gtzan evaluate``.
+Used by notebooks 06, 07, 09 and 10 and ``gtzan evaluate``.
 """
 
 from __future__ import annotations
@@ -315,9 +315,21 @@ def _svm(c: float, seed: int):
 
 
 def tuned_baselines(seed: int = 0) -> dict:
-    """The SVM and kNN tuned as the track-level logistic regression is: on one row per track,
-    their C (:data:`SVM_C`) or k (:data:`KNN_K`) and whether the variances are
-    log-transformed chosen inside the training data. Used by notebook 10, where the tuned
-    MLP sets the bar."""
+    """The SVM and kNN tuned as the track-level logistic regression is.
+
+    On one row per track, their C (:data:`SVM_C`) or k (:data:`KNN_K`) and whether the
+    variances are log-transformed are chosen inside the training data by inner
+    cross-validation over the protocol's groups. Used by notebook 10, beside the tuned MLP.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds the inner folds and the SVM.
+
+    Returns
+    -------
+    dict
+        ``"SVM (RBF, nested)"`` and ``"kNN (nested)"``, each a :class:`SelectedCandidate`.
+    """
     return {"SVM (RBF, nested)": _tuned(lambda c: _svm(c, seed), SVM_C, "C", seed),
             "kNN (nested)": _tuned(lambda k: KNeighborsClassifier(n_neighbors=k), KNN_K, "k", seed)}

@@ -13,7 +13,18 @@ from ..scoring import per_track
 
 
 def log_variances(X: pd.DataFrame) -> pd.DataFrame:
-    """``log10`` of the heavy-tailed ``*_var`` columns (the others unchanged)."""
+    """``log10`` of the heavy-tailed ``*_var`` columns (the others unchanged).
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        Feature columns; variances below 1e-12 are clipped there first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame, same index and columns.
+    """
     values = X.to_numpy(dtype=np.float64, copy=True)
     var = np.asarray(X.columns.str.endswith("_var"), dtype=bool)
     values[:, var] = np.log10(np.clip(values[:, var], 1e-12, None))
@@ -25,6 +36,18 @@ def add_track_context(X: pd.DataFrame, tracks) -> pd.DataFrame:
 
     A segment then sees the whole song it belongs to. Only the segment's own track
     is used (no label, no other track), so this is legitimate under any split.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        One row per segment.
+    tracks : array-like, shape (n,)
+        Each row's track.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``X`` (index reset) followed by the ``_track`` columns.
     """
     means = X.groupby(np.asarray(tracks)).transform("mean")
     means.columns = [f"{c}_track" for c in X.columns]
@@ -32,9 +55,21 @@ def add_track_context(X: pd.DataFrame, tracks) -> pd.DataFrame:
 
 
 def track_summaries(X: pd.DataFrame, tracks, *, spreads: bool | None = None) -> pd.DataFrame:
-    """One row per track (sorted): ``<feature>_track_mean`` and, with ``spreads``, ``_track_std``
-    of each feature over the track's segments. By default spreads are summarised where a track
-    has several rows (:func:`has_spreads`): a table of whole clips has none, its rows are the means.
+    """One row per track: each feature's mean over the track's segments and, optionally, its spread.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame or array-like, shape (n, d)
+    tracks : array-like, shape (n,)
+    spreads : bool, optional
+        Add ``_track_std`` columns; by default where a track has several rows
+        (:func:`has_spreads`): a table of whole clips has none, its rows are the means.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by track (sorted, as :func:`~gtzan_helpers.scoring.per_track` sorts them),
+        ``<feature>_track_mean`` and with spreads ``<feature>_track_std`` columns.
     """
     X = pd.DataFrame(X)
     values = X.to_numpy(dtype=np.float64)
@@ -53,10 +88,26 @@ def has_spreads(tracks) -> bool:
 
 
 def candidate_inputs(X, tracks, log_var: bool, track_context: bool, track_level: bool = False,
-            columns=None, spreads: bool | None = None) -> pd.DataFrame:
-    """A candidate's model inputs: the chosen ``columns``, ``log_var`` (:func:`log_variances`),
-    ``track_context`` (:func:`add_track_context`), per segment or, with ``track_level``, per track
-    (:func:`track_summaries`)."""
+                     columns=None, spreads: bool | None = None) -> pd.DataFrame:
+    """A candidate's model inputs, in the order the transforms apply.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        One row per segment (or per whole clip).
+    tracks : array-like, shape (n,)
+    log_var, track_context, track_level : bool
+        Apply :func:`log_variances`, :func:`add_track_context`, :func:`track_summaries`.
+    columns : sequence of str, optional
+        Keep only these features first (an ablation).
+    spreads : bool, optional
+        Passed to :func:`track_summaries`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per segment, or per track with ``track_level``.
+    """
     X = pd.DataFrame(X).reset_index(drop=True)
     if columns is not None:
         X = X[list(columns)]
