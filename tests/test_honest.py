@@ -174,6 +174,29 @@ def test_cli_evaluate_is_the_notebooks_repeated_cv(capsys, monkeypatch, tmp_path
         assert row[key] == pytest.approx(expected[key], abs=1e-6), key
 
 
+def test_the_tuned_baselines_search_as_the_logistic_regression_does():
+    from gtzan_helpers.data import load_feature_table
+    from gtzan_helpers.paths import KAGGLE_30_SEC
+    from gtzan_helpers.splits import protocol_groups
+
+    tuned = {**candidates.tuned_baselines(), "LR": baselines()["logistic regression (tracks)"]}
+    grids = {"SVM (RBF, nested)": ("C", candidates.SVM_C), "kNN (nested)": ("k", candidates.KNN_K),
+             "LR": ("C", candidates.TRACK_LR_C)}
+    for name, (setting, values) in grids.items():
+        # every value with and without log variances, every option a model of whole tracks
+        assert list(tuned[name].options) == [f"{setting}={v:g}{suffix}" for suffix in (", log variances", "")
+                                             for v in values]
+        assert all(o.track_level and o.log_var == n.endswith("log variances") for n, o in tuned[name].options.items())
+    # the choice is made on the training rows' inner folds, kept apart by artist
+    table = load_feature_table(KAGGLE_30_SEC)
+    train = np.flatnonzero(table.tracks < "m")   # blues … jazz: six genres
+    knn = tuned["kNN (nested)"].fit(table.X.iloc[train], table.y[train], table.tracks[train],
+                                    protocol_groups(table, "artist")[train], n_classes=10)
+    assert knn.chosen_ in knn.options and set(knn.inner_scores_) == set(knn.options)
+    p = knn.predict_proba(table.X.iloc[:5], table.tracks[:5])
+    assert p.shape == (5, 10) and np.allclose(p.sum(axis=1), 1) and np.all(p[:, 6:] == 0)   # unseen genres: 0
+
+
 def test_track_level_candidates_give_a_track_one_probability(table):
     rows = np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::4]))
     part = table.subset(rows)
