@@ -94,7 +94,8 @@ def test_one_cross_entropy_equals_pytorchs_and_scikit_learns():
     # k classes: scikit-learn's log_loss; the stacked trainer's leading axis passes through
     labels = rng.integers(0, 4, 50)
     P = torch.softmax(torch.as_tensor(rng.normal(size=(50, 4)), dtype=torch.float32), dim=1)
+    P64 = P.double().numpy()
     assert np.isclose(cross_entropy_rows(P, torch.as_tensor(labels)).mean().item(),
-                      log_loss(labels, P.double().numpy(), labels=range(4)), rtol=1e-5)
+                      log_loss(labels, P64 / P64.sum(axis=1, keepdims=True), labels=range(4)), rtol=1e-5)
     stacked = cross_entropy_rows(P.expand(3, 50, 4), torch.as_tensor(labels).expand(3, 50))
     assert stacked.shape == (3, 50) and torch.equal(stacked[2], cross_entropy_rows(P, torch.as_tensor(labels)))

@@ -58,6 +58,7 @@ def _int_list(text: str) -> list[int]:
 def _evaluate(args) -> int:
     from ..data import load_feature_table, parse_genres
     from ..honest.candidates import improved_mlp, study_mlp
+    from ..honest.inputs import has_spreads
     from ..honest.resampling import repeated_cv
     from ..stats import summarize_cv
 
@@ -84,7 +85,7 @@ def _evaluate(args) -> int:
     print(f"{args.model} MLP, {', '.join(table.genres)};",
           f"{args.protocol}-grouped" if args.protocol != "segment" else "segment-random", end=" ")
     print(f"{args.folds}-fold CV x {args.repeats} repeats, seed {args.seed}; mean ± 95% CI")
-    rows_are = "segment" if len(table) > len(set(table.tracks)) else "clip"  # a 30-second table: whole clips
+    rows_are = "segment" if has_spreads(table.tracks) else "clip"  # a 30-second table: whole clips
     print(f"{'batch':>5} {'width':>5}  {rows_are + ' acc (%)':>16}  {'track acc (%)':>16}  {'loss':>15}")
     for r in rows:
         print(f"{r['batch_size']:>5} {r['first_layer']:>5}  "
