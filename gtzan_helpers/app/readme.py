@@ -71,11 +71,16 @@ LADDER_ORDER = ["majority class", "one feature", "one feature (segments)", "one 
                 "gradient boosting"]
 
 
+def _in_ladder_order(names) -> list[str]:
+    """Model names in :data:`LADDER_ORDER` (the trivial first), unknown names last."""
+    return sorted(names, key=lambda n: LADDER_ORDER.index(n) if n in LADDER_ORDER else len(LADDER_ORDER))
+
+
 def ladder_markdown(notebook: str = "07_honest_evaluation", *, first_step: str = "segment-random CV †") -> str:
     """A leakage ladder over tracks as a README table: notebook 07's (blues and metal) or 10's (ten genres)."""
     results = load_results(notebook)
     ladder, n_test = results["ladder"], results["data"]["test_tracks"]
-    names = sorted(ladder, key=lambda n: LADDER_ORDER.index(n) if n in LADDER_ORDER else len(LADDER_ORDER))
+    names = _in_ladder_order(ladder)
     lines = [f"| model | {first_step} | track-grouped CV | artist-grouped CV | "
              "artist-grouped CV, balanced | fault-filtered test |",
              "|---|---:|---:|---:|---:|---:|"]
@@ -137,13 +142,14 @@ def results_markdown() -> str:
     ten = load_results("10_ten_genres")
     learned = {n: s for n, s in ten["ladder"].items() if "segment" in s and n not in ("majority class", "one feature")}
     top = max(learned, key=lambda n: learned[n]["segment"]["track_accuracy"])
+    unheard_only = [n for n in _in_ladder_order(ten["ladder"]) if "segment" not in ten["ladder"][n]]
     lines += [f"**Ten genres** (notebook 10): the same ladder on Kaggle's 30-second table of all "
               f"{ten['data']['tracks']} GTZAN tracks (one row per track, chance 10 %), "
               f"{_folds_in_words(ten['folds'])}; *random* folds split the rows "
               f"as Kaggle notebooks do. The best model on random folds, {top}, scores "
               f"{_pct(learned[top]['segment']['track_accuracy'])} % there and "
               f"{_pct(learned[top]['artist']['track_accuracy'])} % on unheard artists. Scored on unheard "
-              "artists only (—): " + ", ".join(n for n, s in ten["ladder"].items() if "segment" not in s) + ".", "",
+              f"artists only (—): {', '.join(unheard_only)}.", "",
               ladder_markdown("10_ten_genres", first_step="random CV"), "",
              "**The study's tables beside ours** (notebooks 02–06; CV cells: mean ± standard "
              "deviation over 5 folds). † Optimistic: as in the study, early stopping watched the rows "
