@@ -23,7 +23,7 @@ $(STAMP): requirements.txt pyproject.toml Makefile
 	$(BIN)/python -m uv pip install --python $(BIN)/python -q --no-deps -e .
 	touch $@
 
-## Re-execute notebooks 01–10, two at a time, and render report/index.html.
+## Re-execute notebooks 00–10, two at a time, and render report/index.html (with the glossary).
 report: $(STAMP)
 	$(BIN)/python -m gtzan_helpers.app.report
 

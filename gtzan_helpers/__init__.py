@@ -16,6 +16,7 @@ share with the command line and the tests. The core, read top to bottom:
                 default engine is the stacked trainer of ``fast``
 ``explain``     SHAP explanations (notebook 06)
 ``plots``       figures with stable names under ``figures/``
+``diagrams``    schematic drawings for the course's concept primers
 ``results``     the study's numbers, each notebook's results JSON and their comparison
 
 Each module imports only the ones listed above it (and ``evaluation`` the ``fast`` wing).

@@ -37,3 +37,18 @@ def test_the_runner_starts_readers_after_their_sources_and_runs_all_it_can(monke
     assert order[:2] == ["06_shap", "07_honest_evaluation"]  # those others read first
     assert set(report.READS_OTHERS["09_learning_curve_ablation"]) <= dict(started)["09_learning_curve_ablation"]
     assert not (report.ROOT / ".never-written").exists()  # not every notebook ran
+
+
+def test_a_page_links_the_other_pages_and_folds_the_solutions():
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from gtzan_helpers.app.report import render_page
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("See [the folds](04_batch_size_cv.ipynb#Folds) and [MFCC](glossary.ipynb#MFCC)."),
+        nbformat.v4.new_code_cell("# Solution to exercise 1.1\nprint(1)", metadata={"tags": ["solution"]})])
+    page = render_page(notebook, HTMLExporter(template_name="lab"))
+    assert 'href="04_batch_size_cv.html#Folds"' in page and 'href="glossary.html#MFCC"' in page
+    assert ".ipynb" not in page.split("<body", 1)[1]
+    assert "celltag_solution" in page and 'details.className = "solution"' in page

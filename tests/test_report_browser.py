@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from gtzan_helpers.app.report import KEY_FIGURES, NOTEBOOKS, NOTEBOOKS_DIR, render_html
+from gtzan_helpers.app.report import GLOSSARY, KEY_FIGURES, NOTEBOOKS, NOTEBOOKS_DIR, render_html
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -35,7 +35,7 @@ def test_every_page_loads_without_errors_and_every_image_loads(report, chromium,
                 if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
         page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
-        for name in ("index", *NOTEBOOKS):
+        for name in ("index", *NOTEBOOKS, GLOSSARY):
             page.goto((report / f"{name}.html").as_uri(), wait_until="load")
             broken = page.evaluate("Array.from(document.images)"
                                    ".filter(i => !(i.complete && i.naturalWidth > 0)).length")
@@ -48,6 +48,12 @@ def test_every_page_loads_without_errors_and_every_image_loads(report, chromium,
                 page.screenshot(path=str(tmp_path / "index.png"), full_page=True)
             elif _has_figures(name):
                 assert page.locator("img").count() >= 1, f"{name}: its figures are missing"
+            if name <= "06":  # the course: its solutions folded away until asked for
+                solutions = page.locator("details.solution")
+                assert solutions.count() >= 2, f"{name}: {solutions.count()} folded solutions"
+                assert not solutions.first.locator(".jp-OutputArea").first.is_visible()
+                solutions.first.locator("summary").click()
+                assert solutions.first.locator(".jp-Cell").first.is_visible()
         browser.close()
     assert not problems, problems
     assert (tmp_path / "index.png").stat().st_size > 10_000

@@ -107,10 +107,11 @@ def results_markdown() -> str:
     rows = [
         ("70:30 hold-out, test accuracy (segments) †", _pct(STUDY["holdout"]["test_accuracy"]),
          *(_pct(holdout[s]["test_accuracy"]) for s in PROTOCOLS)),
-        ("70:30 hold-out, test accuracy (tracks, mean probability) †", "–",
+        ("70:30 hold-out, test accuracy (tracks, mean probability) †", "—",
          *(_pct(holdout[s]["test_track_accuracy"]) for s in PROTOCOLS)),
-        ("70:30 hold-out, early stop at epoch", str(STUDY["holdout"]["stopped_epoch"]),
-         *(str(holdout[s]["stopped_epoch"]) for s in PROTOCOLS)),
+        ("70:30 hold-out, stopped at epoch (best epoch, whose weights are kept)",
+         f"{STUDY['holdout']['stopped_epoch']} (best: not reported)",
+         *(f"{holdout[s]['stopped_epoch']} (best {holdout[s]['best_epoch']})" for s in PROTOCOLS)),
     ]
     for notebook, key, label in (("04_batch_size_cv", "batch_size", "batch size"),
                                  ("05_neurons_cv", "first_layer", "first layer width")):
@@ -126,7 +127,7 @@ def results_markdown() -> str:
     unheard = shap["unheard_artist"]
     rows.append((f"SHAP: P(metal) of `audio_test.wav` (GTZAN {clip['track']}, {clip['genre']}; notebook 06's network, "
                  f"which trained on that track) †", f"{STUDY['shap']['predicted_value']} "
-                 f"({GENRES[STUDY['shap']['predicted_label']]})", f"{p:.3f} ({GENRES[int(decide([p])[0])]})", "–",
+                 f"({GENRES[STUDY['shap']['predicted_label']]})", f"{p:.3f} ({GENRES[int(decide([p])[0])]})", "—",
                  f"{unheard['p_metal_median']:.3f} (median of {unheard['runs']} networks that never heard "
                  f"{clip['artist']})"))
     honest = load_results("07_honest_evaluation")

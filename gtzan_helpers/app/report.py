@@ -1,11 +1,11 @@
 """Re-execute the notebooks and render them as a static HTML report.
 
 ``python -m gtzan_helpers.app.report`` (what ``make report`` runs) executes
-``notebooks/01_features.ipynb`` … ``10_ten_genres.ipynb`` with papermill — kernel
+``notebooks/00_start_here.ipynb`` … ``10_ten_genres.ipynb`` with papermill — kernel
 ``python3`` of the running interpreter, working directory ``notebooks/`` — two at a
 time, each kernel on one thread (see :func:`side_by_side_environment`), saves each
 executed notebook in place, and writes ``report/index.html`` with one page per
-notebook.
+notebook and one for the glossary.
 """
 
 from __future__ import annotations
@@ -30,12 +30,16 @@ from ..paths import FIGURES_DIR, NOTEBOOKS_DIR, RESULTS_DIR, ROOT
 # (seconds): the test run's controller reads only the notebooks' order here.
 
 REPORT_DIR = ROOT / "report"
-NOTEBOOKS = ("01_features", "02_model", "03_early_stopping", "04_batch_size_cv",
+NOTEBOOKS = ("00_start_here", "01_features", "02_model", "03_early_stopping", "04_batch_size_cv",
              "05_neurons_cv", "06_shap", "07_honest_evaluation", "08_claims",
              "09_learning_curve_ablation", "10_ten_genres")
-"""The report's notebooks, in the order they are numbered."""
+"""The report's notebooks, in the order they are numbered: 00–06 the course, 07–10 the review."""
 
-READS_OTHERS = {"08_claims": NOTEBOOKS[1:7],
+GLOSSARY = "glossary"
+"""The course's glossary, ``notebooks/glossary.ipynb``: text only, rendered beside the notebooks."""
+
+READS_OTHERS = {"08_claims": ("02_model", "03_early_stopping", "04_batch_size_cv", "05_neurons_cv",
+                              "06_shap", "07_honest_evaluation"),
                 "09_learning_curve_ablation": ("06_shap", "07_honest_evaluation")}
 """Notebooks that read the results of others: 08 weighs the study's claims against 02–07;
 09 fixes the settings 07 chose and sets its ablation beside 06's SHAP values. Each starts
@@ -234,35 +238,67 @@ def _notebook_title(notebook) -> str:
     return first.splitlines()[0].lstrip("# ").strip() if first else ""
 
 
+_NOTEBOOK_LINK = re.compile(r'href="((?:\d\d_\w+|glossary))\.ipynb(#[^"]*)?"')
+
+_SOLUTIONS = """<script>
+// each exercise's solution (a cell tagged "solution") folded into a <details>, as JupyterLab collapses it
+document.querySelectorAll(".jp-Cell.celltag_solution").forEach(function (cell) {
+  var details = document.createElement("details"), summary = document.createElement("summary");
+  details.className = "solution";
+  summary.textContent = "Solution (click to reveal)";
+  cell.parentNode.insertBefore(details, cell);
+  details.appendChild(summary);
+  details.appendChild(cell);
+});
+</script>
+<style>details.solution{margin:.4rem 0 1rem 0;padding:.2rem .6rem;border-left:3px solid #6a9fd4}
+details.solution>summary{cursor:pointer;color:#1f5fa0;font-family:sans-serif}</style>
+"""
+
+
+def render_page(notebook, exporter) -> str:
+    """One notebook as a standalone HTML page of the report.
+
+    Links between notebooks (``02_model.ipynb#…``, ``glossary.ipynb#MFCC``) point to the
+    rendered pages, the solutions of the exercises are folded into ``<details>`` elements,
+    and scripts that would be fetched from the network are dropped.
+    """
+    body, _ = exporter.from_notebook_node(notebook)
+    body = _EXTERNAL.sub("", body)
+    body = _NOTEBOOK_LINK.sub(lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', body)
+    body = body.replace("<body", '<body><nav style="padding:.6rem 1rem;font-family:sans-serif">'
+                        '<a href="index.html">&larr; report index</a> '
+                        '<a href="00_start_here.html" style="margin-left:1rem">start here</a> '
+                        '<a href="glossary.html" style="margin-left:1rem">glossary</a></nav><div', 1)
+    return body.replace("</body>", _SOLUTIONS + "</body>", 1)
+
+
 def render_html(names=NOTEBOOKS, *, out_dir: Path | None = None) -> Path:
-    """Write the static report: ``report/index.html`` and one page per notebook.
+    """Write the static report: ``report/index.html``, one page per notebook and the glossary.
 
     Figures are embedded in the notebook pages and copied next to the index, and
     scripts that would be fetched from the network are dropped, so the report opens
     from disk with no server and no network. Input cells tagged ``hide-input`` (set-up
-    code) are left out of the pages.
+    code) are left out of the pages, and so are the cells' execution counts (the pages
+    are read, not run).
     """
     import mistune
     import nbformat
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-
     out = Path(out_dir) if out_dir is not None else REPORT_DIR
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={"hide-input"}),
                                    enabled=True)
-    links = []
-    for name in (n for n in names if (NOTEBOOKS_DIR / f"{n}.ipynb").exists()):
+    course, review = [], []
+    for name in (n for n in (*names, GLOSSARY) if (NOTEBOOKS_DIR / f"{n}.ipynb").exists()):
         notebook = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
-        body, _ = exporter.from_notebook_node(notebook)
-        body = _EXTERNAL.sub("", body).replace(
-            "<body", '<body><nav style="padding:.6rem 1rem;font-family:sans-serif">'
-            '<a href="index.html">&larr; report index</a></nav><div', 1)
-        (out / f"{name}.html").write_text(body)
-        title = html.escape(_notebook_title(notebook) or name)
-        links.append(f'<li><a href="{name}.html">{title}</a></li>')
+        (out / f"{name}.html").write_text(render_page(notebook, exporter))
+        if name != GLOSSARY:
+            title = html.escape(_notebook_title(notebook) or name)
+            (course if name <= "06" else review).append(f'<li><a href="{name}.html">{title}</a></li>')
     figures = []
     for figure, caption in KEY_FIGURES:
         if (FIGURES_DIR / f"{figure}.png").exists():
@@ -286,16 +322,23 @@ def render_html(names=NOTEBOOKS, *, out_dir: Path | None = None) -> Path:
 <h1>Blues or metal? A reproducible GTZAN study</h1>
 <p class="lead">A PyTorch MLP on 57 librosa features per 3-second segment, reproduced from the data
 up and evaluated honestly.</p>
+<p>New to audio or machine learning? <a href="00_start_here.html">Start here</a>: notebooks 00–06 are
+a course, and the <a href="glossary.html">glossary</a> defines every term.</p>
 <p>{summary}</p>
 <h2>Results</h2>
 <div id="results">{tables}</div>
 <h2>Key figures</h2>
 {chr(10).join(figures)}
-<h2>The notebooks</h2>
-<ol>
-{chr(10).join(links)}
+<h2>The course</h2>
+<ol start="0">
+{chr(10).join(course)}
 </ol>
-<p>Each page is an executed notebook; re-run them all with <code>make report</code>.</p>
+<h2>The review</h2>
+<ol start="{len(course)}">
+{chr(10).join(review)}
+</ol>
+<p>Each page is an executed notebook; re-run them all with <code>make report</code>. Terms are defined in
+the <a href="glossary.html">glossary</a>.</p>
 </body></html>
 """)
     return index
