@@ -12,7 +12,6 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
-from sklearn.metrics import confusion_matrix
 
 from . import GENRES
 from .features.segment import HOP_LENGTH, N_FFT, SR
@@ -163,6 +162,8 @@ def plot_confusion(y_true, y_pred, *, labels=None, title: str = "", ax=None, vma
         labels = GENRES if k <= len(GENRES) else [str(i) for i in range(k)]
     fig, ax = _axes(ax, figsize=(3.6 if len(labels) <= 3 else 0.6 * len(labels) + 1.5,
                                  3.2 if len(labels) <= 3 else 0.6 * len(labels) + 1.0))
+    from sklearn.metrics import confusion_matrix  # scikit-learn loads in seconds: only where a matrix is drawn
+
     cm = confusion_matrix(y_true, y_pred, labels=range(len(labels)))
     sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax, vmin=0, vmax=vmax,
                 xticklabels=labels, yticklabels=labels)

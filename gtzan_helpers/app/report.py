@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
+import copy
 import html
 import os
 import re
@@ -256,13 +257,46 @@ details.solution>summary{cursor:pointer;color:#1f5fa0;font-family:sans-serif}</s
 """
 
 
+# inline math as Pandoc reads it: no space inside either dollar, no digit right after the closing one
+_CODE_OR_MATH = re.compile(r"(```.*?```|`[^`\n]*`)|\$\$(.+?)\$\$|(?<![\\$\w])\$(?!\s)([^$\n]+?)(?<!\s)\$(?![\d$])", re.S)
+
+
+def math_as_mathml(markdown: str) -> str:
+    """``$…$`` and ``$$…$$`` formulas of a Markdown text as MathML, which browsers draw
+    themselves: the report opens without MathJax, which would be fetched from the network.
+    Code spans and fenced code keep their dollar signs.
+
+    Examples
+    --------
+    >>> math_as_mathml("the mean $\\mu$ of `$x`")[:45]
+    'the mean <math xmlns="http://www.w3.org/1998/'
+    >>> math_as_mathml("costs $5 and $6")
+    'costs $5 and $6'
+    """
+    from latex2mathml.converter import convert
+
+    def replace(match):
+        code, block, inline = match.groups()
+        if code is not None:
+            return code
+        if block is not None:
+            return convert(block.strip(), display="block")
+        return convert(inline)
+
+    return _CODE_OR_MATH.sub(replace, markdown)
+
+
 def render_page(notebook, exporter) -> str:
     """One notebook as a standalone HTML page of the report.
 
     Links between notebooks (``02_model.ipynb#…``, ``glossary.ipynb#MFCC``) point to the
-    rendered pages, the solutions of the exercises are folded into ``<details>`` elements,
+    rendered pages, formulas are drawn as MathML (:func:`math_as_mathml`), the solutions of the exercises are folded into ``<details>`` elements,
     and scripts that would be fetched from the network are dropped.
     """
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = math_as_mathml(cell.source)
     body, _ = exporter.from_notebook_node(notebook)
     body = _EXTERNAL.sub("", body)
     body = _NOTEBOOK_LINK.sub(lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', body)
