@@ -82,8 +82,11 @@ def _mean_var(name: str, values: np.ndarray) -> dict[str, float]:
     return {f"{name}_mean": float(np.mean(values)), f"{name}_var": float(np.var(values))}
 
 
-def compute_segment_features(segment: np.ndarray, *, sr: int = SR) -> dict[str, float]:
-    """The 57 features of one segment, as the shipped table computes them.
+def segment_curves(segment: np.ndarray, *, sr: int = SR) -> dict:
+    """The curves behind one segment's 57 features: one value per frame, or per sample.
+
+    :func:`compute_segment_features` keeps the mean and variance of each; notebook 01 draws
+    them, so what it shows is what the table sums up.
 
     Parameters
     ----------
@@ -95,7 +98,13 @@ def compute_segment_features(segment: np.ndarray, *, sr: int = SR) -> dict[str, 
     Returns
     -------
     dict
-        Feature name → value, in the order of :data:`FEATURE_NAMES`.
+        ``chroma_stft`` (12 pitch classes × frames), ``mfcc`` (:data:`N_MFCC` × frames), the
+        one-per-frame curves ``rms``, ``spectral_centroid``, ``spectral_bandwidth``,
+        ``rolloff``, ``zero_crossing_rate``, the waveforms ``harmony`` and ``perceptr`` (the
+        harmonic and percussive parts, as long as the segment) and ``tempo`` (beats per
+        minute); and what they are drawn from: ``samples`` (the segment as float32),
+        ``magnitude`` (the STFT's, bins × frames), ``log_mel`` (mel bands in dB × frames)
+        and ``onset`` (the onset envelope).
 
     Notes
     -----
@@ -109,6 +118,14 @@ def compute_segment_features(segment: np.ndarray, *, sr: int = SR) -> dict[str, 
     one STFT feeds chroma, centroid, bandwidth, roll-off, HPSS and the mel spectrogram
     (shared by the MFCCs and the onset envelope), and HPSS's median filters are
     exact running medians (:mod:`.hpss`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(66149) / 22050)
+    >>> curves = segment_curves(tone)
+    >>> curves["mfcc"].shape, curves["spectral_centroid"].shape, curves["harmony"].shape
+    ((20, 130), (130,), (66149,))
     """
     import librosa
 
@@ -118,21 +135,10 @@ def compute_segment_features(segment: np.ndarray, *, sr: int = SR) -> dict[str, 
     stft = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH, center=True, pad_mode="reflect")
     magnitude = np.abs(stft)
     power = magnitude ** 2.0
-    out: dict[str, float] = {}
-    out |= _mean_var("chroma_stft", librosa.feature.chroma_stft(S=power, sr=sr))
-    out |= _mean_var("rms", librosa.feature.rms(y=y, frame_length=N_FFT, hop_length=HOP_LENGTH,
-                                                 center=True, pad_mode="reflect"))
     centroid = librosa.feature.spectral_centroid(S=magnitude, sr=sr)
-    out |= _mean_var("spectral_centroid", centroid)
-    out |= _mean_var("spectral_bandwidth", librosa.feature.spectral_bandwidth(
-        S=magnitude, sr=sr, centroid=centroid))
-    out |= _mean_var("rolloff", librosa.feature.spectral_rolloff(S=magnitude, sr=sr))
-    out |= _mean_var("zero_crossing_rate", librosa.feature.zero_crossing_rate(
-        y, frame_length=N_FFT, hop_length=HOP_LENGTH))
     # both HPSS parts inverted in one call
     waves = librosa.istft(np.stack(hpss(stft, magnitude=magnitude)), hop_length=HOP_LENGTH)
-    for name, wave in zip(("harmony", "perceptr"), waves):
-        out |= _mean_var(name, np.pad(wave, (0, max(0, len(y) - len(wave)))))
+    waves = np.pad(waves, ((0, 0), (0, max(0, len(y) - waves.shape[-1]))))
     # what librosa.feature.melspectrogram(S=power) computes, with the filter bank built once
     mel = np.einsum("...ft,mf->...mt", power, _mel_basis(sr), optimize=True)
     log_mel = librosa.power_to_db(mel)
@@ -140,11 +146,49 @@ def compute_segment_features(segment: np.ndarray, *, sr: int = SR) -> dict[str, 
                                          n_fft=N_FFT, hop_length=HOP_LENGTH)
     # the tempo that beat_track returns, without its beat positions: importing
     # librosa.beat compiles its numba kernels anew in every process (about 1.5 s)
-    out["tempo"] = 0.0 if not onset.any() else float(librosa.feature.tempo(
+    tempo = 0.0 if not onset.any() else float(librosa.feature.tempo(
         onset_envelope=onset, sr=sr, hop_length=HOP_LENGTH, start_bpm=120.0)[0])
-    mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC)
+    return {
+        "chroma_stft": librosa.feature.chroma_stft(S=power, sr=sr),
+        "rms": librosa.feature.rms(y=y, frame_length=N_FFT, hop_length=HOP_LENGTH,
+                                   center=True, pad_mode="reflect")[0],
+        "spectral_centroid": centroid[0],
+        "spectral_bandwidth": librosa.feature.spectral_bandwidth(S=magnitude, sr=sr, centroid=centroid)[0],
+        "rolloff": librosa.feature.spectral_rolloff(S=magnitude, sr=sr)[0],
+        "zero_crossing_rate": librosa.feature.zero_crossing_rate(
+            y, frame_length=N_FFT, hop_length=HOP_LENGTH)[0],
+        "harmony": waves[0],
+        "perceptr": waves[1],
+        "tempo": tempo,
+        "mfcc": librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC),
+        "samples": y, "magnitude": magnitude, "log_mel": log_mel, "onset": onset,
+    }
+
+
+def compute_segment_features(segment: np.ndarray, *, sr: int = SR) -> dict[str, float]:
+    """The 57 features of one segment, as the shipped table computes them: the mean and
+    variance of each of its :func:`segment_curves` (chroma over all pitch classes and
+    frames), and its tempo.
+
+    Parameters
+    ----------
+    segment : numpy.ndarray of float32, shape (n_samples,)
+        Mono audio at ``sr`` Hz, normally 66 149 samples (3 s).
+    sr : int
+        Sample rate in Hz.
+
+    Returns
+    -------
+    dict
+        Feature name → value, in the order of :data:`FEATURE_NAMES`.
+    """
+    curves = segment_curves(segment, sr=sr)
+    out: dict[str, float] = {"tempo": curves["tempo"]}
+    for name in ("chroma_stft", "rms", "spectral_centroid", "spectral_bandwidth", "rolloff",
+                 "zero_crossing_rate", "harmony", "perceptr"):
+        out |= _mean_var(name, curves[name])
     for k in range(N_MFCC):
-        out |= _mean_var(f"mfcc{k + 1}", mfcc[k])
+        out |= _mean_var(f"mfcc{k + 1}", curves["mfcc"][k])
     return {name: out[name] for name in FEATURE_NAMES}
 
 
