@@ -1,0 +1,255 @@
+"""The audio features drawn (notebook 01), from the curves the table's recipe sums up
+(:func:`gtzan_helpers.features.segment_curves`)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _frame_times(n_frames: int, sr: int) -> np.ndarray:
+    from ..features.segment import HOP_LENGTH
+
+    return np.arange(n_frames) * HOP_LENGTH / sr
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def plot_mel_scale(*, sr: int | None = None, n_mels: int = 128, every: int = 8):
+    """The mel filter bank the MFCCs use, and the mel scale it follows (notebook 01).
+
+    Parameters
+    ----------
+    sr : int, optional
+        Sample rate in Hz; defaults to the table's 22 050.
+    n_mels : int
+        Bands of the filter bank (librosa's default, which the table's recipe uses).
+    every : int
+        Draw every ``every``-th band, so that each triangle can be seen.
+
+    Examples
+    --------
+    >>> from gtzan_helpers.diagrams import plot_mel_scale
+    >>> fig = plot_mel_scale()
+    >>> [ax.get_xlabel() for ax in fig.axes]
+    ['frequency (Hz)', 'frequency (Hz)']
+    """
+    import librosa
+
+    from ..features.segment import N_FFT, SR
+
+    sr = SR if sr is None else sr
+    bank = librosa.filters.mel(sr=sr, n_fft=N_FFT, n_mels=n_mels)
+    freqs = librosa.fft_frequencies(sr=sr, n_fft=N_FFT)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), constrained_layout=True)
+    for band in range(0, n_mels, every):
+        top.plot(freqs, bank[band], lw=1)
+    top.set(xlim=(0, sr / 2), xlabel="frequency (Hz)", ylabel="weight of each STFT bin",
+            title=f"The mel filter bank: {n_mels} triangular bands (every {every}th drawn)")
+    hz = np.linspace(0, sr / 2, 512)
+    bottom.plot(hz, librosa.hz_to_mel(hz), color="k")
+    bottom.axvline(1000, ls=":", color="grey")
+    bottom.annotate("1 kHz: linear below, logarithmic above", (1000, 0), xytext=(6, 6),
+                    textcoords="offset points", color="grey")
+    bottom.set(xlim=(0, sr / 2), ylim=(0, None), xlabel="frequency (Hz)", ylabel="mel",
+               title="The mel scale: equal steps in mel sound like equal steps in pitch")
+    return fig
+
+
+def plot_mfcc_envelope(curves: dict, *, frame: int | None = None, n_mfcc: int | None = None):
+    """One frame's log mel spectrum and its smooth envelope rebuilt from the first MFCCs (notebook 01).
+
+    Parameters
+    ----------
+    curves : dict
+        Panel title → :func:`~gtzan_helpers.features.segment_curves` of a segment; one panel each.
+    frame : int, optional
+        The frame drawn; defaults to the middle one.
+    n_mfcc : int, optional
+        Coefficients kept for the smooth curve; defaults to the table's 20.
+    """
+    import librosa
+    from scipy.fft import dct, idct
+
+    from ..features.segment import HOP_LENGTH, N_MFCC, SR
+
+    n_mfcc = N_MFCC if n_mfcc is None else n_mfcc
+    fig, axes = plt.subplots(1, len(curves), figsize=(11, 3.8), sharey=True, constrained_layout=True,
+                             squeeze=False)
+    for ax, (title, c) in zip(axes[0], curves.items()):
+        t = c["log_mel"].shape[1] // 2 if frame is None else frame
+        spectrum = c["log_mel"][:, t]
+        coefficients = dct(spectrum, type=2, norm="ortho")  # what librosa's mfcc computes, all of them
+        bands = np.arange(1, len(spectrum) + 1)
+        ax.plot(bands, spectrum, color="0.6", lw=1, label=f"log mel spectrum ({len(bands)} bands)")
+        for keep, style in ((n_mfcc, {"color": "C3", "lw": 2}), (2, {"color": "C0", "ls": "--"})):
+            smooth = idct(np.where(np.arange(len(coefficients)) < keep, coefficients, 0.0), type=2, norm="ortho")
+            ax.plot(bands, smooth, label=f"rebuilt from the first {keep} MFCCs", **style)
+        centres = librosa.mel_frequencies(n_mels=len(bands) + 2, fmax=SR / 2)[1:-1]
+        ticks = [100, 500, 1000, 2000, 5000, 10000]
+        ax.set_xticks([int(np.argmin(abs(centres - f))) + 1 for f in ticks],
+                      [f"{f // 1000}k" if f >= 1000 else str(f) for f in ticks])
+        ax.set(xlabel="centre of the mel band (Hz, on the mel scale)",
+               title=f"{title}: frame {t} (at {t * HOP_LENGTH / SR:.2f} s)")
+    axes[0, 0].set_ylabel("level (dB)")
+    axes[0, 0].legend(loc="lower left", fontsize=8)
+    return fig
+
+
+def plot_chroma(curves: dict):
+    """The chromagram of each segment: energy per pitch class and frame (notebook 01).
+
+    Parameters
+    ----------
+    curves : dict
+        Panel title → :func:`~gtzan_helpers.features.segment_curves` of a segment; one panel each.
+    """
+    from ..features.segment import SR
+
+    fig, axes = plt.subplots(1, len(curves) + 1, figsize=(11, 3.4), constrained_layout=True,
+                             gridspec_kw={"width_ratios": [20] * len(curves) + [1]})
+    for ax, (title, c) in zip(axes, curves.items()):
+        chroma = c["chroma_stft"]
+        end = chroma.shape[1] * _frame_times(2, SR)[1]
+        image = ax.imshow(chroma, origin="lower", aspect="auto", extent=(0, end, -0.5, 11.5),
+                          vmin=0, vmax=1, cmap="magma", interpolation="nearest")
+        ax.set_yticks(range(12), ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"])
+        ax.set(xlabel="time (s)", ylabel="pitch class",
+               title=f"{title}\nmean {chroma.mean():.2f}, variance {chroma.var():.3f}")
+    fig.colorbar(image, cax=axes[-1], label="energy (1 = loudest class of the frame)")
+    return fig
+
+
+def plot_spectral_shape(curves: dict):
+    """Spectral centroid, bandwidth and roll-off drawn over each segment's spectrogram (notebook 01).
+
+    Parameters
+    ----------
+    curves : dict
+        Panel title → :func:`~gtzan_helpers.features.segment_curves` of a segment; one panel each, stacked.
+    """
+    import librosa
+
+    from ..features.segment import SR
+
+    fig, axes = plt.subplots(len(curves), 2, figsize=(10, 3.2 * len(curves)), constrained_layout=True,
+                             sharex="col", squeeze=False, gridspec_kw={"width_ratios": [40, 1]})
+    for (ax, bar), (title, c) in zip(axes, curves.items()):
+        times = _frame_times(c["magnitude"].shape[1], SR)
+        image = ax.imshow(librosa.amplitude_to_db(c["magnitude"], ref=np.max), origin="lower", aspect="auto",
+                          extent=(0, times[-1] + times[1], 0, SR / 2), vmin=-80, vmax=0, cmap="magma",
+                          interpolation="nearest")
+        centroid, width = c["spectral_centroid"], c["spectral_bandwidth"]
+        ax.plot(times, centroid, color="white", lw=2, label="centroid")
+        ax.plot(times, centroid + width, color="white", ls="--", lw=1, label="centroid ± bandwidth")
+        ax.plot(times, np.maximum(centroid - width, 0), color="white", ls="--", lw=1)
+        ax.plot(times, c["rolloff"], color="cyan", ls=":", lw=2, label="roll-off (85 %)")
+        ax.set(ylabel="frequency (Hz)", ylim=(0, SR / 2),
+               title=f"{title}: mean centroid {centroid.mean():.0f} Hz, bandwidth {width.mean():.0f} Hz, "
+                     f"roll-off {c['rolloff'].mean():.0f} Hz")
+        ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
+        fig.colorbar(image, cax=bar, label="dB below the loudest bin")
+    axes[-1, 0].set_xlabel("time (s)")
+    return fig
+
+
+def plot_zcr_rms_frame(curves: dict, *, frame: int | None = None):
+    """One frame of each segment's waveform, its zero crossings marked and its RMS level drawn (notebook 01).
+
+    Parameters
+    ----------
+    curves : dict
+        Panel title → :func:`~gtzan_helpers.features.segment_curves` of a segment; one panel each, stacked.
+    frame : int, optional
+        The frame drawn (not the first nor the last); defaults to the middle one.
+    """
+    import librosa
+
+    from ..features.segment import HOP_LENGTH, N_FFT, SR
+
+    fig, axes = plt.subplots(len(curves), 1, figsize=(10, 2.6 * len(curves)), sharex=True, sharey=True,
+                             constrained_layout=True, squeeze=False)
+    for ax, (title, c) in zip(axes[:, 0], curves.items()):
+        t = len(c["rms"]) // 2 if frame is None else frame
+        # frame t of the recipe is centred on sample t * hop
+        samples = c["samples"][t * HOP_LENGTH - N_FFT // 2: t * HOP_LENGTH + N_FFT // 2]
+        ms = np.arange(len(samples)) / SR * 1000
+        crossings = librosa.zero_crossings(samples, pad=False)
+        rms = c["rms"][t]
+        ax.plot(ms, samples, lw=0.8, color="C0")
+        ax.plot(ms[crossings], np.zeros(crossings.sum()), "|", color="C3", ms=8, label="zero crossing")
+        ax.axhline(rms, color="k", ls="--", lw=1, label="± RMS")
+        ax.axhline(-rms, color="k", ls="--", lw=1)
+        ax.set(ylabel="amplitude",
+               title=f"{title}, frame {t}: {int(crossings.sum())} zero crossings in {len(samples)} samples "
+                     f"→ rate {c['zero_crossing_rate'][t]:.3f}; RMS {rms:.3f}")
+    axes[0, 0].legend(loc="upper right", fontsize=8)
+    axes[-1, 0].set_xlabel(f"time within the frame (ms; one frame = {N_FFT} samples)")
+    return fig
+
+
+def plot_tempo(curves: dict):
+    """The onset envelope of each segment and how strongly it repeats at each tempo (notebook 01).
+
+    Parameters
+    ----------
+    curves : dict
+        Panel title → :func:`~gtzan_helpers.features.segment_curves` of a segment; one column each.
+    """
+    import librosa
+
+    from ..features.segment import HOP_LENGTH, SR
+
+    window = int(librosa.time_to_frames(8.0, sr=SR, hop_length=HOP_LENGTH))  # librosa.feature.tempo's
+    bpms = librosa.tempo_frequencies(window, hop_length=HOP_LENGTH, sr=SR)
+    shown = (bpms >= 30) & (bpms <= 320)
+    fig, axes = plt.subplots(2, len(curves), figsize=(11, 5.6), constrained_layout=True, sharey="row",
+                             squeeze=False)
+    for (top, bottom), (title, c) in zip(axes.T, curves.items()):
+        onset = c["onset"]
+        top.plot(_frame_times(len(onset), SR), onset, color="C0")
+        top.set(xlabel="time (s)", title=f"{title}\nonset envelope (rise of the log mel energy)")
+        repeats = librosa.feature.tempogram(onset_envelope=onset, sr=SR, hop_length=HOP_LENGTH,
+                                            win_length=window).mean(axis=1)
+        bottom.semilogx(bpms[shown], repeats[shown], color="C2")
+        bottom.axvline(c["tempo"], color="C3", ls="--", label=f"tempo: {c['tempo']:.1f} BPM")
+        bottom.set_xticks([30, 60, 90, 120, 180, 240, 320], ["30", "60", "90", "120", "180", "240", "320"])
+        bottom.set_xticks([], minor=True)
+        bottom.set(xlabel="tempo (beats per minute, log scale)", title="how strongly the envelope repeats")
+        bottom.legend(loc="upper right", fontsize=8)
+    axes[0, 0].set_ylabel("onset strength (dB rise)")
+    axes[1, 0].set_ylabel("autocorrelation")
+    return fig
+
+
+def plot_mean_variance(curves: dict, feature: str = "spectral_centroid", *, unit: str = "Hz"):
+    """A feature's curve over the frames of each segment, with the mean and spread the table keeps (notebook 01).
+
+    Parameters
+    ----------
+    curves : dict
+        Label → :func:`~gtzan_helpers.features.segment_curves` of a segment; one curve each, on one axis.
+    feature : str
+        A one-per-frame curve of :func:`~gtzan_helpers.features.segment_curves` (``spectral_centroid``, ``rms``…).
+    unit : str
+        Its unit, for the axis label.
+    """
+    from ..features.segment import SR
+
+    fig, ax = plt.subplots(figsize=(10, 3.6), constrained_layout=True)
+    for colour, (label, c) in zip(("C0", "C1", "C2", "C3"), curves.items()):
+        values = c[feature]
+        times = _frame_times(len(values), SR)
+        mean, sd = values.mean(), values.std()
+        ax.plot(times, values, color=colour, lw=1, label=f"{label}: {len(values)} frames")
+        ax.axhline(mean, color=colour, ls="--", lw=1.5,
+                   label=f"mean {_number(mean)} {unit}, s.d. {_number(sd)} {unit}\n"
+                         f"(variance = s.d.² = {_number(values.var())} {unit}²)")
+        ax.axhspan(mean - sd, mean + sd, color=colour, alpha=0.12)
+    ax.set(xlabel="time within the segment (s)", ylabel=f"{feature.replace('_', ' ')} ({unit})",
+           title=f"{feature.replace('_', ' ').capitalize()}, frame by frame: the table keeps the mean "
+                 "(dashed) and the variance (shaded: ± 1 s.d.)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    return fig
