@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from threadpoolctl import threadpool_limits
 
-from gtzan_helpers.app.report import NOTEBOOKS, READS_OTHERS, side_by_side_environment, start_order
+from gtzan_helpers.app.notebooks import NOTEBOOKS, READS_OTHERS, start_order
+from gtzan_helpers.app.report import side_by_side_environment
 from gtzan_helpers.paths import OUTPUT_ENV, notebook_outputs
 from gtzan_helpers.results import TRAINED_KINDS, compare_results, kinds, load_results
 

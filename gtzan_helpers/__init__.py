@@ -16,7 +16,6 @@ share with the command line and the tests. The core, read top to bottom:
                 default engine is the stacked trainer of ``fast``
 ``explain``     SHAP explanations (notebook 06)
 ``plots``       figures with stable names under ``figures/``
-``diagrams``    schematic drawings for the course's concept primers
 ``results``     the study's numbers, each notebook's results JSON and their comparison
 
 Each module imports only the ones listed above it (and ``evaluation`` the ``fast`` wing).
@@ -26,6 +25,7 @@ The wings, which a reader may skip:
 ``honest``      the honest comparisons: candidates, repeated CV, out-of-fold
                 probabilities, permutation importance, learning curves (notebooks 07, 09)
 ``app``         the ``gtzan`` command, model bundles, a scikit-learn estimator, the HTML report
+``diagrams``    schematic drawings for the course's concept primers (notebooks 00–04)
 """
 
 __version__ = "0.1.0"
@@ -36,6 +36,9 @@ genres: :attr:`gtzan_helpers.data.FeatureTable.genres` names its labels."""
 
 PROTOCOLS = ("segment", "track", "artist")
 """The evaluation protocols, from the study's to the most honest (see :mod:`.splits`)."""
+
+PROTOCOL_NAMES = {"segment": "segment-random", "track": "track-grouped", "artist": "artist-grouped"}
+"""How figures, tables and the command line name the protocols."""
 
 
 class GtzanError(ValueError):

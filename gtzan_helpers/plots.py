@@ -13,7 +13,7 @@ from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
 
-from . import GENRES
+from . import GENRES, PROTOCOL_NAMES
 from .features.segment import HOP_LENGTH, N_FFT, SR
 from .paths import FIGURES_DIR
 
@@ -171,8 +171,8 @@ def plot_confusion(y_true, y_pred, *, labels=None, title: str = "", ax=None, vma
     return fig
 
 
-PROTOCOL_LABELS = {"segment": "segment-random folds (study)", "track": "track-grouped folds",
-                   "artist": "artist-grouped folds", "heldout": "fault-filtered test"}
+PROTOCOL_LABELS = {**{protocol: f"{name} folds" for protocol, name in PROTOCOL_NAMES.items()},
+                   "segment": f"{PROTOCOL_NAMES['segment']} folds (study)", "heldout": "fault-filtered test"}
 """How figures name the protocols (:data:`gtzan_helpers.PROTOCOLS`) and the held-out test."""
 
 

@@ -11,9 +11,9 @@ import re
 import nbformat
 import pytest
 
-from gtzan_helpers.app.report import GLOSSARY, NOTEBOOKS, NOTEBOOKS_DIR
+from gtzan_helpers.app.notebooks import COURSE, GLOSSARY, NOTEBOOKS
+from gtzan_helpers.paths import NOTEBOOKS_DIR
 
-COURSE = [name for name in NOTEBOOKS if name <= "06"]
 GLOSSARY_LINK = re.compile(r"glossary\.ipynb(?:#([\w-]+))?")
 
 

@@ -10,7 +10,7 @@ import re
 import nbformat
 import pytest
 
-from gtzan_helpers.app.report import NOTEBOOKS_DIR
+from gtzan_helpers.paths import NOTEBOOKS_DIR
 
 NOTEBOOK = NOTEBOOKS_DIR / "06_shap.ipynb"
 WRITERS = {"show_figure", "save_figure", "save_results", "savefig", "to_csv", "to_json", "write_text"}

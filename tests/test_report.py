@@ -39,16 +39,34 @@ def test_the_runner_starts_readers_after_their_sources_and_runs_all_it_can(monke
     assert not (report.ROOT / ".never-written").exists()  # not every notebook ran
 
 
-def test_a_page_links_the_other_pages_and_folds_the_solutions():
+def test_a_page_links_the_other_pages_draws_formulas_and_folds_only_the_solutions():
     import nbformat
-    from nbconvert import HTMLExporter
 
-    from gtzan_helpers.app.report import render_page
+    from gtzan_helpers.app.pages import PageExporter
 
     notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("See [the folds](04_batch_size_cv.ipynb#Folds) and [MFCC](glossary.ipynb#MFCC)."),
-        nbformat.v4.new_code_cell("# Solution to exercise 1.1\nprint(1)", metadata={"tags": ["solution"]})])
-    page = render_page(notebook, HTMLExporter(template_name="lab"))
-    assert 'href="04_batch_size_cv.html#Folds"' in page and 'href="glossary.html#MFCC"' in page
-    assert ".ipynb" not in page.split("<body", 1)[1]
-    assert "celltag_solution" in page and 'details.className = "solution"' in page
+        nbformat.v4.new_markdown_cell("See [the folds](04_batch_size_cv.ipynb#Folds), [MFCC](glossary.ipynb#MFCC) "
+                                      "and [the data](../data/README.md); $z = (x - \\mu)/\\sigma$, but `$HOME`."),
+        nbformat.v4.new_code_cell("print(1)", metadata={"tags": ["solution"]}),
+        nbformat.v4.new_code_cell("print(2)")])
+    page, _ = PageExporter().from_notebook_node(notebook)
+    body = page.split("<body", 1)[1]
+    assert 'href="04_batch_size_cv.html#Folds"' in body and 'href="glossary.html#MFCC"' in body
+    assert 'href="../data/README.md"' in body
+    assert "<math" in body and "\\mu" not in body and "$HOME" in body
+    assert body.count('<details class="solution">') == 1
+    folded = body.split('<details class="solution">', 1)[1].split("</details>", 1)[0]
+    assert '<span class="mi">1</span>' in folded and '<span class="mi">2</span>' not in folded
+    assert "<script src=" not in page
+
+
+def test_a_formula_that_cannot_be_drawn_names_its_notebook(tmp_path, monkeypatch):
+    import nbformat
+
+    from gtzan_helpers.app import pages
+
+    monkeypatch.setattr(pages, "NOTEBOOKS_DIR", tmp_path)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 00 · x\n$\\frac{1}{$")]),
+                   tmp_path / "00_start_here.ipynb")
+    with pytest.raises(ValueError, match=r"notebooks/00_start_here.ipynb: formula .* cannot be drawn"):
+        pages.render_html(["00_start_here"], out_dir=tmp_path / "report")

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from scipy import stats
 
-from gtzan_helpers.app.report import NOTEBOOKS_DIR
+from gtzan_helpers.paths import NOTEBOOKS_DIR
 from gtzan_helpers.results import STUDY, load_results
 
 REVIEW = ["07_honest_evaluation", "08_claims", "09_learning_curve_ablation", "10_ten_genres"]

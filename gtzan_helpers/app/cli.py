@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from .. import PROTOCOLS, GtzanError
+from .. import PROTOCOL_NAMES, PROTOCOLS, GtzanError
 from ..paths import CACHE_DIR
 from ..recipe import RECIPE
 
@@ -83,7 +83,7 @@ def _evaluate(args) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     print(f"{args.model} MLP, {', '.join(table.genres)};",
-          f"{args.protocol}-grouped" if args.protocol != "segment" else "segment-random", end=" ")
+          PROTOCOL_NAMES[args.protocol], end=" ")
     print(f"{args.folds}-fold CV x {args.repeats} repeats, seed {args.seed}; mean ± 95% CI")
     rows_are = "segment" if has_spreads(table.tracks) else "clip"  # a 30-second table: whole clips
     print(f"{'batch':>5} {'width':>5}  {rows_are + ' acc (%)':>16}  {'track acc (%)':>16}  {'loss':>15}")

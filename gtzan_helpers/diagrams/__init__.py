@@ -14,11 +14,11 @@ random numbers but from its own seeded generator.
 from .features import (plot_chroma, plot_mean_variance, plot_mel_scale, plot_mfcc_envelope,
                        plot_spectral_shape, plot_tempo, plot_zcr_rms_frame)
 from .folds import fold_blocks, plot_folds
-from .network import PROTOCOL_NAMES, on_both_sides, plot_activations, plot_protocols, protocol_assignment
+from .network import on_both_sides, plot_activations, plot_protocols, protocol_assignment
 from .sound import (frame_starts, plot_frames, plot_segments, plot_spectrograms, plot_tones,
                     plot_waveform_zoom)
 
-__all__ = ["PROTOCOL_NAMES", "fold_blocks", "frame_starts", "on_both_sides", "plot_activations",
+__all__ = ["fold_blocks", "frame_starts", "on_both_sides", "plot_activations",
            "plot_chroma", "plot_folds", "plot_frames", "plot_mean_variance", "plot_mel_scale",
            "plot_mfcc_envelope", "plot_protocols", "plot_segments", "plot_spectral_shape",
            "plot_spectrograms", "plot_tempo", "plot_tones", "plot_waveform_zoom", "plot_zcr_rms_frame",

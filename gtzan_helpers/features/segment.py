@@ -184,8 +184,7 @@ def compute_segment_features(segment: np.ndarray, *, sr: int = SR) -> dict[str, 
     """
     curves = segment_curves(segment, sr=sr)
     out: dict[str, float] = {"tempo": curves["tempo"]}
-    for name in ("chroma_stft", "rms", "spectral_centroid", "spectral_bandwidth", "rolloff",
-                 "zero_crossing_rate", "harmony", "perceptr"):
+    for name in _SPECTRAL:
         out |= _mean_var(name, curves[name])
     for k in range(N_MFCC):
         out |= _mean_var(f"mfcc{k + 1}", curves["mfcc"][k])
