@@ -94,3 +94,40 @@ def test_the_primers_draw_labelled_figures(curves):
     finally:
         for fig in figures:
             plt.close(fig)
+
+
+def test_the_mel_figure_says_which_mel_scale_it_draws():
+    import librosa
+
+    from gtzan_helpers import diagrams
+
+    fig = diagrams.plot_mel_scale()
+    try:
+        bottom = fig.axes[1]
+        assert "Slaney" in bottom.get_ylabel()
+        curve = bottom.lines[0]   # the scale (the next line marks 1 kHz)
+        hz, mel = curve.get_xdata(), curve.get_ydata()
+        np.testing.assert_allclose(mel, librosa.hz_to_mel(hz, htk=False))  # librosa's default, not HTK's
+        # linear below 1 kHz, logarithmic above: an octave above 1 kHz is a far bigger step than 100 → 200 Hz
+        step = lambda low, high: float(np.diff(librosa.hz_to_mel([low, high]))[0])  # noqa: E731
+        assert step(1000, 2000) == pytest.approx(step(2000, 4000), rel=1e-6)
+        assert step(100, 200) < step(1000, 2000) / 5
+    finally:
+        plt.close(fig)
+
+
+def test_the_clip_overview_labels_every_time_axis_and_shows_mfccs_2_to_20():
+    from gtzan_helpers.plots import MFCC_RANGE, plot_clip_overview
+
+    clip = tone(440.0, seconds=2.0)
+    fig = plot_clip_overview(clip, title="a tone")
+    try:
+        panels = [ax for ax in fig.axes if ax.get_title()]
+        assert len(panels) == 6
+        assert all(ax.get_xlabel() == "time (s)" for ax in panels)
+        mfcc = next(ax for ax in panels if ax.get_title().startswith("MFCC"))
+        [image] = mfcc.collections
+        assert image.get_array().reshape(19, -1).shape[0] == 19  # coefficient 1 left out
+        assert image.get_clim() == MFCC_RANGE and MFCC_RANGE[0] == -MFCC_RANGE[1]
+    finally:
+        plt.close(fig)
