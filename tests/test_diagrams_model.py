@@ -80,8 +80,11 @@ def test_plot_protocols_draws_every_segment_on_its_side():
     try:
         assert [ax.get_title().splitlines()[0] for ax in fig.axes] == ["segment-random", "track-grouped",
                                                                        "artist-grouped"]
-        assert "0 of 10 songs and 2 of 5 artists" in fig.axes[1].get_title()
-        assert "0 of 10 songs and 0 of 5 artists" in fig.axes[2].get_title()
+        titles = [ax.get_title().splitlines() for ax in fig.axes]
+        assert [t[1] for t in titles] == ["test side: 30 of 100 segments", "test side: 3 of 10 songs",
+                                          "test side: 2 of 5 artists"]  # 30 % of each protocol's groups
+        assert titles[1][2] == "on both sides: 0 of 10 songs, 2 of 5 artists"
+        assert titles[2][2] == "on both sides: 0 of 10 songs, 0 of 5 artists"
         for ax, held in zip(fig.axes, test.values()):
             xs = _boxes(ax)[:, 0]
             assert len(xs) == test["segment"].size
@@ -104,6 +107,7 @@ def test_plot_activations_draws_relu_and_the_sigmoid():
         assert np.allclose(relu.get_ydata(), np.maximum(z, 0))
         assert np.allclose(sigmoid.get_ydata(), 1 / (1 + np.exp(-z)))
         assert all(ax.get_xlabel() and ax.get_ylabel() and ax.get_title() for ax in fig.axes)
+        assert all(ax.get_title().count("$") == 2 for ax in fig.axes)  # each title's formula in TeX
     finally:
         plt.close(fig)
     with pytest.raises(ValueError):

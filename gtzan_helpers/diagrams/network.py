@@ -10,7 +10,7 @@ from .. import PROTOCOL_NAMES
 
 
 def plot_activations(*, z_max: float = 6.0):
-    """ReLU and the sigmoid side by side, the two activations of the study's network (notebook 02).
+    r"""ReLU and the sigmoid side by side, the two activations of the study's network (notebook 02).
 
     Parameters
     ----------
@@ -21,13 +21,14 @@ def plot_activations(*, z_max: float = 6.0):
     -------
     matplotlib.figure.Figure
         Two panels: ReLU, ``max(0, z)``, and the sigmoid, ``1 / (1 + exp(-z))``, with its
-        0.5 line (the decision threshold of the output neuron).
+        0.5 line (the decision threshold of the output neuron). The titles write the
+        formulas in matplotlib's TeX notation, as the notebooks write theirs.
 
     Examples
     --------
     >>> fig = plot_activations()
     >>> [ax.get_title() for ax in fig.axes]
-    ['ReLU: max(0, z)', 'sigmoid: 1 / (1 + e^(−z))']
+    ['ReLU: $\\max(0,\\, z)$', 'sigmoid: $1\\,/\\,(1 + e^{-z})$']
     >>> plt.close(fig)
     """
     if z_max <= 0:
@@ -35,10 +36,10 @@ def plot_activations(*, z_max: float = 6.0):
     z = np.linspace(-z_max, z_max, 241)
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 2.8), constrained_layout=True)
     left.plot(z, np.maximum(z, 0.0), color="tab:blue")
-    left.set(title="ReLU: max(0, z)", xlabel="input z (weighted sum + bias)", ylabel="output")
+    left.set(title=r"ReLU: $\max(0,\, z)$", xlabel="input $z$ (weighted sum + bias)", ylabel="output")
     right.plot(z, 1.0 / (1.0 + np.exp(-z)), color="tab:orange")
     right.axhline(0.5, ls=":", color="grey", label="0.5: the decision threshold")
-    right.set(title="sigmoid: 1 / (1 + e^(−z))", xlabel="input z (weighted sum + bias)",
+    right.set(title=r"sigmoid: $1\,/\,(1 + e^{-z})$", xlabel="input $z$ (weighted sum + bias)",
               ylabel="output (a probability)", ylim=(-0.05, 1.05))
     right.legend(loc="upper left", fontsize=8)
     for ax in (left, right):
@@ -144,8 +145,9 @@ def plot_protocols(tracks_per_artist=(3, 2, 2, 1, 2), *, segments: int = 10,
 
     One panel per protocol. Each row is a track, each box one of its segments, coloured
     by the track's artist; a box sits left of the dashed line when the split puts it on
-    the training side and right of it when on the test side. Each panel's title counts the
-    tracks and artists that end up on both sides. The split is
+    the training side and right of it when on the test side. Each panel's title says what
+    its protocol holds out (``test_share`` of its groups: segments, songs or artists) and
+    counts the songs and artists that end up on both sides. The split is
     :func:`protocol_assignment`'s.
 
     Parameters
@@ -162,6 +164,8 @@ def plot_protocols(tracks_per_artist=(3, 2, 2, 1, 2), *, segments: int = 10,
     >>> fig = plot_protocols(seed=0)
     >>> [ax.get_title().splitlines()[0] for ax in fig.axes]
     ['segment-random', 'track-grouped', 'artist-grouped']
+    >>> [ax.get_title().splitlines()[1] for ax in fig.axes]
+    ['test side: 30 of 100 segments', 'test side: 3 of 10 songs', 'test side: 2 of 5 artists']
     >>> plt.close(fig)
     """
     from matplotlib.collections import PatchCollection
@@ -189,8 +193,11 @@ def plot_protocols(tracks_per_artist=(3, 2, 2, 1, 2), *, segments: int = 10,
         for x, label in ((segments / 2, "training side"), (gap + segments / 2, "test side")):
             ax.text(x, -0.35, label, ha="center", va="bottom", fontsize=9)
         tracks, artists = on_both_sides(artist, held)
-        ax.set_title(f"{PROTOCOL_NAMES[protocol]}\n{tracks} of {n_tracks} songs and {artists} of {n_artists} "
-                     f"artists on both sides", fontsize=10)
+        held_out = {"segment": f"{held.sum()} of {held.size} segments",
+                    "track": f"{held.all(axis=1).sum()} of {n_tracks} songs",
+                    "artist": f"{len(np.unique(artist[held.all(axis=1)]))} of {n_artists} artists"}[protocol]
+        ax.set_title(f"{PROTOCOL_NAMES[protocol]}\ntest side: {held_out}\non both sides: {tracks} of {n_tracks} "
+                     f"songs, {artists} of {n_artists} artists", fontsize=10)
         ax.set(xlim=(-0.2, gap + segments + 0.2), ylim=(n_tracks + 0.1, -1.0), xticks=[])
         for spine in ("top", "right"):
             ax.spines[spine].set_visible(False)
