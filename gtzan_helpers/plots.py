@@ -52,16 +52,18 @@ def _axes(ax, figsize=(6, 4)):
     return ax.figure, ax
 
 
-MFCC_RANGE = (-300.0, 200.0)
-"""Colour scale of the MFCC panel, the same for every clip so that clips compare."""
+MFCC_RANGE = (-60.0, 60.0)
+"""Colour scale of the MFCC panel (coefficients 2–20), the same for every clip so that clips compare."""
 
 
 def plot_clip_overview(y: np.ndarray, *, sr: int = SR, title: str = "", mfcc_range=MFCC_RANGE):
     """Waveform, log spectrogram, chroma, MFCCs and the HPSS parts of one clip (used by 01_features).
 
-    Every panel shares one time axis; colour bars sit in a column of their own so that the
-    panels line up. The spectrogram is in dB below the clip's loudest bin; the MFCCs use
-    the fixed scale ``mfcc_range`` for every clip.
+    Every panel shares one time axis, labelled on each panel; colour bars sit in a column of
+    their own so that the panels line up. The spectrogram is in dB below the clip's loudest
+    bin. The MFCC panel draws coefficients 2–20 on the fixed scale ``mfcc_range`` for every
+    clip: coefficient 1, the overall level, is many times larger in size than the others and
+    would wash them out on a shared scale; values beyond the scale take its end colours.
 
     Parameters
     ----------
@@ -70,7 +72,7 @@ def plot_clip_overview(y: np.ndarray, *, sr: int = SR, title: str = "", mfcc_ran
     title : str
         Shown above the panels.
     mfcc_range : (float, float)
-        Colour limits of the MFCC panel.
+        Colour limits of the MFCC panel (coefficients 2–20).
     """
     from .features.hpss import hpss  # compiles numba kernels: loaded for the clip overview only
     import librosa  # a second to import, and needed by notebook 01's overview only
@@ -78,15 +80,15 @@ def plot_clip_overview(y: np.ndarray, *, sr: int = SR, title: str = "", mfcc_ran
 
     S = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH)
     harmonic, percussive = hpss(S)  # librosa's HPSS, bit for bit, in a fraction of the time
-    fig, grid = plt.subplots(6, 2, figsize=(9, 14), constrained_layout=True,
+    fig, grid = plt.subplots(6, 2, figsize=(9, 15), constrained_layout=True,
                              gridspec_kw={"width_ratios": [40, 1]})
     axes, bars = grid[:, 0], grid[:, 1]
     for ax in axes[1:]:
         ax.sharex(axes[0])
 
-    def image(ax, bar, data, label, **kwargs):
+    def image(ax, bar, data, label, extend="neither", **kwargs):
         img = librosa.display.specshow(data, sr=sr, hop_length=HOP_LENGTH, x_axis="time", ax=ax, **kwargs)
-        fig.colorbar(img, cax=bar, label=label)
+        fig.colorbar(img, cax=bar, label=label, extend=extend)
 
     def wave(ax, bar, samples, panel_title, color=None):
         # The envelope librosa's waveshow draws at this zoom (each frame's lowest and highest
@@ -106,14 +108,15 @@ def plot_clip_overview(y: np.ndarray, *, sr: int = SR, title: str = "", mfcc_ran
     image(axes[2], bars[2], librosa.feature.chroma_stft(S=np.abs(S) ** 2, sr=sr),
           "energy (normalised per frame)", y_axis="chroma")
     axes[2].set(title="Chroma", ylabel="pitch class")
-    image(axes[3], bars[3], librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20), "coefficient value",
-          vmin=mfcc_range[0], vmax=mfcc_range[1])
-    axes[3].set(title="MFCC", ylabel="coefficient")
-    axes[3].set_yticks([0, 4, 9, 14, 19], ["1", "5", "10", "15", "20"])
+    image(axes[3], bars[3], librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20)[1:], "coefficient value",
+          extend="both", vmin=mfcc_range[0], vmax=mfcc_range[1], cmap="coolwarm")
+    axes[3].set(title="MFCCs 2–20 (coefficient 1, the overall level, is left out)",
+                ylabel="MFCC number")
+    axes[3].set_yticks([0, 3, 8, 13, 18], ["2", "5", "10", "15", "20"])
     wave(axes[4], bars[4], librosa.istft(harmonic, length=len(y)), "Harmonic part (HPSS)", "C1")
     wave(axes[5], bars[5], librosa.istft(percussive, length=len(y)), "Percussive part (HPSS)", "C2")
-    for ax in axes[:-1]:
-        ax.set_xlabel("")
+    for ax in axes:
+        ax.set_xlabel("time (s)")
     if title:
         fig.suptitle(title)
     return fig
@@ -270,13 +273,15 @@ def _short_number(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def plot_force(explanation, row: int = 0, *, output_name: str = "P(metal)"):
+def plot_force(explanation, row: int = 0, *, output_name: str = "P(metal)",
+               towards: tuple[str, str] = ("metal", "blues")):
     """SHAP force plot of one explained row, on a probability axis that says what it shows.
 
-    shap draws the features that push the output up and those that push it down as two
-    stacks that meet at ``f(x)``; when large pushes cancel, the stacks run past 0 or 1.
-    That part of the axis is shaded and the caption says that only ``f(x)`` and the base
-    value are probabilities.
+    shap draws the features that push the output up (red) and those that push it down
+    (blue) as two stacks that meet at the output ``f(x)``; when large pushes cancel, the
+    stacks run past 0 or 1. This version marks the base value with a dark line and its
+    value, labels the dotted lines at 0 and 1 (the ends of the probability scale), shades
+    the axis beyond them, and says in words which way each colour pushes.
 
     Parameters
     ----------
@@ -286,24 +291,71 @@ def plot_force(explanation, row: int = 0, *, output_name: str = "P(metal)"):
         Which explained row to draw.
     output_name : str
         Name of the explained output, shown above ``f(x)``.
+    towards : (str, str)
+        What a higher and what a lower output mean, e.g. ``("metal", "blues")``: the legend
+        reads "pushes towards metal ⇄ pushes towards blues".
+
+    Examples
+    --------
+    >>> import numpy as np, shap
+    >>> expl = shap.Explanation(values=np.array([[0.3, -0.5, 0.1]]), base_values=np.array([0.6]),
+    ...                         data=np.array([[1.0, 2000.0, 6e-4]]), feature_names=["a", "b", "c"])
+    >>> fig = plot_force(expl)
+    >>> texts = {t.get_text() for t in fig.axes[0].texts if t.get_visible()}
+    >>> {"pushes towards metal", "pushes towards blues", "base value $\\\\phi_0$ = 0.60"} <= texts
+    True
+    >>> plt.close(fig)
     """
     import shap  # seconds to import: only the force plot needs it
 
+    up, down = towards
+    base = float(explanation.base_values[row])
+    out = base + float(explanation.values[row].sum())
     shown = np.array([_short_number(v) for v in explanation.data[row]], dtype=object)
-    shap.plots.force(float(explanation.base_values[row]), explanation.values[row], shown,
-                     feature_names=explanation.feature_names, out_names=output_name,
+    shap.plots.force(base, explanation.values[row], shown,
+                     feature_names=explanation.feature_names, out_names=f"{output_name} = $f(x)$",
                      matplotlib=True, show=False, text_rotation=20)
     fig = plt.gcf()
     ax = fig.axes[0]
+    # shap draws the stacks between y = 0 and 0.1 and its header (f(x), its name, the legend) above
+    # y = 0.2, outside the axes (top 0.15); raise the top so that the marks of 0, 1 and the base value
+    # fit between the stacks and the axis, and move the header up with it
+    lift = 0.14
     (lo, hi), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    band_bottom = (-0.05 - y0) / (y1 - y0)   # shap draws the stacks between y = 0 and 0.15
+    ax.set_ylim(y0, y1 + lift)
+    for text in ax.texts:
+        x_text, y_text = text.get_position()
+        if y_text >= 0.2:
+            text.set_position((x_text, y_text + lift))
+        if text.get_text() == "higher":
+            text.set_text(f"pushes towards {up}")
+        elif text.get_text() == "lower":
+            text.set_text(f"pushes towards {down}")
+        elif text.get_text() == "base value":
+            text.set_visible(False)   # drawn again below, beside its line
+    for line in list(ax.lines):
+        x_line, y_line = line.get_data()
+        if np.isclose(x_line[0], out) and max(y_line) > 0.2:       # shap's faint line up to f(x)'s number
+            line.set_data(x_line, [0, max(y_line) + lift])
+        elif np.isclose(x_line[0], base) and min(y_line) > 0.1:    # shap's faint base-value line: replaced
+            line.remove()
+    band_bottom = (-0.05 - y0) / (y1 + lift - y0)
     for start, end in ((lo, 0.0), (1.0, hi)):
         if end > start:
             ax.axvspan(start, end, ymin=band_bottom, ymax=1, color="0.5", alpha=0.12, lw=0, zorder=0)
-    for edge in (0.0, 1.0):
+    ends = {0.0: ("right", f"{output_name} = 0: surely {down} "),
+            1.0: ("left", f" {output_name} = 1: surely {up}")}
+    for edge, (align, label) in ends.items():
         ax.axvline(edge, ymin=band_bottom, ymax=1, color="0.3", ls=":", lw=1.2)
-    fig.text(0.5, -0.08, f"Axis: {output_name}. Grey: outside 0–1, where the stacked pushes up and "
-             "down run before they cancel; only f(x) and the base value are probabilities. "
-             "Numbers beside the names are the clip's feature values.",
-             ha="center", fontsize=11, color="0.3")
+        if lo < edge < hi:
+            ax.text(edge, 0.255, label, ha=align, va="center", fontsize=11, color="0.3")
+    ax.plot([base, base], [-0.03, 0.15], color="0.1", lw=3, solid_capstyle="butt", zorder=5)
+    ax.plot([base], [0.15], marker="v", markersize=9, color="0.1", zorder=5)
+    ax.text(base, 0.17, f"base value $\\phi_0$ = {base:.2f}", ha="center", va="bottom", fontsize=12,
+            color="0.1", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+    fig.text(0.5, -0.1, f"Red blocks push {output_name} up, towards {up}; blue blocks push it down, towards "
+             f"{down}; the wider the block, the larger the push. The base value plus the red blocks minus the "
+             f"blue blocks is $f(x)$.\nGrey, beyond the dotted lines at 0 and 1: not a probability, only where "
+             "the stacks of pushes run before they cancel. Numbers beside the names are the feature values.",
+             ha="center", va="top", fontsize=11, color="0.3")
     return fig

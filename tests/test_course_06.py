@@ -65,3 +65,37 @@ def test_solutions_rebind_no_name_of_the_cells_above_and_write_no_files(cells):
         else:
             above |= _bound(source)
     assert solutions >= 2
+
+
+def _markdown(cells) -> list[str]:
+    return [cell.source for cell in cells if cell.cell_type == "markdown"]
+
+
+def test_formulas_are_latex_and_f_is_introduced_before_use(cells):
+    for source in _markdown(cells):
+        # no Unicode formula-art, HTML sub/superscripts or italic-blockquote formulas
+        assert not re.search(r"[φΣ₀₁₂ᵢ]|<su[bp]>|^> \*", source, flags=re.MULTILINE), source[:80]
+        # f(x) only inside LaTeX
+        prose = re.sub(r"\$[^$]*\$", "", re.sub(r"\$\$.*?\$\$", "", source, flags=re.DOTALL))
+        assert not re.search(r"(?<![$\w])f\(x\)(?![$\w])", prose), source[:80]
+    first = next(source for source in _markdown(cells) if "$f(x)$" in source)
+    assert "Write $x$" in first and "whole network" in first
+
+
+def test_terms_are_explained_and_the_study_is_quoted_as_the_study(cells):
+    markdown = "\n".join(_markdown(cells))
+    for mention in re.finditer(r"DeepLIFT", markdown):
+        assert "a method that" in markdown[mention.end():mention.end() + 20]
+    assert re.search(r"The study's waterfall\s+shows \"mfcc9_mean \(−9\.87\)\": that is the study's number", markdown)
+    assert not re.search(r"about (a|one|\d+) seconds?", markdown)   # timings are never typed
+
+
+def test_the_study_accuracy_verdict_uses_08s_word_and_follows_the_printed_interval(cells):
+    printed = _printed(cells)
+    low, high = map(float, re.search(r"one more run falls in ([\d.]+)% to ([\d.]+)% \(95 %\)", printed).groups())
+    study, placed, verdict = re.search(r"the study's ([\d.]+)% lies (inside|below|above) that interval: "
+                                       r"(reproduced|exceeded|not reproduced)", printed).groups()
+    study = float(study)
+    expected = "inside" if low <= study <= high else "below" if study < low else "above"
+    assert placed == expected
+    assert verdict == {"inside": "reproduced", "below": "exceeded", "above": "not reproduced"}[placed]

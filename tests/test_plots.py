@@ -32,3 +32,38 @@ def test_notebooks_draw_each_figure_once():
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type == "code":
                 assert "plt.show(" not in cell.source and "save_figure(" not in cell.source, path.name
+
+
+def test_force_plot_marks_the_base_value_labels_0_and_1_and_says_which_way_in_words():
+    import doctest
+
+    import numpy as np
+    import shap
+    from matplotlib.colors import to_rgb
+
+    # pushes that cancel: the stacks run past 0 (left) and 1 (right)
+    expl = shap.Explanation(values=np.array([[0.9, -1.2, 0.2]]), base_values=np.array([0.5]),
+                            data=np.array([[1.0, 2000.0, 6e-4]]), feature_names=["a", "b", "c"])
+    fig = plots.plot_force(expl)
+    ax = fig.axes[0]
+    texts = {t.get_text(): t for t in ax.texts if t.get_visible()}
+    # plain words instead of shap's "higher ⇄ lower"
+    assert {"pushes towards metal", "pushes towards blues"} <= set(texts)
+    assert not {"higher", "lower"} & set(texts)
+    # the base value: a dark, thick line at its place, labelled with its value
+    label = texts["base value $\\phi_0$ = 0.50"]
+    assert label.get_position()[0] == 0.5 and sum(to_rgb(label.get_color())) < 0.9
+    marks = [line for line in ax.lines if line.get_linestyle() == "-" and len(line.get_xdata()) == 2
+             and np.allclose(line.get_xdata(), 0.5)]
+    assert any(line.get_linewidth() >= 2.5 and sum(to_rgb(line.get_color())) < 0.9 for line in marks)
+    # the dotted lines at 0 and 1 are drawn and labelled
+    assert {0.0, 1.0} <= {float(line.get_xdata()[0]) for line in ax.lines if line.get_linestyle() == ":"}
+    assert {"P(metal) = 0: surely blues ", " P(metal) = 1: surely metal"} <= set(texts)
+    plt.close(fig)
+    # the docstring's example runs as written
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner()
+    for test in finder.find(plots.plot_force, "plot_force", globs={"plot_force": plots.plot_force, "plt": plt}):
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.attempted > 0 and result.failed == 0
