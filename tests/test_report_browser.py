@@ -42,6 +42,7 @@ def test_every_page_loads_without_errors_and_every_image_loads(report, chromium,
             broken = page.evaluate("Array.from(document.images)"
                                    ".filter(i => !(i.complete && i.naturalWidth > 0)).length")
             assert broken == 0, f"{name}: {broken} image(s) did not load"
+            assert page.title() not in ("", "Notebook"), f"{name}: its tab has no title of its own"
             if name == "index":
                 # the two leakage ladders, the study's tables beside ours, the claims checked
                 assert page.locator("#results table").count() == 4

@@ -78,8 +78,8 @@ def test_the_headline_verdict_follows_the_rule_of_notebook_08():
     if low <= target <= high:
         assert verdict == "reproduced"
     elif target < low:
-        assert verdict == ("exceeded: the recipe's runs score above the study's figure "
-                           f"(by {100 * (low - target):.1f} to {100 * (high - target):.1f} points)")
+        assert verdict == ("exceeded: a run of the recipe under the study's protocol is expected "
+                           f"{100 * (low - target):.1f} to {100 * (high - target):.1f} points above it")
     else:
         assert verdict == "not reproduced: above where a run of the recipe falls"
 

@@ -144,13 +144,14 @@ def render_html(names=NOTEBOOKS, *, out_dir: Path | None = None) -> Path:
     course, review = [], []
     for name in (n for n in (*names, GLOSSARY) if (NOTEBOOKS_DIR / f"{n}.ipynb").exists()):
         notebook = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
-        try:
-            page, _ = exporter.from_notebook_node(notebook)
+        title = _notebook_title(notebook) or name
+        try:  # the page's title, in the browser's tab, is the notebook's
+            page, _ = exporter.from_notebook_node(notebook, {"metadata": {"name": title, "path": str(NOTEBOOKS_DIR)}})
         except ValueError as exc:
             raise ValueError(f"notebooks/{name}.ipynb: {exc}") from None
         (out / f"{name}.html").write_text(page)
         if name != GLOSSARY:
-            item = f'<li value="{int(name[:2])}"><a href="{name}.html">{html.escape(_notebook_title(notebook) or name)}</a></li>'
+            item = f'<li value="{int(name[:2])}"><a href="{name}.html">{html.escape(title)}</a></li>'
             (course if name in COURSE else review).append(item)
     figures = []
     for figure, caption in KEY_FIGURES:
