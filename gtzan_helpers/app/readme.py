@@ -135,11 +135,16 @@ def results_markdown() -> str:
     lines = ["**The leakage ladder** (notebook 07): accuracy over tracks (a song's label from the mean "
              f"of its segments' probabilities) as each leak is removed — {_folds_in_words(folds)} on all "
              f"{n_tracks} tracks "
-             "(mean [95 % interval, corrected resampled t, clipped to 0–100]), then the test tracks right "
-             "on the fault-filtered split (Kereliuk, Sturm and Larsen, 2015) with Wilson's interval, "
+             "(mean [95 % interval, corrected resampled t, clipped to 0–100]), then the test tracks called "
+             "right on the fault-filtered split (Kereliuk, Sturm and Larsen, 2015) with Wilson's interval, "
              "trained on its development tracks. Every choice of setting is nested inside the training "
              "folds. † The study's protocol: optimistic, as a song's other segments are in training; "
-             "models of whole tracks cannot be scored on it (—).", "", ladder_markdown(), ""]
+             "models of whole tracks cannot be scored on it (—). *Balanced*: the mean of the genres' "
+             "accuracies, which a model that favours one genre cannot inflate. A model marked *(segments)* "
+             "learns from 3-second segments, one marked *(tracks)* from one row per track (its segments' "
+             "means and variances); *nested*: its settings chosen by cross-validation inside each "
+             "training fold; the *improved MLP* is an ensemble of five small networks on the track "
+             "summaries (notebook 07).", "", ladder_markdown(), ""]
     ten = load_results("10_ten_genres")
     learned = {n: s for n, s in ten["ladder"].items() if "segment" in s and n not in ("majority class", "one feature")}
     top = max(learned, key=lambda n: learned[n]["segment"]["track_accuracy"])
