@@ -69,7 +69,8 @@ def test_a_step_that_does_not_apply_is_an_em_dash_said_once(name):
 def test_the_headline_verdict_follows_the_rule_of_notebook_08():
     """Reproduced inside where one more run of the recipe falls, exceeded below it, not reproduced above."""
     shap = load_results("06_shap")
-    spread, runs = shap["seed_spread"], shap["unheard_artist"]["runs"]
+    spread = shap["seed_spread"]
+    runs = spread["runs"]
     reach = stats.t(df=runs - 1).ppf(0.975) * spread["test_accuracy_sd"] * (1 + 1 / runs) ** 0.5
     low, high = spread["test_accuracy_mean"] - reach, spread["test_accuracy_mean"] + reach
     target = STUDY["holdout"]["test_accuracy"]
