@@ -102,7 +102,7 @@ def plot_clip_overview(y: np.ndarray, *, sr: int = SR, title: str = "", mfcc_ran
         bar.axis("off")
 
     wave(axes[0], bars[0], y, "Waveform")
-    image(axes[1], bars[1], librosa.amplitude_to_db(np.abs(S), ref=np.max), "dB below the loudest bin",
+    image(axes[1], bars[1], librosa.amplitude_to_db(np.abs(S), ref=np.max), "level (dB; 0 = loudest bin)",
           y_axis="log")
     axes[1].set(title="Spectrogram (log frequency)", ylabel="frequency (Hz)")
     image(axes[2], bars[2], librosa.feature.chroma_stft(S=np.abs(S) ** 2, sr=sr),

@@ -131,3 +131,12 @@ def test_the_clip_overview_labels_every_time_axis_and_shows_mfccs_2_to_20():
         assert image.get_clim() == MFCC_RANGE and MFCC_RANGE[0] == -MFCC_RANGE[1]
     finally:
         plt.close(fig)
+
+
+@pytest.mark.parametrize("frame", [0, 1, 128, 129])
+def test_a_frame_that_runs_past_the_segment_is_refused_in_one_line(curves, frame):
+    from gtzan_helpers import diagrams
+
+    _, by_label = curves
+    with pytest.raises(ValueError, match=f"frame {frame} of 'a tone with clicks': the frames drawn whole are 2 to 127"):
+        diagrams.plot_zcr_rms_frame(by_label, frame=frame)

@@ -171,7 +171,8 @@ def plot_zcr_rms_frame(curves: dict, *, frame: int | None = None):
     curves : dict
         Panel title → :func:`~gtzan_helpers.features.segment_curves` of a segment; one panel each, stacked.
     frame : int, optional
-        The frame drawn (not the first nor the last); defaults to the middle one.
+        The frame drawn, one whose window lies inside the segment (not the first two nor the
+        last few); defaults to the middle one.
     """
     import librosa
 
@@ -181,6 +182,10 @@ def plot_zcr_rms_frame(curves: dict, *, frame: int | None = None):
                              constrained_layout=True, squeeze=False)
     for ax, (title, c) in zip(axes[:, 0], curves.items()):
         t = len(c["rms"]) // 2 if frame is None else frame
+        inside = range(N_FFT // 2 // HOP_LENGTH, (len(c["samples"]) - N_FFT // 2) // HOP_LENGTH + 1)
+        if t not in inside:  # a frame whose window runs past the segment's ends is padded, not drawn
+            plt.close(fig)
+            raise ValueError(f"frame {t} of {title!r}: the frames drawn whole are {inside.start} to {inside.stop - 1}")
         # frame t of the recipe is centred on sample t * hop
         samples = c["samples"][t * HOP_LENGTH - N_FFT // 2: t * HOP_LENGTH + N_FFT // 2]
         ms = np.arange(len(samples)) / SR * 1000
