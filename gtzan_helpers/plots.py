@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from . import GENRES, PROTOCOL_NAMES
-from .features.segment import HOP_LENGTH, N_FFT, SR
 from .paths import FIGURES_DIR
 
 
@@ -50,76 +49,6 @@ def _axes(ax, figsize=(6, 4)):
         fig, ax = plt.subplots(figsize=figsize)
         return fig, ax
     return ax.figure, ax
-
-
-MFCC_RANGE = (-60.0, 60.0)
-"""Colour scale of the MFCC panel (coefficients 2–20), the same for every clip so that clips compare."""
-
-
-def plot_clip_overview(y: np.ndarray, *, sr: int = SR, title: str = "", mfcc_range=MFCC_RANGE):
-    """Waveform, log spectrogram, chroma, MFCCs and the HPSS parts of one clip (used by 01_features).
-
-    Every panel shares one time axis, labelled on each panel; colour bars sit in a column of
-    their own so that the panels line up. The spectrogram is in dB below the clip's loudest
-    bin. The MFCC panel draws coefficients 2–20 on the fixed scale ``mfcc_range`` for every
-    clip: coefficient 1, the overall level, is many times larger in size than the others and
-    would wash them out on a shared scale; values beyond the scale take its end colours.
-
-    Parameters
-    ----------
-    y : numpy.ndarray
-        Mono audio at ``sr`` Hz.
-    title : str
-        Shown above the panels.
-    mfcc_range : (float, float)
-        Colour limits of the MFCC panel (coefficients 2–20).
-    """
-    from .features.hpss import hpss  # compiles numba kernels: loaded for the clip overview only
-    import librosa  # a second to import, and needed by notebook 01's overview only
-    import librosa.display
-
-    S = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH)
-    harmonic, percussive = hpss(S)  # librosa's HPSS, bit for bit, in a fraction of the time
-    fig, grid = plt.subplots(6, 2, figsize=(9, 15), constrained_layout=True,
-                             gridspec_kw={"width_ratios": [40, 1]})
-    axes, bars = grid[:, 0], grid[:, 1]
-    for ax in axes[1:]:
-        ax.sharex(axes[0])
-
-    def image(ax, bar, data, label, extend="neither", **kwargs):
-        img = librosa.display.specshow(data, sr=sr, hop_length=HOP_LENGTH, x_axis="time", ax=ax, **kwargs)
-        fig.colorbar(img, cax=bar, label=label, extend=extend)
-
-    def wave(ax, bar, samples, panel_title, color=None):
-        # The envelope librosa's waveshow draws at this zoom (each frame's lowest and highest
-        # sample), drawn once: waveshow redraws the whole figure whenever the shared time axis
-        # moves, which took seconds per panel.
-        frames = np.pad(samples, (0, -len(samples) % HOP_LENGTH)).reshape(-1, HOP_LENGTH)
-        times = np.arange(len(frames)) * HOP_LENGTH / sr
-        ax.fill_between(times, frames.min(axis=1), frames.max(axis=1), color=color, linewidth=0)
-        ax.set_xlim(0, len(samples) / sr)
-        ax.set(title=panel_title, xlabel="time (s)", ylabel="amplitude")
-        bar.axis("off")
-
-    wave(axes[0], bars[0], y, "Waveform")
-    image(axes[1], bars[1], librosa.amplitude_to_db(np.abs(S), ref=np.max), "level (dB; 0 = loudest bin)",
-          y_axis="log")
-    axes[1].set(title="Spectrogram (log frequency)", ylabel="frequency (Hz)")
-    image(axes[2], bars[2], librosa.feature.chroma_stft(S=np.abs(S) ** 2, sr=sr),
-          "energy (normalised per frame)", y_axis="chroma")
-    axes[2].set(title="Chroma", ylabel="pitch class")
-    image(axes[3], bars[3], librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20)[1:], "coefficient value",
-          extend="both", vmin=mfcc_range[0], vmax=mfcc_range[1], cmap="coolwarm")
-    axes[3].set(title="MFCCs 2–20 (coefficient 1, the overall level, is left out)",
-                ylabel="MFCC number")
-    axes[3].set_yticks([0, 3, 8, 13, 18], ["2", "5", "10", "15", "20"])
-    wave(axes[4], bars[4], librosa.istft(harmonic, length=len(y)), "Harmonic part (HPSS)", "C1")
-    wave(axes[5], bars[5], librosa.istft(percussive, length=len(y)), "Percussive part (HPSS)", "C2")
-    for ax in axes:
-        ax.set_xlabel("time (s)")
-    if title:
-        fig.suptitle(title)
-    return fig
 
 
 def plot_training_curves(history: pd.DataFrame, *, best_epoch: int | None = None, title: str = "",

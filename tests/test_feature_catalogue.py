@@ -117,7 +117,7 @@ def test_the_mel_figure_says_which_mel_scale_it_draws():
 
 
 def test_the_clip_overview_labels_every_time_axis_and_shows_mfccs_2_to_20():
-    from gtzan_helpers.plots import MFCC_RANGE, plot_clip_overview
+    from gtzan_helpers.diagrams import MFCC_RANGE, plot_clip_overview
 
     clip = tone(440.0, seconds=2.0)
     fig = plot_clip_overview(clip, title="a tone")

@@ -10,9 +10,17 @@ from ..features.segment import HOP_LENGTH, N_FFT, SR, segment_bounds
 
 
 
-def _audio_envelope(y: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
-    # lowest and highest sample of each block: what a long waveform looks like at this zoom,
-    # drawn as one filled band instead of hundreds of thousands of line segments
+def waveform_envelope(y: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest and highest sample of each ``block`` samples of ``y`` (the last block padded
+    with zeros): what a long waveform looks like at this zoom, drawn as one filled band instead
+    of hundreds of thousands of line segments.
+
+    Examples
+    --------
+    >>> low, high = waveform_envelope([0.1, -0.4, 0.3, 0.2, -0.1], 2)
+    >>> low.tolist(), high.tolist()
+    ([-0.4, 0.2, -0.1], [0.1, 0.3, 0.0])
+    """
     frames = np.pad(np.asarray(y, dtype=float), (0, -len(y) % block)).reshape(-1, block)
     return frames.min(axis=1), frames.max(axis=1)
 
@@ -90,7 +98,7 @@ def plot_waveform_zoom(y: np.ndarray, *, sr: int = SR, start: float = 1.0, zooms
     y = np.asarray(y)
     fig, axes = plt.subplots(1 + len(zooms_ms), 1, figsize=(9, 2.3 * (1 + len(zooms_ms))),
                              constrained_layout=True)
-    low, high = _audio_envelope(y, 256)
+    low, high = waveform_envelope(y, 256)
     axes[0].fill_between(np.arange(len(low)) * 256 / sr, low, high, linewidth=0)
     axes[0].set(xlim=(0, len(y) / sr), xlabel="time (s)", ylabel="amplitude",
                 title=f"The whole clip: {len(y):,} samples, {len(y) / sr:.1f} s at {sr:,} Hz")
@@ -318,7 +326,7 @@ def plot_segments(y: np.ndarray, *, sr: int = SR, title: str = ""):
     y = np.asarray(y)
     bounds = segment_bounds(len(y))
     fig, ax = plt.subplots(figsize=(9, 2.6), constrained_layout=True)
-    low, high = _audio_envelope(y, 256)
+    low, high = waveform_envelope(y, 256)
     ax.fill_between(np.arange(len(low)) * 256 / sr, low, high, color="0.35", linewidth=0)
     top = max(float(np.abs(y).max()), 1e-9) * 1.15
     for i, (first, stop) in enumerate(bounds):
