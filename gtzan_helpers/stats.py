@@ -81,33 +81,6 @@ def wilson_interval(successes: int, trials: int, *, level: float = 0.95) -> tupl
     return float(ci.low), float(ci.high)
 
 
-def cluster_bootstrap_interval(correct, clusters, *, level: float = 0.95, n_resamples: int = 2000,
-                               seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of an accuracy whose unit of resampling is a cluster.
-
-    With artists grouped, the artist is the unit of inference: tracks of one artist are
-    not independent draws. The artists are resampled with replacement (each with all its
-    tracks) by :func:`scipy.stats.bootstrap`, and the accuracy is recomputed over the
-    tracks they bring.
-
-    Parameters
-    ----------
-    correct : array-like of bool, shape (n,)
-        One entry per unit scored (e.g. per track).
-    clusters : array-like, shape (n,)
-        The cluster of each entry (e.g. its artist).
-    """
-    correct = np.asarray(correct, dtype=float)
-    frame = pd.DataFrame({"right": correct, "cluster": np.asarray(clusters)}).groupby("cluster")["right"]
-    right, size = frame.sum().to_numpy(), frame.size().to_numpy(dtype=float)
-    if len(right) < 2:
-        return float("nan"), float("nan")
-    result = stats.bootstrap((right, size), lambda r, n: r.sum() / n.sum(), paired=True, vectorized=False,
-                             confidence_level=level, n_resamples=n_resamples, method="percentile",
-                             random_state=np.random.default_rng(seed))
-    return float(result.confidence_interval.low), float(result.confidence_interval.high)
-
-
 def bounded_interval(mean, half_width, *, low: float = 0.0, high: float = 1.0):
     """``mean ± half_width`` clipped to the range an accuracy can take."""
     return np.clip(np.asarray(mean) - half_width, low, high), np.clip(np.asarray(mean) + half_width, low, high)
