@@ -148,7 +148,7 @@ def test_artist_groups_merge_an_artists_tracks_and_keep_unknowns_apart(table):
 
 
 def test_learning_curve_shrinks_training_not_testing(table):
-    from gtzan_helpers.honest.candidates import baselines
+    from gtzan_helpers.honest.baseline_models import baselines
 
     small = table.subset(np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::2])))
     # the curve's folds are under test, not the model: a quick one

@@ -9,8 +9,9 @@ from scipy import stats
 from sklearn.linear_model import LogisticRegression
 
 from gtzan_helpers import GENRES
-from gtzan_helpers.honest import candidates
-from gtzan_helpers.honest.candidates import study_mlp, baselines, MLPCandidate, SklearnCandidate
+from gtzan_helpers.honest import baseline_models, candidates
+from gtzan_helpers.honest.baseline_models import baselines
+from gtzan_helpers.honest.candidates import study_mlp, MLPCandidate, SklearnCandidate
 from gtzan_helpers.honest.inputs import add_track_context, log_variances, track_summaries
 from gtzan_helpers.app.cli import main
 from gtzan_helpers.data import load_heldout_split
@@ -18,8 +19,8 @@ from gtzan_helpers.honest.resampling import repeated_cv
 from gtzan_helpers.scoring import track_table
 from gtzan_helpers.paths import FEATURE_TABLE
 from gtzan_helpers.results import compare_results, load_results
+from gtzan_helpers.bootstrap import cluster_bootstrap_interval
 from gtzan_helpers.stats import (
-    cluster_bootstrap_interval,
     corrected_t_interval,
     corrected_t_test,
     holm,
@@ -174,27 +175,42 @@ def test_cli_evaluate_is_the_notebooks_repeated_cv(capsys, monkeypatch, tmp_path
         assert row[key] == pytest.approx(expected[key], abs=1e-6), key
 
 
-def test_the_tuned_baselines_search_as_the_logistic_regression_does():
+def test_the_tuned_baselines_search_as_hard_as_the_mlp():
+    from itertools import product
+
     from gtzan_helpers.data import load_feature_table
     from gtzan_helpers.paths import KAGGLE_30_SEC
     from gtzan_helpers.splits import protocol_groups
 
-    tuned = {**candidates.tuned_baselines(), "LR": baselines()["logistic regression (tracks)"]}
-    grids = {"SVM (RBF, nested)": ("C", candidates.SVM_C), "kNN (nested)": ("k", candidates.KNN_K),
-             "LR": ("C", candidates.TRACK_LR_C)}
-    for name, (setting, values) in grids.items():
-        # every value with and without log variances, every option a model of whole tracks
-        assert list(tuned[name].options) == [f"{setting}={v:g}{suffix}" for suffix in (", log variances", "")
-                                             for v in values]
+    tuned = {**baseline_models.tuned_baselines(), "LR": baselines()["logistic regression (tracks)"]}
+    logs = (", log variances", "")
+    grids = {"SVM (RBF, nested)": [f"C={c:g}, gamma={g:g}, log variances"
+                                   for c, g in product(baseline_models.SVM_C, baseline_models.SVM_GAMMA)],
+             "kNN (nested)": [f"k={k}{s}" for s in logs for k in baseline_models.KNN_K],
+             "LR": [f"C={c:g}{s}" for s in logs for c in baseline_models.TRACK_LR_C],
+             # a tree's splits do not change under a log transform: not a choice for the forest
+             "random forest (nested)": [f"max features {m}" for m in baseline_models.FOREST_MAX_FEATURES]}
+    for name, options in grids.items():
+        assert list(tuned[name].options) == options, name
         assert all(o.track_level and o.log_var == n.endswith("log variances") for n, o in tuned[name].options.items())
+    # the SVM's options are ranked by their decisions; only the chosen one is calibrated
+    svm = tuned["SVM (RBF, nested)"]
+    assert not any(o.calibrate for o in svm.options.values()) and svm.refit_with == {"calibrate": True}
     # the choice is made on the training rows' inner folds, kept apart by artist
     table = load_feature_table(KAGGLE_30_SEC)
     train = np.flatnonzero(table.tracks < "m")   # blues … jazz: six genres
-    knn = tuned["kNN (nested)"].fit(table.X.iloc[train], table.y[train], table.tracks[train],
-                                    protocol_groups(table, "artist")[train], n_classes=10)
+    artists = protocol_groups(table, "artist")[train]
+    knn = tuned["kNN (nested)"].fit(table.X.iloc[train], table.y[train], table.tracks[train], artists, n_classes=10)
     assert knn.chosen_ in knn.options and set(knn.inner_scores_) == set(knn.options)
     p = knn.predict_proba(table.X.iloc[:5], table.tracks[:5])
     assert p.shape == (5, 10) and np.allclose(p.sum(axis=1), 1) and np.all(p[:, 6:] == 0)   # unseen genres: 0
+    # the calibrated SVM's sigmoid is fitted on folds that never split an artist
+    fitted = baselines()["SVM (RBF)"].fit(table.X.iloc[train], table.y[train], table.tracks[train], artists,
+                                          n_classes=10)
+    calibration = fitted.pipeline_[-1]
+    for fit_rows, held_rows in calibration.cv:
+        assert not set(artists[fit_rows]) & set(artists[held_rows])
+    assert np.allclose(fitted.predict_proba(table.X.iloc[:5], table.tracks[:5]).sum(axis=1), 1)
 
 
 def test_track_level_candidates_give_a_track_one_probability(table):

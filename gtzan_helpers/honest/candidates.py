@@ -1,4 +1,5 @@
-"""Models compared under the honest protocols: the study's MLP, an improved MLP, baselines.
+"""Models compared under the honest protocols: the study's MLP, an improved MLP, and the two
+kinds of candidate every baseline (:mod:`.baseline_models`) is built from.
 
 Every candidate has the same two methods, so one cross-validation loop scores them
 all on the same folds:
@@ -26,23 +27,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedGroupKFold
-from sklearn.preprocessing import StandardScaler
-
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.dummy import DummyClassifier
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.feature_selection import SelectKBest, f_classif
-from sklearn.linear_model import LogisticRegression
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import make_pipeline
-from sklearn.svm import SVC
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.preprocessing import StandardScaler
 
 from ..fast.stacked import fit_many
 from ..recipe import RECIPE
@@ -122,26 +115,46 @@ class SklearnCandidate:
     ``track_level=True`` trains on one row per track (:func:`~.inputs.track_summaries` of the
     inputs) and gives every segment its track's probability: a model of whole songs.
     ``columns`` restricts the inputs to those features (an ablation).
+    ``calibrate=True`` turns the estimator's decision values into probabilities by a sigmoid
+    fitted on three inner folds that keep the training groups apart (scikit-learn's
+    :class:`~sklearn.calibration.CalibratedClassifierCV`, ``ensemble=False``): an SVM's own
+    scores are not probabilities, and folds that split an artist would fit the sigmoid on
+    decisions about artists the model has heard. An estimator without ``predict_proba``
+    and not calibrated gives its decision probability 1.
     """
 
     estimator: object
     log_var: bool = False
     track_level: bool = False
     columns: tuple | None = None
+    calibrate: bool = False
+    seed: int = 0
 
     def _rows(self, X, tracks):
         return candidate_inputs(X, tracks, self.log_var, False, self.track_level, self.columns, spreads=self.spreads_)
 
     def fit(self, X, y, tracks, watch_groups=None, n_classes: int = 2):
         self.spreads_ = has_spreads(tracks)  # predictions see the columns training saw
-        self.pipeline_ = make_pipeline(StandardScaler(), clone(self.estimator))
-        target = group_labels(y, tracks) if self.track_level else np.asarray(y)
-        self.pipeline_.fit(self._rows(X, tracks), target)
+        rows = self._rows(X, tracks)
+        groups = np.asarray(tracks if watch_groups is None else watch_groups)
+        target = np.asarray(y)
+        if self.track_level:
+            target, groups = group_labels(y, tracks), group_labels(groups, tracks)
+        estimator = clone(self.estimator)
+        if self.calibrate:
+            folds = StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=self.seed)
+            estimator = CalibratedClassifierCV(estimator, ensemble=False,
+                                               cv=list(folds.split(rows, target, groups)))
+        self.pipeline_ = make_pipeline(StandardScaler(), estimator).fit(rows, target)
         self.n_classes_ = n_classes
         return self
 
     def predict_proba(self, X, tracks) -> np.ndarray:
-        seen = self.pipeline_.predict_proba(self._rows(X, tracks))
+        rows = self._rows(X, tracks)
+        if hasattr(self.pipeline_, "predict_proba"):
+            seen = self.pipeline_.predict_proba(rows)
+        else:  # the decision, with probability 1
+            seen = (self.pipeline_.predict(rows)[:, None] == self.pipeline_.classes_).astype(float)
         # a class the training rows lacked gets probability 0
         p = np.zeros((len(seen), self.n_classes_))
         p[:, self.pipeline_.classes_] = seen
@@ -170,6 +183,9 @@ class SelectedCandidate:
     options: dict
     inner_splits: int = 2  # two halves of the training groups: enough to rank a few options, at half the cost of three
     seed: int = 0
+    refit_with: dict = field(default_factory=dict)
+    """Fields changed on the chosen option (:func:`dataclasses.replace`) before it is refitted,
+    e.g. ``{"calibrate": True}``: track accuracy ranks the options by their decisions alone."""
 
     @property
     def track_level(self) -> bool:
@@ -189,7 +205,8 @@ class SelectedCandidate:
                                                    y[test], tracks[test]))
         self.inner_scores_ = {name: float(np.mean(s)) for name, s in scores.items()}
         self.chosen_ = max(self.options, key=self.inner_scores_.__getitem__)  # the first best on ties
-        self.model_ = copy.deepcopy(self.options[self.chosen_]).fit(X, y, tracks, groups, n_classes=n_classes)
+        chosen = replace(self.options[self.chosen_], **self.refit_with)
+        self.model_ = copy.deepcopy(chosen).fit(X, y, tracks, groups, n_classes=n_classes)
         return self
 
     def predict_proba(self, X, tracks) -> np.ndarray:
@@ -249,87 +266,8 @@ def clip_mlp(*, seed: int = 0) -> SelectedCandidate:
                               "1×256, 60 epochs": MLPCandidate(hidden=(256,), **common)}, seed=seed)
 
 
-def one_feature(*, seed: int = 0, max_depth: int = 4) -> SklearnCandidate:
-    """The best single feature for many genres: the feature with the largest ANOVA F on the
-    training rows (:class:`~sklearn.feature_selection.SelectKBest`), cut into at most
-    ``2 ** max_depth`` intervals by a small decision tree.
-
-    For two genres one threshold suffices (``baselines()["one feature (segments)"]``, a
-    depth-1 tree that picks its own feature); for ten, one threshold cannot name ten genres.
-    """
-    return SklearnCandidate(make_pipeline(
-        SelectKBest(f_classif, k=1),
-        DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=5, random_state=seed)))
-
-
-TRACK_LR_C = (0.01, 0.03, 0.1, 0.3, 1.0)
-"""Inverse regularisation strengths the track-level logistic regression chooses among."""
-SVM_C = (0.3, 1.0, 3.0, 10.0)
-"""Penalties the tuned RBF SVM chooses among (the kernel width: scikit-learn's ``"scale"``)."""
-KNN_K = (5, 15, 31)
-"""Neighbour counts the tuned kNN chooses among."""
-
-
-def _tuned(make, values, name: str, seed: int) -> SelectedCandidate:
-    """A model of whole tracks whose setting ``name`` (one of ``values``, ``make(value)`` builds
-    the estimator) and whether the variances are log-transformed are chosen inside its
-    training data (:class:`SelectedCandidate`)."""
-    return SelectedCandidate({f"{name}={v:g}{', log variances' if log_var else ''}":
-                              SklearnCandidate(make(v), log_var=log_var, track_level=True)
-                              for log_var in (True, False) for v in values}, seed=seed)
-
-
-def baselines(seed: int = 0) -> dict:
-    """The models beside the MLPs, from the trivial ones up.
-
-    ``majority class``
-        The most frequent genre of the training rows.
-    ``one feature (segments)`` and ``one feature (tracks)``
-        One feature and one threshold (a depth-1 decision tree), both chosen on the
-        training rows: over the 57 features of each segment, or over each track's
-        summaries (:func:`~.inputs.track_summaries`: means and, for segments, spreads).
-    ``logistic regression``, ``SVM (RBF)``, ``kNN (k=5)``, ``gradient boosting``
-        scikit-learn's defaults on segments; nothing chosen.
-    ``logistic regression (tracks)``
-        One row per track (:func:`~.inputs.track_summaries`); its strength C (:data:`TRACK_LR_C`)
-        and whether the variances are log-transformed are chosen inside its training
-        data (:class:`SelectedCandidate`).
-    """
-    stump = DecisionTreeClassifier(max_depth=1, random_state=seed)
-    return {
-        "majority class": SklearnCandidate(DummyClassifier(strategy="most_frequent")),
-        "one feature (segments)": SklearnCandidate(stump),
-        "one feature (tracks)": SklearnCandidate(stump, track_level=True),
-        "logistic regression (tracks)": _tuned(lambda c: LogisticRegression(C=c, max_iter=5000), TRACK_LR_C,
-                                               "C", seed),
-        "logistic regression": SklearnCandidate(LogisticRegression(max_iter=5000)),
-        "SVM (RBF)": SklearnCandidate(_svm(1.0, seed)),
-        "kNN (k=5)": SklearnCandidate(KNeighborsClassifier(n_neighbors=5)),
-        "gradient boosting": SklearnCandidate(HistGradientBoostingClassifier(random_state=seed)),
-    }
-
-
-def _svm(c: float, seed: int):
-    """An RBF SVM whose probabilities come from a sigmoid fitted on inner folds."""
-    return CalibratedClassifierCV(SVC(C=c, random_state=seed), ensemble=False)
-
-
-def tuned_baselines(seed: int = 0) -> dict:
-    """The SVM and kNN tuned as the track-level logistic regression is.
-
-    On one row per track, their C (:data:`SVM_C`) or k (:data:`KNN_K`) and whether the
-    variances are log-transformed are chosen inside the training data by inner
-    cross-validation over the protocol's groups. Used by notebook 10, beside the tuned MLP.
-
-    Parameters
-    ----------
-    seed : int
-        Seeds the inner folds and the SVM.
-
-    Returns
-    -------
-    dict
-        ``"SVM (RBF, nested)"`` and ``"kNN (nested)"``, each a :class:`SelectedCandidate`.
-    """
-    return {"SVM (RBF, nested)": _tuned(lambda c: _svm(c, seed), SVM_C, "C", seed),
-            "kNN (nested)": _tuned(lambda k: KNeighborsClassifier(n_neighbors=k), KNN_K, "k", seed)}
+def trains_networks(candidate) -> bool:
+    """Whether a candidate trains MLPs: an :class:`MLPCandidate`, or a selection among options
+    one of which is (repeated CV repeats these fewer times, as each repeat trains every fold's
+    networks again)."""
+    return any(isinstance(option, MLPCandidate) for option in getattr(candidate, "options", {"": candidate}).values())
