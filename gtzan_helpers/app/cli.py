@@ -56,13 +56,19 @@ def _int_list(text: str) -> list[int]:
 
 
 def _evaluate(args) -> int:
-    from ..data import load_feature_table, parse_genres
+    from ..data import load_feature_table, load_heldout_split, parse_genres
     from ..honest.candidates import improved_mlp, study_mlp
     from ..honest.inputs import has_spreads
     from ..honest.resampling import repeated_cv
     from ..stats import summarize_cv
 
     table = load_feature_table(args.table, genres=parse_genres(args.genres))
+    if args.development:  # the notebooks' folds: the fault-filtered split's test tracks stay unseen
+        dev_rows, _ = load_heldout_split(table)
+        if not len(dev_rows):
+            raise GtzanError(f"{args.table}: no development tracks of the fault-filtered split "
+                             "(--development needs GTZAN's file names, e.g. blues.00000.wav)")
+        table = table.subset(dev_rows)
     if args.model == "improved":
         settings = {"improved MLP": ("-", "-")}
         candidates = {"improved MLP": improved_mlp(seed=args.seed)}
@@ -252,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--folds", type=_at_least(2), default=RECIPE.n_splits,
                           help=f"folds per repeat (default {RECIPE.n_splits})")
     evaluate.add_argument("--repeats", type=_at_least(1), default=1, help="repeats with reshuffled folds")
+    evaluate.add_argument("--development", action="store_true",
+                          help="only the development tracks of the fault-filtered split (as notebooks 07 and 10)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of folds and networks")
     evaluate.add_argument("--batch-size", type=_int_list, default=[RECIPE.batch_size],
                           metavar="B[,B...]", help=f"batch size(s) (default {RECIPE.batch_size})")

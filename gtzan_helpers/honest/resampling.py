@@ -18,7 +18,7 @@ import pandas as pd
 from ..data import FeatureTable
 from ..fast.parallel import map_jobs
 from ..recipe import RECIPE
-from ..scoring import score, track_accuracy
+from ..scoring import per_track, score, track_accuracy
 from ..splits import make_folds, protocol_groups, split_groups, validation_groups
 
 
@@ -80,6 +80,21 @@ def out_of_fold(results: pd.DataFrame, candidate: str, n_rows: int, *, repeat: i
     for rows, proba in zip(part["test_rows"], part["proba"]):
         out[rows] = proba
     return out
+
+
+def out_of_fold_tracks(results: pd.DataFrame, candidate: str, table: FeatureTable) -> list[np.ndarray]:
+    """Every repeat's out-of-fold probability of each track of ``table``: the mean of its
+    segments' probabilities, each from the model of the fold that held that segment out
+    (tracks sorted, as :func:`~gtzan_helpers.scoring.per_track` sorts them).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One per repeat of :func:`repeated_cv` (run with ``keep_proba=True``), each of shape
+        (n_tracks,) or (n_tracks, k).
+    """
+    repeats = sorted(results.loc[results["candidate"] == candidate, "repeat"].unique())
+    return [per_track(out_of_fold(results, candidate, len(table), repeat=r), table.tracks)[1] for r in repeats]
 
 
 def _score_fold(job) -> list[dict]:
