@@ -19,3 +19,11 @@ def test_a_real_change_is_caught():
     noisy["study_recipe_cv"]["track"]["accuracy"] += 0.01  # a point: within what a CPU moves
     noisy["ladder"]["study MLP"]["heldout"]["track_accuracy"] -= 2 / 58  # two of 58 test tracks
     assert compare_results(committed, noisy) == []
+
+
+def test_a_verdict_is_compared_by_its_words_not_the_numbers_it_quotes():
+    committed = {"claims": [["batch size", "not distinguishable: within ± 2.5 points (3 of 600)"]]}
+    moved = {"claims": [["batch size", "not distinguishable: within ± 2.7 points (4 of 600)"]]}
+    flipped = {"claims": [["batch size", "distinguishable: within ± 2.5 points (3 of 600)"]]}
+    assert compare_results(committed, moved) == []
+    assert compare_results(committed, flipped) != []

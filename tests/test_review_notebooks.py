@@ -79,8 +79,9 @@ def test_the_headline_verdict_follows_the_rule_of_notebook_08():
     if low <= target <= high:
         assert verdict == "reproduced"
     elif target < low:
-        assert verdict == ("exceeded: a run of the recipe under the study's protocol is expected "
-                           f"{100 * (low - target):.1f} to {100 * (high - target):.1f} points above it")
+        n_test = shap["seed_spread"]["test_segments"]
+        assert verdict == (f"reproduced or exceeded: the study's figure lies {100 * (low - target):.2f} points "
+                           f"({round((low - target) * n_test)} of {n_test} test segments) below where a run of the recipe falls (95 %)")
     else:
         assert verdict == "not reproduced: above where a run of the recipe falls"
 
@@ -89,5 +90,5 @@ def test_notebook_08_states_the_three_outcomes_of_its_headline_rule():
     rules = next(cell.source for cell in _read("08_claims").cells
                  if cell.cell_type == "markdown" and cell.source.startswith("## The claims and their rules"))
     first = rules.split("\n1. ", 1)[1].split("\n2. ", 1)[0]
-    for outcome in ("*reproduced*", "*exceeded*", "*not reproduced*"):
+    for outcome in ("*reproduced*", "*reproduced or exceeded*", "*not reproduced*"):
         assert outcome in first, outcome
