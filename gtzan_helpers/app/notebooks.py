@@ -23,7 +23,11 @@ COURSE = NOTEBOOKS[:NOTEBOOKS.index("06_shap") + 1]
 
 
 def start_order(names=NOTEBOOKS) -> list[str]:
-    """The order in which notebooks start: those that others read first (the more readers,
-    the sooner: their readers wait on them), the readers last, otherwise by number."""
+    """The order in which notebooks start: those that several others read first (their readers
+    wait on them), then the review's before the course's (they cross-validate many models with
+    repeats and take longest, so the short course notebooks fill the other lane beside them),
+    the readers last, otherwise by number."""
     readers = {name: sum(name in read for read in READS_OTHERS.values()) for name in names}
-    return sorted(names, key=lambda name: (name in READS_OTHERS, -readers[name], NOTEBOOKS.index(name)))
+    awaited = {name: readers[name] >= 2 for name in names}
+    return sorted(names, key=lambda name: (name in READS_OTHERS, not awaited[name],
+                                           not awaited[name] and name in COURSE, NOTEBOOKS.index(name)))
