@@ -3,7 +3,9 @@
 Fold scores of (repeated) cross-validation are not independent samples: the folds'
 training sets overlap. The intervals and tests here use the corrected resampled t of
 Nadeau & Bengio (2003), which widens the variance by ``n_test / n_train`` for that
-overlap, through :mod:`scipy.stats`. Intervals of accuracies are clipped to [0, 1];
+overlap, through :mod:`scipy.stats` (an interval that crosses 0 or 1 is left as it is: clipping
+it would hide how little the folds say; :mod:`gtzan_helpers.bootstrap` gives intervals that
+stay inside by construction);
 a score on one split gets Wilson's binomial interval; several p-values of one family
 are adjusted by Holm's step-down method.
 Used by notebooks 04, 05, 07 and 08 and ``gtzan evaluate``.
@@ -79,11 +81,6 @@ def wilson_interval(successes: int, trials: int, *, level: float = 0.95) -> tupl
     """
     ci = stats.binomtest(int(successes), int(trials)).proportion_ci(confidence_level=level, method="wilson")
     return float(ci.low), float(ci.high)
-
-
-def bounded_interval(mean, half_width, *, low: float = 0.0, high: float = 1.0):
-    """``mean ± half_width`` clipped to the range an accuracy can take."""
-    return np.clip(np.asarray(mean) - half_width, low, high), np.clip(np.asarray(mean) + half_width, low, high)
 
 
 def holm(p_values) -> np.ndarray:
