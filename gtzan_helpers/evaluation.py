@@ -23,9 +23,9 @@ from .fast.parallel import map_jobs
 from .fast.stacked import fit_many
 from .model import make_mlp
 from .recipe import RECIPE
-from .scoring import class_probabilities, score
+from .scoring import brier_score, score
 from .splits import holdout_split, stopping_folds, validation_groups, validation_split
-from .stats import corrected_t_test, holm, simultaneous_half_width, summarize_folds
+from .stats import summarize_folds
 from .training import TrainResult, fit, predict_proba, scale
 
 
@@ -113,7 +113,7 @@ def cross_validate(table: FeatureTable, *, protocol: str | Sequence[str] = "segm
     validation_fraction : float
         Share of the training folds' groups that ``stopping="inner"`` watches.
     brier : bool
-        Also score the held-out fold's :func:`brier_score` (column ``brier``).
+        Also score the held-out fold's :func:`~gtzan_helpers.scoring.brier_score` (column ``brier``).
 
     Returns
     -------
@@ -144,77 +144,6 @@ def cross_validate(table: FeatureTable, *, protocol: str | Sequence[str] = "segm
                      **({"brier": brier_score(proba, table.y[test])} if brier else {}),
                      "epochs": int(best_epoch)})
     return pd.DataFrame(rows)
-
-
-def brier_score(proba, y) -> float:
-    """Mean squared distance between the predicted probabilities and the truth.
-
-    Two classes (``proba`` of label 1, shape (n,)): the mean of :math:`(p_i - y_i)^2`,
-    scikit-learn's ``brier_score_loss`` and notebook 03's score. More classes (shape
-    (n, k)): the mean over rows of :math:`\\sum_k (p_{ik} - o_{ik})^2`, with
-    :math:`o_{ik}` 1 for the true class and 0 otherwise (Brier's original score).
-
-    Examples
-    --------
-    >>> brier_score([0.9, 0.2], [1, 0])
-    0.025
-    """
-    p = np.asarray(proba, dtype=np.float64)
-    y = np.asarray(y).astype(int)
-    if p.ndim == 1:
-        return float(np.mean((p - y) ** 2))
-    truth = np.eye(p.shape[1])[y]
-    return float(np.mean(np.sum((class_probabilities(p) - truth) ** 2, axis=1)))
-
-
-def paired_folds(first: pd.DataFrame, second: pd.DataFrame, *, test_fraction: float,
-                 metrics: Sequence[str] = ("accuracy", "loss", "brier"),
-                 alpha: float = 0.05) -> pd.DataFrame:
-    """Two models scored on the same folds, compared fold by fold as one family of tests.
-
-    For each protocol and metric the per-fold differences ``first − second`` get the
-    corrected resampled t (:func:`~gtzan_helpers.stats.corrected_t_test`); the p-values of
-    every protocol and metric are adjusted together by Holm's method
-    (:func:`~gtzan_helpers.stats.holm`), and each 95 % interval is widened for the whole
-    family (:func:`~gtzan_helpers.stats.simultaneous_half_width`).
-
-    Parameters
-    ----------
-    first, second : pandas.DataFrame
-        Rows of :func:`cross_validate` (``protocol``, ``fold`` and the metrics) over the
-        same folds.
-    test_fraction : float
-        Share of the rows held out per fold, ``n_test / (n_train + n_test)``.
-    metrics : sequence of str
-        Columns compared.
-    alpha : float
-        Family-wise error rate.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (``protocol``, ``metric``): the means over folds ``first`` and
-        ``second``, the mean ``difference`` (first − second), ``ci`` (95 % half-width),
-        ``ci_family`` (widened over the family), ``within`` (the ± bound that the family-wide
-        interval lies within, ``|difference| + ci_family``), ``p_value``, ``p_holm`` and
-        ``distinguishable`` (``p_holm < alpha``).
-    """
-    pairs = first.merge(second, on=["protocol", "fold"], suffixes=("_first", "_second"), validate="1:1")
-    rows = []
-    for protocol, part in pairs.groupby("protocol", sort=False):
-        for metric in metrics:
-            a, b = part[f"{metric}_first"].to_numpy(), part[f"{metric}_second"].to_numpy()
-            test = corrected_t_test(a - b, test_fraction=test_fraction, level=1 - alpha)
-            rows.append({"protocol": protocol, "metric": metric, "first": a.mean(), "second": b.mean(),
-                         "difference": test["mean"], "ci": test["half_width"], "p_value": test["p_value"]})
-    family = pd.DataFrame(rows)
-    family["ci_family"] = simultaneous_half_width(family["ci"], n_tests=len(family),
-                                                  df=pairs.groupby("protocol").size().min() - 1,
-                                                  level=1 - alpha)
-    family["within"] = family["difference"].abs() + family["ci_family"]
-    family["p_holm"] = holm(family["p_value"])
-    family["distinguishable"] = family["p_holm"] < alpha
-    return family
 
 
 def _folds_plain(table, runs, *, seed, hidden, dropout, batch_size, max_epochs, patience, device):

@@ -154,3 +154,24 @@ def score(proba, y, tracks) -> dict:
             "track_balanced_accuracy": float(balanced_accuracy_score(group_labels(y, tracks),
                                                                      decide(p_tracks))),
             "track_vote_accuracy": track_accuracy(proba, y, tracks, method="vote")}
+
+
+def brier_score(proba, y) -> float:
+    """Mean squared distance between the predicted probabilities and the truth.
+
+    Two classes (``proba`` of label 1, shape (n,)): the mean of :math:`(p_i - y_i)^2`,
+    scikit-learn's ``brier_score_loss`` and notebook 03's score. More classes (shape
+    (n, k)): the mean over rows of :math:`\\sum_k (p_{ik} - o_{ik})^2`, with
+    :math:`o_{ik}` 1 for the true class and 0 otherwise (Brier's original score).
+
+    Examples
+    --------
+    >>> brier_score([0.9, 0.2], [1, 0])
+    0.025
+    """
+    p = np.asarray(proba, dtype=np.float64)
+    y = np.asarray(y).astype(int)
+    if p.ndim == 1:
+        return float(np.mean((p - y) ** 2))
+    truth = np.eye(p.shape[1])[y]
+    return float(np.mean(np.sum((class_probabilities(p) - truth) ** 2, axis=1)))

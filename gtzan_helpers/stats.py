@@ -8,10 +8,12 @@ it would hide how little the folds say; :mod:`gtzan_helpers.bootstrap` gives int
 stay inside by construction);
 a score on one split gets Wilson's binomial interval; several p-values of one family
 are adjusted by Holm's step-down method.
-Used by notebooks 04, 05, 07 and 08 and ``gtzan evaluate``.
+Used by notebooks 04, 05, 08 and 09 and ``gtzan evaluate``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -239,3 +241,53 @@ def family_record(family: pd.DataFrame) -> dict:
             # fractions, like the other intervals' half-widths
             "within_ci": {protocol: within_points(part["difference"], part["ci_family"]) / 100
                           for protocol, part in family.groupby("protocol", sort=False)}}
+
+
+def paired_folds(first: pd.DataFrame, second: pd.DataFrame, *, test_fraction: float,
+                 metrics: Sequence[str] = ("accuracy", "loss", "brier"),
+                 alpha: float = 0.05) -> pd.DataFrame:
+    """Two models scored on the same folds, compared fold by fold as one family of tests.
+
+    For each protocol and metric the per-fold differences ``first − second`` get the
+    corrected resampled t (:func:`corrected_t_test`); the p-values of
+    every protocol and metric are adjusted together by Holm's method
+    (:func:`holm`), and each 95 % interval is widened for the whole
+    family (:func:`simultaneous_half_width`).
+
+    Parameters
+    ----------
+    first, second : pandas.DataFrame
+        Rows of :func:`gtzan_helpers.evaluation.cross_validate` (``protocol``, ``fold`` and the metrics) over the
+        same folds.
+    test_fraction : float
+        Share of the rows held out per fold, ``n_test / (n_train + n_test)``.
+    metrics : sequence of str
+        Columns compared.
+    alpha : float
+        Family-wise error rate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (``protocol``, ``metric``): the means over folds ``first`` and
+        ``second``, the mean ``difference`` (first − second), ``ci`` (95 % half-width),
+        ``ci_family`` (widened over the family), ``within`` (the ± bound that the family-wide
+        interval lies within, ``|difference| + ci_family``), ``p_value``, ``p_holm`` and
+        ``distinguishable`` (``p_holm < alpha``).
+    """
+    pairs = first.merge(second, on=["protocol", "fold"], suffixes=("_first", "_second"), validate="1:1")
+    rows = []
+    for protocol, part in pairs.groupby("protocol", sort=False):
+        for metric in metrics:
+            a, b = part[f"{metric}_first"].to_numpy(), part[f"{metric}_second"].to_numpy()
+            test = corrected_t_test(a - b, test_fraction=test_fraction, level=1 - alpha)
+            rows.append({"protocol": protocol, "metric": metric, "first": a.mean(), "second": b.mean(),
+                         "difference": test["mean"], "ci": test["half_width"], "p_value": test["p_value"]})
+    family = pd.DataFrame(rows)
+    family["ci_family"] = simultaneous_half_width(family["ci"], n_tests=len(family),
+                                                  df=pairs.groupby("protocol").size().min() - 1,
+                                                  level=1 - alpha)
+    family["within"] = family["difference"].abs() + family["ci_family"]
+    family["p_holm"] = holm(family["p_value"])
+    family["distinguishable"] = family["p_holm"] < alpha
+    return family

@@ -3,8 +3,8 @@
 Each test recomputes one rule of ``## The claims and their rules`` from the committed results of
 notebooks 02–06, independently of the notebook's code, and checks the verdict 08 recorded; the
 records the rules read are checked to be consistent with their own fold numbers. The helpers
-that notebook 04 uses for the early-stopping comparison (:func:`~gtzan_helpers.evaluation.brier_score`,
-:func:`~gtzan_helpers.evaluation.paired_folds`) are tested on small made-up folds.
+that notebook 04 uses for the early-stopping comparison (:func:`~gtzan_helpers.scoring.brier_score`,
+:func:`~gtzan_helpers.stats.paired_folds`) are tested on small made-up folds.
 """
 
 import re
@@ -175,7 +175,7 @@ def test_the_mfcc_verdict_reads_both_shares_over_the_ten_networks(verdicts):
 def test_brier_score_is_the_mean_squared_distance_to_the_truth():
     from sklearn.metrics import brier_score_loss
 
-    from gtzan_helpers.evaluation import brier_score
+    from gtzan_helpers.scoring import brier_score
 
     p, y = np.array([0.9, 0.2, 0.6, 0.01]), np.array([1, 0, 0, 0])
     assert brier_score(p, y) == pytest.approx(brier_score_loss(y, p))
@@ -184,7 +184,7 @@ def test_brier_score_is_the_mean_squared_distance_to_the_truth():
 
 
 def test_paired_folds_tests_each_protocol_and_score_as_one_holm_family():
-    from gtzan_helpers.evaluation import paired_folds
+    from gtzan_helpers.stats import paired_folds
     from gtzan_helpers.stats import corrected_t_test, holm
 
     rng = np.random.default_rng(0)

@@ -58,8 +58,9 @@ def _p(p: float) -> str:
 def _against(record: dict, metric: str) -> str:
     """A model's AUC or log loss against the rule's: both, the paired difference [95 %], Holm's p."""
     return (f"{record[f'{metric}_rule']:.2f} for the rule, {record[metric]:.2f} for the model (model − rule "
-            f"{record[f'{metric}_difference']:+.3f} [{record[f'{metric}_difference_low']:+.3f}, "
-            f"{record[f'{metric}_difference_high']:+.3f}], Holm {_p(record[f'{metric}_p_holm'])})")
+            f"{record[f'{metric}_difference']:+.2f} [{record[f'{metric}_difference_low']:+.2f}, "
+            f"{record[f'{metric}_difference_high']:+.2f}], 95 % unadjusted; after Holm "
+            f"{_p(record[f'{metric}_p_holm'])})")
 
 
 def headline() -> str:
@@ -89,8 +90,8 @@ def headline() -> str:
             f"{best} {round(ladder[best]['heldout']['track_accuracy'] * n_test)} ({rule_minus(test)} over the test "
             f"split's artists; AUC {_against(test, 'auc')}; log loss {_against(test, 'log_loss')}). On ten genres, "
             f"{ten['best_mlp']} against {ten['best_baseline']}: {ten['verdict']}; on log loss, MLP − baseline "
-            f"is {ten['log_loss_difference']:+.3f} [{ten['log_loss_difference_low']:+.3f}, "
-            f"{ten['log_loss_difference_high']:+.3f}] on the development tracks.")
+            f"is {ten['log_loss_difference']:+.2f} [{ten['log_loss_difference_low']:+.2f}, "
+            f"{ten['log_loss_difference_high']:+.2f}] on the development tracks (lower is better).")
 
 
 def summary_text() -> str:

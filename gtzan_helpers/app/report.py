@@ -139,8 +139,9 @@ def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3", lanes: int = LANE
     """Execute notebooks ``lanes`` at a time (:func:`run_notebook` each), saving each in place.
 
     They start in :func:`start_order`; one that reads the results of others
-    (:data:`READS_OTHERS`) waits for those among ``names``, and does not run when one of
-    them failed. Every other notebook runs, whichever failed.
+    (:data:`READS_OTHERS`) waits for those among ``names`` and starts as soon as they are
+    done, and does not run when one of them failed. Every other notebook runs, whichever
+    failed.
 
     Returns
     -------
@@ -158,7 +159,9 @@ def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3", lanes: int = LANE
     seconds, failed, problems = {}, set(), []
     with concurrent.futures.ProcessPoolExecutor(lanes) as pool:
         while waiting or running:
-            for name in list(waiting):
+            # a reader whose sources are done goes first: it could not start before them, and
+            # should not start later still
+            for name in sorted(waiting, key=lambda waiter: waiter not in READS_OTHERS):
                 needs = set(READS_OTHERS.get(name, ())) & set(names)
                 if needs & failed:
                     waiting.remove(name)
