@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from gtzan_helpers.app.notebooks import NOTEBOOKS, READS_OTHERS, start_order
 from gtzan_helpers.app.report import side_by_side_environment
-from gtzan_helpers.paths import OUTPUT_ENV, notebook_outputs
+from gtzan_helpers.paths import CACHE_ENV, OUTPUT_ENV, notebook_outputs
 from gtzan_helpers.results import TRAINED_KINDS, compare_results, kinds, load_results
 
 os.environ.setdefault("GTZAN_DEVICE", "cpu")  # tests run on the CPU even where a GPU exists
@@ -31,8 +31,10 @@ threadpool_limits(1)  # NumPy's BLAS, loaded by the imports above, had read its 
 # Notebooks re-executed by the tests (nbval's kernels inherit this environment) write
 # their figures and results JSON to a fresh folder, never over the report's; the test
 # processes of one run share the folder their parent made.
+# So is the feature cache: the tests never read or fill the user's own.
 if "PYTEST_XDIST_WORKER" not in os.environ:
     os.environ[OUTPUT_ENV] = tempfile.mkdtemp(prefix="gtzan-test-run-")
+    os.environ[CACHE_ENV] = os.path.join(os.environ[OUTPUT_ENV], "feature-cache")
 
 
 def pytest_configure(config):

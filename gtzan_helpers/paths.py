@@ -35,12 +35,13 @@ PUBLISHED_RESULTS = DATA_DIR / "published_gtzan_results.csv"
 """Ten-genre GTZAN accuracies as their sources report them, each with its quote and address."""
 AUDIO_DIR = DATA_DIR / "gtzan" / "genres"
 TEST_CLIP = DATA_DIR / "audio_test.wav"
-CACHE_DIR = ROOT / ".cache" / "features"
 FIGURES_DIR = ROOT / "figures"
 RESULTS_DIR = ROOT / "results"
 NOTEBOOKS_DIR = ROOT / "notebooks"
 RUNS_DIR = ROOT / "runs"
 """Figures and results of notebook runs with other parameters than the report's."""
+CACHE_ENV = "GTZAN_CACHE"
+"""Environment variable naming the folder of cached features (see :func:`feature_cache`)."""
 OUTPUT_ENV = "GTZAN_OUTPUT_DIR"
 """Environment variable that sends every notebook's figures and results elsewhere (the tests set it)."""
 
@@ -110,3 +111,16 @@ def atomic_path(path):
         os.replace(scratch, path)
     finally:
         scratch.unlink(missing_ok=True)
+
+
+def feature_cache() -> Path:
+    """The folder where extracted features are cached: ``$GTZAN_CACHE`` when set, else the
+    platform's user cache folder (``platformdirs``: ``~/.cache/gtzan-helpers/features`` on
+    Linux). Read when called, so a variable set later counts. ``gtzan cache --clear`` empties it.
+    """
+    where = os.environ.get(CACHE_ENV)
+    if where:
+        return Path(where)
+    import platformdirs  # only where features are cached
+
+    return Path(platformdirs.user_cache_dir("gtzan-helpers", appauthor=False)) / "features"

@@ -50,7 +50,7 @@ def test_cache_is_keyed_by_content(tmp_path, write_wav, monkeypatch):
     first = write_wav("a.wav", tone(330, seconds=4.0))
     cache = tmp_path / "cache"
     rows, _ = extract_files([first], cache_dir=cache)
-    assert len(list(cache.glob("*.npy"))) == 1
+    assert len(list(cache.glob("*.npz"))) == 1
     # the same bytes under another name are not extracted again
     renamed = tmp_path / "renamed.wav"
     renamed.write_bytes(first.read_bytes())
@@ -134,3 +134,97 @@ def test_cli_extract_missing_path_among_good_ones(tmp_path, write_wav, capsys):
     assert status == 1
     assert "ghost.wav: no such file or folder" in capsys.readouterr().err
     assert pd.read_csv(out)["filename"].tolist() == ["good.0.wav"]
+
+
+def _damage(entry, how):
+    """A cache entry spoilt in one of the ways a disk, a crash or a hand can spoil it."""
+    if how == "truncated":
+        entry.write_bytes(entry.read_bytes()[:200])
+    elif how == "random bytes":
+        entry.write_bytes(np.random.default_rng(0).bytes(4000))
+    else:
+        with np.load(entry) as stored:
+            features, meta = stored["features"], stored["meta"]
+        if how == "other values":  # readable, the recorded digest no longer matches
+            features = np.ones_like(features)
+        elif how == "other shape":
+            features = features[:, :50]
+        np.savez(open(entry, "wb"), features=features, meta=meta)
+
+
+@pytest.mark.parametrize("how", ["truncated", "random bytes", "other values", "other shape"])
+def test_a_damaged_cache_entry_is_recomputed_with_one_warning(tmp_path, write_wav, how):
+    song = write_wav("a.wav", tone(330, seconds=4.0))
+    cache = tmp_path / "cache"
+    fresh, _ = extract_files([song], cache_dir=cache)
+    (entry,) = cache.glob("*.npz")
+    _damage(entry, how)
+    with pytest.warns(extract.CacheWarning, match=r"a\.wav: its cached features .* recomputed and replaced"):
+        again, errors = extract_files([song], cache_dir=cache)
+    assert not errors
+    pd.testing.assert_frame_equal(fresh, again)  # never wrong rows
+    assert np.array_equal(extract._checked_entry(entry, whole_clip=False), fresh.iloc[:, 1:].to_numpy())
+
+
+def test_an_entry_of_the_other_recipe_is_not_used(tmp_path, write_wav):
+    song = write_wav("a.wav", tone(330, seconds=4.0))
+    cache = tmp_path / "cache"
+    extract_files([song], cache_dir=cache)
+    (entry,) = cache.glob("*.npz")
+    with pytest.raises(ValueError, match="another recipe"):
+        extract._checked_entry(entry, whole_clip=True)
+
+
+def test_an_unreadable_file_is_one_error_and_the_others_are_kept(tmp_path, write_wav, monkeypatch, capsys):
+    good, locked = write_wav("good.wav", tone(seconds=3.5)), write_wav("locked.wav", tone(seconds=3.5))
+    digest = extract._file_digest
+
+    def refuse(path, whole_clip=False):  # as reading a file without permission fails
+        if path.name == "locked.wav":
+            raise PermissionError(13, "Permission denied")
+        return digest(path, whole_clip)
+
+    monkeypatch.setattr(extract, "_file_digest", refuse)
+    monkeypatch.setenv("GTZAN_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "features.csv"
+    assert main(["extract", str(good), str(locked), "-o", str(out), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [f"gtzan extract: {locked}: cannot be read (Permission denied)",
+                                f"wrote 1 rows of 1 files to {out}"]
+    assert pd.read_csv(out)["filename"].tolist() == ["good.0.wav"]
+
+
+def test_a_cache_that_cannot_be_written_only_warns(tmp_path, write_wav, capsys, monkeypatch):
+    song = write_wav("a.wav", tone(seconds=3.5))
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("GTZAN_CACHE", str(blocker))
+    out = tmp_path / "features.csv"
+    assert main(["extract", str(song), "-o", str(out), "-q"]) == 0
+    (warning, wrote) = capsys.readouterr().err.splitlines()
+    assert warning.startswith(f"gtzan extract: warning: {song}: its features could not be cached in {blocker}")
+    assert pd.read_csv(out)["filename"].tolist() == ["a.0.wav"]
+
+
+def test_two_extracts_into_one_output_do_not_race(tmp_path, write_wav, capsys):
+    from filelock import FileLock
+
+    song, out = write_wav("a.wav", tone(seconds=3.5)), tmp_path / "features.csv"
+    with FileLock(f"{out}.lock"):  # another run holds the output
+        assert main(["extract", str(song), "-o", str(out), "-q", "--no-cache"]) == 1
+    assert "features.csv: another gtzan extract is writing it" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["extract", str(song), "-o", str(out), "-q", "--no-cache"]) == 0  # free again
+    assert out.exists() and not (tmp_path / "features.csv.lock").exists()
+
+
+def test_gtzan_cache_shows_where_it_is_and_clears(tmp_path, write_wav, capsys, monkeypatch):
+    monkeypatch.setenv("GTZAN_CACHE", str(tmp_path / "cache"))
+    song = write_wav("a.wav", tone(seconds=3.5))
+    assert main(["extract", str(song), "-o", str(tmp_path / "f.csv"), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["cache"]) == 0
+    assert capsys.readouterr().out.startswith(f"{tmp_path / 'cache'}: 1 cached feature files")
+    assert main(["cache", "--clear"]) == 0
+    assert "removed 1 cached feature files" in capsys.readouterr().out
+    assert not list((tmp_path / "cache").glob("*.npz"))

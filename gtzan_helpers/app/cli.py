@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 from .. import PROTOCOL_NAMES, PROTOCOLS, GtzanError
-from ..paths import CACHE_DIR
+from ..paths import feature_cache
 from ..recipe import RECIPE
 
 # Each command imports the parts of the package it runs inside its function: they pull
@@ -24,6 +25,7 @@ EXAMPLES = {
                "  gtzan extract data/gtzan/genres -o clips.csv --label-from-folder --whole-clip",
     "evaluate": "examples:\n  gtzan evaluate data/audio_gtzan.csv --protocol track --repeats 5 "
                 "--batch-size 64,128\n  gtzan evaluate features_3_sec.csv --genres all --protocol artist",
+    "cache": "examples:\n  gtzan cache\n  gtzan cache --clear\n  GTZAN_CACHE=/tmp/features gtzan extract song.wav -o song.csv",
     "train": "examples:\n  gtzan train data/audio_gtzan.csv -o my_model.npz --hidden 256,128,128\n"
              "  gtzan train features_3_sec.csv --genres all -o ten_genres.npz",
     "predict": "examples:\n  gtzan predict song.wav\n  gtzan predict ~/Music/albums --json\n"
@@ -194,18 +196,44 @@ def _explain(args) -> int:
 
 
 def _extract(args) -> int:
+    from filelock import FileLock, Timeout
+
     from ..features import extract_files, write_table
 
-    frame, errors = extract_files(args.paths, n_jobs=args.jobs, progress=not args.quiet,
-                                  label_from_folder=args.label_from_folder,
-                                  cache_dir=None if args.no_cache else CACHE_DIR, whole_clip=args.whole_clip)
-    for error in errors:
-        print(f"gtzan extract: {error}", file=sys.stderr)
-    if len(frame):
-        write_table(frame, args.output)
-        files = len(frame) if args.whole_clip else frame["filename"].str.rsplit(".", n=2).str[0].nunique()
-        print(f"wrote {len(frame)} rows of {files} files to {args.output}", file=sys.stderr)
+    lock = FileLock(f"{args.output}.lock", timeout=0)  # two runs into one output: the second is refused
+    try:
+        lock.acquire()
+    except Timeout:
+        raise GtzanError(f"{args.output}: another gtzan extract is writing it (its lock: {lock.lock_file})") from None
+    try:
+        frame, errors = extract_files(args.paths, n_jobs=args.jobs, progress=not args.quiet,
+                                      label_from_folder=args.label_from_folder,
+                                      cache_dir=None if args.no_cache else feature_cache(),
+                                      whole_clip=args.whole_clip)
+        for error in errors:
+            print(f"gtzan extract: {error}", file=sys.stderr)
+        if len(frame):
+            write_table(frame, args.output)
+            files = len(frame) if args.whole_clip else frame["filename"].str.rsplit(".", n=2).str[0].nunique()
+            print(f"wrote {len(frame)} rows of {files} files to {args.output}", file=sys.stderr)
+    finally:
+        lock.release()
+        Path(lock.lock_file).unlink(missing_ok=True)
     return 1 if errors or not len(frame) else 0
+
+
+def _cache(args) -> int:
+    folder = feature_cache()
+    entries = sorted(folder.glob("*.np[yz]")) if folder.is_dir() else []
+    size = sum(entry.stat().st_size for entry in entries)
+    if args.clear:
+        for entry in entries:
+            entry.unlink(missing_ok=True)
+        print(f"removed {len(entries)} cached feature files ({size / 1e6:.1f} MB) from {folder}")
+    else:
+        print(f"{folder}: {len(entries)} cached feature files, {size / 1e6:.1f} MB "
+              f"(set GTZAN_CACHE to move it; gtzan cache --clear empties it)")
+    return 0
 
 
 def _command(commands, name: str, run, *, help: str, description: str):
@@ -236,8 +264,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="one row per file over the whole clip (a longer recording's central 30 s), "
                               "as Kaggle's features_30_sec.csv (default: one row per 3-second segment, "
                               "as features_3_sec.csv)")
-    extract.add_argument("--no-cache", action="store_true", help="do not reuse cached features")
+    extract.add_argument("--no-cache", action="store_true",
+                         help="do not reuse or keep cached features (see gtzan cache)")
     extract.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    cache = _command(
+        commands, "cache", _cache, help="show or clear the cache of extracted features",
+        description="gtzan extract keeps each file's features, keyed by the file's content, in the "
+                    "platform's user cache folder (or $GTZAN_CACHE). Each entry is checked before it is "
+                    "used; a damaged one is recomputed and replaced with a warning.")
+    cache.add_argument("--clear", action="store_true", help="remove every cached entry")
 
     evaluate = _command(
         commands, "evaluate", _evaluate,
@@ -322,7 +358,11 @@ def main(argv=None) -> int:
     """Entry point of the ``gtzan`` console script."""
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            # a warning is one line on stderr, like an error, not Python's two with a source line
+            warnings.showwarning = lambda message, *_: print(f"gtzan {args.command}: warning: {message}",
+                                                             file=sys.stderr)
+            return args.run(args)
     except (GtzanError, OSError) as exc:
         print(f"gtzan {args.command}: {exc}", file=sys.stderr)
         return 1

@@ -7,6 +7,8 @@ Used by ``01_features`` (the 28 shipped clips), ``06_shap`` (the test clip) and
 from __future__ import annotations
 
 import hashlib
+import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +23,49 @@ FEATURES_VERSION = "gtzan-table-1"
 """Changes whenever the recipe's numbers change, so that stale cache entries are ignored."""
 
 
+class CacheWarning(UserWarning):
+    """A cache entry was damaged, stale or could not be written; the features were computed afresh."""
+
+
+def _recipe_key(whole_clip: bool) -> str:
+    return f"{FEATURES_VERSION}{'/whole-clip, centred 30 s' if whole_clip else ''}"
+
+
 def _file_digest(path, whole_clip: bool = False) -> str:
-    digest = hashlib.sha256(f"{FEATURES_VERSION}{'/whole-clip, centred 30 s' if whole_clip else ''}".encode())
+    digest = hashlib.sha256(_recipe_key(whole_clip).encode())
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _checked_entry(entry: Path, whole_clip: bool) -> np.ndarray:
+    """The features a cache entry holds, once it has shown it is whole and of this recipe.
+
+    An entry records the recipe, the array's shape and the SHA-256 of its bytes; any
+    mismatch, or an entry that cannot be read, raises ``ValueError``.
+    """
+    try:
+        with np.load(entry, allow_pickle=False) as stored:  # an .npz: never unpickled
+            meta, features = json.loads(str(stored["meta"])), stored["features"]
+    except Exception as exc:  # truncated, random bytes, not an .npz: all mean "damaged"
+        raise ValueError(f"unreadable ({type(exc).__name__})") from None
+    if meta.get("recipe") != _recipe_key(whole_clip):
+        raise ValueError(f"made by another recipe ({meta.get('recipe')!r})")
+    if (features.dtype != np.float64 or features.ndim != 2 or list(features.shape) != meta.get("shape")
+            or features.shape[1] != len(FEATURE_NAMES) or not len(features) or (whole_clip and len(features) != 1)):
+        raise ValueError(f"holds an array of shape {features.shape}, not the recipe's")
+    if hashlib.sha256(features.tobytes()).hexdigest() != meta.get("sha256"):
+        raise ValueError("its values do not match their recorded digest")
+    return features
+
+
+def _store_entry(entry: Path, features: np.ndarray, whole_clip: bool) -> None:
+    meta = {"recipe": _recipe_key(whole_clip), "shape": list(features.shape),
+            "sha256": hashlib.sha256(features.tobytes()).hexdigest()}
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(entry) as scratch, open(scratch, "wb") as handle:
+        np.savez(handle, features=features, meta=np.array(json.dumps(meta)))  # readers never see half an entry
 
 
 def file_features(path, *, cache_dir=None, whole_clip: bool = False) -> np.ndarray:
@@ -39,7 +78,10 @@ def file_features(path, *, cache_dir=None, whole_clip: bool = False) -> np.ndarr
     cache_dir : str or Path, optional
         Folder of cached results keyed by the SHA-256 of the file's bytes (and the
         recipe version): unchanged audio is never extracted twice, whatever its name.
-        ``None`` disables the cache.
+        Each entry is checked before it is used (its recipe, shape and the digest of its
+        values); one that fails, or cannot be read, is recomputed and replaced with a
+        :class:`CacheWarning`, and a cache that cannot be written only warns. ``None``
+        disables the cache (e.g. :func:`gtzan_helpers.paths.feature_cache`).
     whole_clip : bool
         One row over the whole clip (Kaggle's 30-second table; a longer recording's central
         30 seconds) instead of one per 3-second segment (see
@@ -49,16 +91,22 @@ def file_features(path, *, cache_dir=None, whole_clip: bool = False) -> np.ndarr
     -------
     numpy.ndarray of float64, shape (n_segments, 57), or (1, 57) for ``whole_clip``
     """
-    cached = None
+    entry = None
     if cache_dir is not None:
-        cached = Path(cache_dir) / f"{_file_digest(path, whole_clip)}.npy"
-        if cached.is_file():
-            return np.load(cached)
+        entry = Path(cache_dir) / f"{_file_digest(path, whole_clip)}.npz"
+        if entry.exists():
+            try:
+                return _checked_entry(entry, whole_clip)
+            except ValueError as exc:
+                warnings.warn(CacheWarning(f"{path}: its cached features ({entry}) {exc}; recomputed and replaced"),
+                              stacklevel=2)
     features = compute_clip_features(load_audio(path), whole_clip=whole_clip)
-    if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(cached) as scratch, open(scratch, "wb") as handle:
-            np.save(handle, features)  # readers never see half an entry
+    if entry is not None:
+        try:
+            _store_entry(entry, features, whole_clip)
+        except OSError as exc:
+            warnings.warn(CacheWarning(f"{path}: its features could not be cached in {entry.parent} "
+                                       f"({exc.strerror or exc})"), stacklevel=2)
     return features
 
 
@@ -93,10 +141,17 @@ def extract_file(path, *, label: str | None = None, cache_dir=None,
 
 
 def _extract_or_error(path, label, cache_dir, whole_clip):
-    try:
-        return extract_file(path, label=label, cache_dir=cache_dir, whole_clip=whole_clip), None
-    except AudioError as exc:
-        return None, str(exc)
+    """One file's rows, or the line that says why not, and the warnings it raised (as text, so
+    that they come back from a worker process)."""
+    with warnings.catch_warnings(record=True) as raised:
+        warnings.simplefilter("always", CacheWarning)
+        try:
+            frame, error = extract_file(path, label=label, cache_dir=cache_dir, whole_clip=whole_clip), None
+        except AudioError as exc:
+            frame, error = None, str(exc)
+        except OSError as exc:  # unreadable: permissions, a vanished file, a failing disk
+            frame, error = None, f"{path}: cannot be read ({exc.strerror or exc})"
+    return frame, error, [str(w.message) for w in raised if issubclass(w.category, CacheWarning)]
 
 
 def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
@@ -128,7 +183,8 @@ def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
     table : pandas.DataFrame
         ``filename`` and the 57 features of every good file, in input order.
     errors : list of str
-        One line per path or file that could not be used, naming it and the reason.
+        One line per path or file that could not be used, naming it and the reason (a
+        file that cannot be read, decoded or is too short); every good file's rows are kept.
     """
     missing: list[str] = []
     files = find_audio_files(paths, errors=missing)
@@ -142,8 +198,11 @@ def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
 
             results = tqdm(results, total=len(files), desc="extracting", unit="file")
         results = list(results)
-    frames = [frame for frame, _ in results if frame is not None]
-    errors = missing + [error for _, error in results if error is not None]
+    for _, _, raised in results:  # a worker's warnings, raised again here
+        for message in raised:
+            warnings.warn(CacheWarning(message), stacklevel=2)
+    frames = [frame for frame, _, _ in results if frame is not None]
+    errors = missing + [error for _, error, _ in results if error is not None]
     empty = pd.DataFrame(columns=["filename", *FEATURE_NAMES])
     return (pd.concat(frames, ignore_index=True) if frames else empty), errors
 
