@@ -11,6 +11,7 @@ GTZAN's repeated recordings are found from the features by :mod:`gtzan_helpers.m
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,10 @@ from .paths import ARTISTS_FILE, FAULT_FILTERED_SPLIT, FEATURE_TABLE
 # <genre>.<track>.<segment>.wav for a table of segments; <genre>.<track>.wav (or .au, as some
 # copies of GTZAN name them) for a table of whole clips, one row per track
 _FILENAME = re.compile(r"^(?P<genre>[A-Za-z]+)\.(?P<track>\d+)(?:\.(?P<segment>\d+))?\.(?:wav|au)$")
+
+
+class TableWarning(UserWarning):
+    """A table that can be used, but not as well as its user may think (a genre with one track)."""
 
 
 class TableError(GtzanError):
@@ -181,10 +186,13 @@ def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=None,
     """
     missing = [c for c in ("filename", *FEATURE_NAMES) if c not in frame.columns]
     if missing:
-        raise TableError(f"{source}: missing column(s) {', '.join(missing)}")
+        header = "".join(map(str, frame.columns))
+        hint = next((f"; its header looks separated by {name}, not commas" for sep, name in
+                     ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")) if header.count(sep) >= 5), "")
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        raise TableError(f"{source}: missing column(s) {shown}{hint}")
     if len(frame) == 0:
         raise TableError(f"{source}: the table has no rows")
-
     words, tracks = [], []
     for i, name in enumerate(frame["filename"].astype(str)):
         match = _FILENAME.match(name)
@@ -193,6 +201,17 @@ def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=None,
                              "<genre>.<track>.<segment>.wav or <genre>.<track>.wav")
         words.append(match["genre"])
         tracks.append(f"{match['genre']}.{match['track']}")
+    names = frame["filename"].astype(str)
+    twice = names[names.duplicated(keep=False)]
+    if len(twice):  # a file listed twice would count twice, and may change what the table is
+        first = twice.iloc[0]
+        rows = [i + 2 for i in np.flatnonzero(names.to_numpy() == first)]
+        same = frame.loc[names == first].drop_duplicates()
+        where = " and ".join(map(str, rows)) if len(rows) <= 3 else f"{rows[0]}, {rows[1]} and {len(rows) - 2} more"
+        raise TableError(f"{source}: {first!r} is on rows {where} "
+                         f"({'the same values' if len(same) == 1 else 'different values'}); "
+                         f"{twice.nunique()} file name(s) appear more than once — keep one row each")
+
     words = np.asarray(words)
     if "label" in frame.columns:
         label = frame["label"].astype(str).str.strip().to_numpy()
@@ -211,9 +230,9 @@ def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=None,
             raise TableError(f"{source}: no rows of genre {', '.join(map(repr, absent))} "
                              f"(the table has {', '.join(present)})")
         chosen = sorted(set(chosen))
-        if len(chosen) < 2:
-            raise TableError(f"{source}: a classifier needs two genres or more, "
-                             f"got {', '.join(chosen)}")
+    if len(chosen) < 2:
+        raise TableError(f"{source}: a classifier needs two genres or more, "
+                         f"{'got' if genres is not None else 'the table has only'} {', '.join(chosen)}")
     keep = np.isin(words, chosen)
     frame, words, tracks = frame[keep], words[keep], np.asarray(tracks)[keep]
 
@@ -230,6 +249,10 @@ def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=None,
         row, col = _first_true(pd.DataFrame(~finite, columns=X.columns))
         raise TableError(f"{source}: column {col} row {rows[row] + 2} is empty, NaN or infinite")
 
+    per_genre = pd.Series(tracks).groupby(words).nunique()
+    for genre, count in per_genre[per_genre < 2].items():
+        warnings.warn(TableWarning(f"{source}: genre {genre!r} has a single track: no split can both train "
+                                   "and test on it"), stacklevel=2)
     artists = artists or {}
     return FeatureTable(numeric.astype(np.float64).reset_index(drop=True),
                         np.searchsorted(chosen, words).astype(np.int64), tracks,

@@ -15,10 +15,11 @@ bundles and the estimator.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.cluster.hierarchy import DisjointSet
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 
-from . import PROTOCOLS
+from . import PROTOCOLS, GtzanError
 from .data import FeatureTable
 from .matching import find_duplicate_tracks
 from .recipe import RECIPE
@@ -176,10 +177,20 @@ def make_folds(table: FeatureTable, *, protocol: str = "segment", n_splits: int 
     list of (train, test) row-position arrays, one pair per fold.
     """
     check_protocol(protocol)
+    groups = None if protocol == "segment" else protocol_groups(table, protocol) if groups is None else groups
+    # too little data for the folds: one line, where scikit-learn would raise from deep inside
+    unit = {"segment": "rows", "track": "tracks", "artist": "artists"}[protocol]
+    if groups is None:  # stratified k-fold puts every genre in every fold
+        rows = pd.Series(table.y).value_counts()
+        if rows.min() < n_splits:
+            raise GtzanError(f"genre {table.genres[int(rows.idxmin())]!r} has {rows.min()} rows: {n_splits}-fold "
+                             f"cross-validation needs at least {n_splits} per genre (ask for fewer folds)")
+    elif len(np.unique(groups)) < n_splits:
+        raise GtzanError(f"the table has {len(np.unique(groups))} {unit}: {n_splits}-fold cross-validation "
+                         f"needs at least {n_splits} (ask for fewer folds)")
     if protocol == "segment":
         splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
         return list(splitter.split(table.X, table.y))
-    groups = protocol_groups(table, protocol) if groups is None else groups
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     return list(splitter.split(table.X, table.y, groups))
 

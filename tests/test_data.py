@@ -51,6 +51,13 @@ def _broken(tmp_path, change):
     (lambda f: f.__setitem__("label", f["filename"].str.split(".").str[0].tolist()[:-1] + ["rock"]),
      "row 21 has label 'rock' but filename 'metal.00000.9.wav' says 'metal'"),
     (lambda f: f.__setitem__("filename", "track_one.wav"), "is not <genre>.<track>.<segment>.wav or <genre>.<track>.wav"),
+    # the same file twice: with the same values, and with others
+    (lambda f: f.__setitem__("filename", f["filename"].tolist()[:-1] + [f["filename"].iloc[0]]),
+     "'blues.00000.0.wav' is on rows 2 and 21 (different values)"),
+    (lambda f: f.iloc.__setitem__(len(f) - 1, f.iloc[0].to_numpy()),
+     "'blues.00000.0.wav' is on rows 2 and 21 (the same values)"),
+    (lambda f: f.__setitem__("filename", f["filename"].str.replace("metal.00", "blues.90")),
+     "a classifier needs two genres or more, the table has only blues"),
 ])
 def test_bad_tables_name_the_problem(tmp_path, change, message):
     path = _broken(tmp_path, change)
@@ -94,11 +101,12 @@ def test_artist_spellings_are_merged_and_empty_ones_unknown(tmp_path):
 
 def test_duplicates_found_from_the_features():
     rng = np.random.default_rng(0)
-    rows = rng.normal(size=(40, len(FEATURE_NAMES)))
+    rows = rng.normal(size=(60, len(FEATURE_NAMES)))
     rows[20:30] = rows[0:10]                      # track 2 repeats track 0
     rows[30:40] = rows[10:20] * (1 + 1e-9)        # track 3 repeats track 1, up to rounding
     frame = pd.DataFrame(rows, columns=FEATURE_NAMES)
-    frame.insert(0, "filename", [f"metal.{t:05d}.{s}.wav" for t in range(4) for s in range(10)])
+    frame.insert(0, "filename", [f"metal.{t:05d}.{s}.wav" for t in range(4) for s in range(10)]
+                 + [f"blues.{t:05d}.{s}.wav" for t in range(2) for s in range(10)])  # a second genre
     found = find_duplicate_tracks(table_from_frame(frame))
     assert found == [("metal.00000", "metal.00002"), ("metal.00001", "metal.00003")]
 
@@ -197,3 +205,32 @@ def test_whole_clip_filenames_may_end_in_au_and_lines_in_crlf(tmp_path):
     path.write_bytes(rows.to_csv(index=False).replace("\n", "\r\n").encode())
     table = load_feature_table(path)
     assert table.genres == ("blues", "classical") and len(set(table.tracks)) == 200
+
+
+def test_a_table_separated_by_semicolons_is_named_as_such(tmp_path):
+    path = tmp_path / "semicolons.csv"
+    pd.read_csv(FEATURE_TABLE, nrows=20).to_csv(path, index=False, sep=";")
+    with pytest.raises(TableError) as info:
+        load_feature_table(path)
+    message = str(info.value)
+    assert message.endswith("its header looks separated by semicolons, not commas")
+    assert "and 55 more" in message and len(message) < 250
+
+
+def test_a_genre_with_one_track_is_warned_about(tmp_path):
+    frame = pd.concat([pd.read_csv(FEATURE_TABLE, nrows=20), pd.read_csv(FEATURE_TABLE).iloc[1000:1010]])
+    path = tmp_path / "one_metal.csv"
+    frame.to_csv(path, index=False)
+    with pytest.warns(UserWarning, match="genre 'metal' has a single track"):
+        load_feature_table(path)
+
+
+def test_too_few_rows_for_the_folds_is_one_line(tmp_path, capsys):
+    from gtzan_helpers.app.cli import main
+
+    # ten 3-second rows per genre: too few for twelve folds that each hold every genre
+    assert main(["evaluate", str(KAGGLE_SAMPLE), "--genres", "all", "--protocol", "segment", "--folds", "12",
+                 "--jobs", "1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("gtzan evaluate: genre 'blues' has 10 rows") and "needs at least 12 per genre" in err
+    assert "Traceback" not in err and len(err.splitlines()) <= 3
