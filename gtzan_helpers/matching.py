@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import DisjointSet
-from scipy.spatial.distance import cdist
 
 from .data import FeatureTable
 
@@ -40,10 +39,27 @@ def find_duplicate_tracks(table: FeatureTable, *, tolerance: float = 1e-3) -> li
         if len(same) < 2:
             continue
         rows = np.stack([Z[inverse == k].ravel() for k in same])
-        close = np.argwhere(np.triu(cdist(rows, rows, "chebyshev") <= tolerance, 1))
-        for a, b in close:
+        for a, b in _close_pairs(rows, tolerance):
             sets.merge(tracks[same[a]], tracks[same[b]])
     return sorted(tuple(sorted(str(t) for t in s)) for s in sets.subsets() if len(s) > 1)
+
+
+def _close_pairs(rows: np.ndarray, tolerance: float):
+    """Pairs of rows that agree within ``tolerance`` in every column, without comparing all pairs.
+
+    Two such rows agree in any one column too, so after sorting by the column with the most
+    distinct values only rows that close in it are compared (a sweep): time and memory grow
+    about linearly with the rows, not with their square.
+    """
+    column = max(range(rows.shape[1]), key=lambda c: len(np.unique(rows[:, c])))
+    order = np.argsort(rows[:, column], kind="stable")
+    key = rows[order, column]
+    for i in range(len(order)):
+        j = i + 1
+        while j < len(order) and key[j] - key[i] <= tolerance:
+            if np.max(np.abs(rows[order[i]] - rows[order[j]])) <= tolerance:
+                yield order[i], order[j]
+            j += 1
 
 
 def nearest_rows(table: FeatureTable, features, *, k: int = 2) -> pd.DataFrame:
