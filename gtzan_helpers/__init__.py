@@ -47,3 +47,9 @@ class GtzanError(ValueError):
     The message is one line naming the file or value and the reason; the command line
     prints it without a traceback.
     """
+
+
+class GtzanWarning(UserWarning):
+    """Base of the warnings about a user's input that can still be used, but not as they may think
+    (a damaged cache entry, audio unlike the training data's, a genre with one track); the command
+    line prints each as one line."""

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import GENRES, GtzanError
+from . import GENRES, GtzanError, GtzanWarning
 from .features.segment import FEATURE_NAMES
 from .paths import ARTISTS_FILE, FAULT_FILTERED_SPLIT, FEATURE_TABLE
 
@@ -27,7 +27,7 @@ from .paths import ARTISTS_FILE, FAULT_FILTERED_SPLIT, FEATURE_TABLE
 _FILENAME = re.compile(r"^(?P<genre>[A-Za-z]+)\.(?P<track>\d+)(?:\.(?P<segment>\d+))?\.(?:wav|au)$")
 
 
-class TableWarning(UserWarning):
+class TableWarning(GtzanWarning):
     """A table that can be used, but not as well as its user may think (a genre with one track)."""
 
 

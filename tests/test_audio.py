@@ -88,3 +88,40 @@ def test_an_excerpt_is_found_where_it_was_cut_whatever_its_gain():
     _, unrelated = locate_excerpt(np.random.default_rng(1).normal(size=2000), recording)
     assert unrelated < 0.2
     assert locate_excerpt(recording, recording[:100]) == (0, 0.0)  # longer than the recording
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".au"])
+def test_a_file_cut_short_is_named_and_what_is_there_used(write_wav, suffix):
+    from gtzan_helpers.features.audio import AudioWarning
+
+    whole = write_wav(f"whole{suffix}", tone(seconds=5.0), subtype="PCM_16")
+    cut = whole.with_name(f"cut{suffix}")
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.warns(AudioWarning, match=r"cut\.\w+: its data ends at 2\.50 s, before the 5\.00 s its header"):
+        y = load_audio(cut)
+    assert len(y) == pytest.approx(22050 * 2.5, abs=40)  # half the bytes, less the header
+
+
+@pytest.mark.parametrize("sr, subtype, said", [(8000, "PCM_16", "8000 Hz"), (22050, "PCM_U8", "8 bit")])
+def test_audio_coarser_than_the_training_clips_is_warned_about(write_wav, sr, subtype, said):
+    from gtzan_helpers.features.audio import AudioWarning
+
+    path = write_wav("coarse.wav", tone(seconds=2.0, sr=sr), sr=sr, subtype=subtype)
+    with pytest.warns(AudioWarning, match=f"coarse.wav: .*{said}.*coarser than the training clips"):
+        load_audio(path)
+
+
+def test_full_quality_audio_gives_no_warning(write_wav, recwarn):
+    load_audio(write_wav("fine.wav", tone(seconds=2.0), subtype="PCM_16"))
+    assert not [w for w in recwarn if "coarser" in str(w.message) or "ends at" in str(w.message)]
+
+
+def test_a_symlink_loop_is_named_as_one(tmp_path, capsys):
+    from gtzan_helpers.app.cli import main
+
+    loop = tmp_path / "loop.wav"
+    loop.symlink_to(loop)
+    with pytest.raises(AudioError, match="loop.wav: a symbolic link that loops back on itself"):
+        load_audio(loop)
+    assert main(["extract", str(loop), "-o", str(tmp_path / "f.csv"), "-q", "--no-cache"]) == 1
+    assert "loop.wav: a symbolic link that loops back on itself" in capsys.readouterr().err

@@ -6,11 +6,13 @@ Used by ``01_features``, ``06_shap`` and the command line. Every failure is an
 
 from __future__ import annotations
 
+import errno
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from .. import GtzanError
+from .. import GtzanError, GtzanWarning
 from .segment import SR
 
 AUDIO_EXTENSIONS = (".wav", ".au", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
@@ -21,6 +23,54 @@ MIN_SECONDS = 1.0
 
 class AudioError(GtzanError):
     """An audio file cannot be used; the message names the file and says why."""
+
+
+class AudioWarning(GtzanWarning):
+    """An audio file is used, but it is not what it claims or not like the training data."""
+
+
+LOW_QUALITY_SUBTYPES = ("PCM_S8", "PCM_U8", "ULAW", "ALAW", "IMA_ADPCM", "MS_ADPCM", "GSM610")
+"""Encodings of 8 bits or fewer per sample: their features differ from 16-bit audio's."""
+
+
+def _declared_frames(path: Path) -> int | None:
+    """How many frames a WAV's or AU's header says its data holds (None: another format, or
+    a header that does not say)."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        block = None
+        at = 12
+        while at + 8 <= len(head):
+            chunk, size = head[at:at + 4], int.from_bytes(head[at + 4:at + 8], "little")
+            if chunk == b"fmt ":
+                block = int.from_bytes(head[at + 20:at + 22], "little")  # bytes per frame, all channels
+            elif chunk == b"data":
+                return size // block if block else None
+            at += 8 + size + (size & 1)
+        return None
+    if head[:4] == b".snd":
+        offset, size = int.from_bytes(head[4:8], "big"), int.from_bytes(head[8:12], "big")
+        encoding, channels = int.from_bytes(head[12:16], "big"), int.from_bytes(head[20:24], "big")
+        width = {1: 1, 2: 1, 3: 2, 4: 3, 5: 4, 6: 4, 7: 8, 27: 1}.get(encoding)
+        if size == 0xFFFFFFFF or not width or not channels or offset < 24:
+            return None
+        return size // (width * channels)
+    return None
+
+
+def _check_source(path: Path, info) -> None:
+    """Warn, naming the file, where audio is cut short or unlike the 16-bit, 22 050 Hz training clips."""
+    declared = _declared_frames(path)
+    if declared is not None and info.frames < declared:
+        warnings.warn(AudioWarning(f"{path}: its data ends at {info.frames / info.samplerate:.2f} s, before "
+                                   f"the {declared / info.samplerate:.2f} s its header declares (a truncated "
+                                   "file?); only what is there is used"), stacklevel=3)
+    if info.samplerate < SR or info.subtype in LOW_QUALITY_SUBTYPES:
+        what = f"{info.samplerate} Hz" if info.samplerate < SR else f"{info.subtype_info or info.subtype} samples"
+        warnings.warn(AudioWarning(f"{path}: {what}, coarser than the training clips' 16-bit, {SR} Hz audio: its "
+                                   "features, and so the answers, may differ from the same music's at full "
+                                   "quality"), stacklevel=3)
 
 
 def load_audio(path: str | Path, *, sr: int = SR, min_seconds: float = MIN_SECONDS) -> np.ndarray:
@@ -48,6 +98,7 @@ def load_audio(path: str | Path, *, sr: int = SR, min_seconds: float = MIN_SECON
     import soundfile as sf  # libsndfile, loaded with the first file
 
     path = Path(path)
+    _check_link(path)
     if not path.exists():
         raise AudioError(f"{path}: no such file")
     if path.is_dir():
@@ -55,6 +106,7 @@ def load_audio(path: str | Path, *, sr: int = SR, min_seconds: float = MIN_SECON
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: empty file")
     try:
+        _check_source(path, sf.info(path))
         samples, file_sr = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         reason = str(exc).split(":")[-1].strip() or "unreadable"
@@ -134,7 +186,20 @@ def find_audio_files(paths, *, errors: list | None = None) -> list[Path]:
     return found
 
 
+def _check_link(path: Path) -> None:
+    """A symbolic link that points back into itself is named as one, not as a missing file."""
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:  # Python 3.11–3.12 say "Symlink loop" this way
+            raise AudioError(f"{path}: a symbolic link that loops back on itself") from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise AudioError(f"{path}: a symbolic link that loops back on itself") from None
+
+
 def _expand(path: Path) -> list[Path]:
+    _check_link(path)
     if path.is_dir():
         inside = sorted(f for f in path.rglob("*")
                         if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS)

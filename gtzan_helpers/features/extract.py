@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 
+from .. import GtzanWarning
 from ..paths import atomic_path
 from .audio import AudioError, find_audio_files, load_audio
 from .segment import FEATURE_NAMES, compute_clip_features
@@ -23,7 +24,7 @@ FEATURES_VERSION = "gtzan-table-1"
 """Changes whenever the recipe's numbers change, so that stale cache entries are ignored."""
 
 
-class CacheWarning(UserWarning):
+class CacheWarning(GtzanWarning):
     """A cache entry was damaged, stale or could not be written; the features were computed afresh."""
 
 
@@ -144,14 +145,14 @@ def _extract_or_error(path, label, cache_dir, whole_clip):
     """One file's rows, or the line that says why not, and the warnings it raised (as text, so
     that they come back from a worker process)."""
     with warnings.catch_warnings(record=True) as raised:
-        warnings.simplefilter("always", CacheWarning)
+        warnings.simplefilter("always", GtzanWarning)
         try:
             frame, error = extract_file(path, label=label, cache_dir=cache_dir, whole_clip=whole_clip), None
         except AudioError as exc:
             frame, error = None, str(exc)
         except OSError as exc:  # unreadable: permissions, a vanished file, a failing disk
             frame, error = None, f"{path}: cannot be read ({exc.strerror or exc})"
-    return frame, error, [str(w.message) for w in raised if issubclass(w.category, CacheWarning)]
+    return frame, error, [w.message for w in raised if issubclass(w.category, GtzanWarning)]
 
 
 def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
@@ -200,7 +201,7 @@ def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
         results = list(results)
     for _, _, raised in results:  # a worker's warnings, raised again here
         for message in raised:
-            warnings.warn(CacheWarning(message), stacklevel=2)
+            warnings.warn(message, stacklevel=2)
     frames = [frame for frame, _, _ in results if frame is not None]
     errors = missing + [error for _, error, _ in results if error is not None]
     empty = pd.DataFrame(columns=["filename", *FEATURE_NAMES])
