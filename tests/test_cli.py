@@ -297,3 +297,27 @@ def test_every_command_has_help_with_an_example(command, capsys):
     out = capsys.readouterr().out
     assert "example" in out
     assert "%%" not in out  # descriptions are printed as written, help strings %-formatted
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_ctrl_c_keeps_the_songs_already_predicted(capsys, monkeypatch, as_json):
+    from gtzan_helpers.app import songs
+    from gtzan_helpers.paths import AUDIO_DIR
+
+    real = songs.iter_predictions
+
+    def interrupted_after_one(bundle, paths):
+        iterator = real(bundle, paths)
+        yield next(iterator)
+        raise KeyboardInterrupt  # as Ctrl-C during the second song
+
+    monkeypatch.setattr(songs, "iter_predictions", interrupted_after_one)
+    clips = [str(AUDIO_DIR / "blues" / "blues.00013.wav"), str(AUDIO_DIR / "metal" / "metal.00001.au")]
+    assert main(["predict", *clips, *(["--json"] if as_json else [])]) == 130
+    out, err = capsys.readouterr()
+    assert err.strip() == "gtzan predict: interrupted"
+    if as_json:
+        done = json.loads(out)
+        assert done["interrupted"] and [r["file"] for r in done["results"]] == clips[:1]
+    else:
+        assert out.startswith(f"{clips[0]}: ") and clips[1] not in out

@@ -125,26 +125,34 @@ def _named(p, labels) -> dict:
 
 def _predict(args) -> int:
     from .bundle import load_bundle
-    from .songs import predict_files, rows_in_words
+    from .songs import iter_predictions, rows_in_words
 
     bundle = load_bundle(args.model)
     labels = bundle.labels
-    songs, errors = predict_files(bundle, args.files)
-    results = []
-    for song in songs:
-        result = {"file": str(song.file), "label": labels[song.label],
-                  "probabilities": _named(song.probabilities, labels)}
-        if not bundle.whole_clip:  # a model of whole clips sees one row per song
-            result["segments"] = [_named(segment, labels) for segment in song.row_probabilities]
-        results.append(result)
+    results, errors = [], []
+    try:
+        for song, error in iter_predictions(bundle, args.files):  # each result shown as soon as it is ready
+            if error is not None:
+                errors.append(error)
+                if not args.json:
+                    print(f"gtzan predict: {error}", file=sys.stderr, flush=True)
+                continue
+            result = {"file": str(song.file), "label": labels[song.label],
+                      "probabilities": _named(song.probabilities, labels)}
+            if not bundle.whole_clip:  # a model of whole clips sees one row per song
+                result["segments"] = [_named(segment, labels) for segment in song.row_probabilities]
+            results.append(result)
+            if not args.json:
+                probs = ", ".join(f"P({k}) = {v:.3f}" for k, v in result["probabilities"].items())
+                print(f"{result['file']}: {result['label']} ({probs}; {rows_in_words(song, bundle)})", flush=True)
+    except KeyboardInterrupt:
+        if args.json:  # what is done is still printed, marked as cut short
+            print(json.dumps({"results": results, "errors": errors, "interrupted": True}, indent=2))
+        raise
     if args.json:
         print(json.dumps({"results": results, "errors": errors}, indent=2))
-    else:
-        for song, r in zip(songs, results):
-            probs = ", ".join(f"P({k}) = {v:.3f}" for k, v in r["probabilities"].items())
-            print(f"{r['file']}: {r['label']} ({probs}; {rows_in_words(song, bundle)})")
-    for error in errors:
-        print(f"gtzan predict: {error}", file=sys.stderr)
+        for error in errors:
+            print(f"gtzan predict: {error}", file=sys.stderr)
     return 1 if errors else 0
 
 
@@ -367,6 +375,7 @@ def main(argv=None) -> int:
         print(f"gtzan {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        print(f"gtzan {args.command}: interrupted", file=sys.stderr)
         return 130
 
 

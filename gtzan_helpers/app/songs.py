@@ -41,24 +41,43 @@ class Song:
     label: int
 
 
-def predict_files(bundle, paths) -> tuple[list[Song], list[str]]:
-    """Every audio file under ``paths`` through ``bundle``: the good songs, and one line per bad file.
+def iter_predictions(bundle, paths):
+    """Every audio file under ``paths`` through ``bundle``, one at a time, as soon as it is done.
 
-    The features are computed as the bundle's rows were (:attr:`Bundle.whole_clip`).
+    Yields ``(song, None)`` for a good file and ``(None, line)`` for a bad one (the line names
+    the file and the reason), so that a caller can show each result at once and keep what is
+    done when interrupted. The features are computed as the bundle's rows were
+    (:attr:`Bundle.whole_clip`).
     """
-    songs, errors = [], []
-    for file in find_audio_files(paths, errors=errors):
+    errors: list[str] = []
+    files = find_audio_files(paths, errors=errors)
+    yield from ((None, error) for error in errors)
+    for file in files:
         try:
             rows = file_features(file, whole_clip=bundle.whole_clip)
         except AudioError as exc:
-            errors.append(str(exc))
+            yield None, str(exc)
+            continue
+        except OSError as exc:  # unreadable: permissions, a vanished file
+            yield None, f"{file}: cannot be read ({exc.strerror or exc})"
             continue
         if not np.all(np.isfinite(rows)):
-            errors.append(f"{file}: features are not finite numbers")
+            yield None, f"{file}: features are not finite numbers"
             continue
         proba = bundle.predict_proba(rows)
         song = per_track(proba, np.zeros(len(proba)))[1][0]
-        songs.append(Song(file, rows, proba, song, int(decide(song[None])[0])))
+        yield Song(file, rows, proba, song, int(decide(song[None])[0])), None
+
+
+def predict_files(bundle, paths) -> tuple[list[Song], list[str]]:
+    """Every audio file under ``paths`` through ``bundle``: the good songs, and one line per bad
+    file (:func:`iter_predictions`, collected)."""
+    songs, errors = [], []
+    for song, error in iter_predictions(bundle, paths):
+        if error is None:
+            songs.append(song)
+        else:
+            errors.append(error)
     return songs, errors
 
 
