@@ -124,7 +124,7 @@ def test_feature_mismatch_and_unknown_version_are_refused(tmp_path, small_bundle
 
     def bump(name, data):
         if name == "metadata.npy":
-            data = data.replace(b'"format_version": 2', b'"format_version": 9')
+            data = data.replace(b'"format_version": 3', b'"format_version": 9')
         return data
 
     future = _rewrite(DEFAULT_MODEL, tmp_path / "future.npz", bump)
@@ -132,27 +132,76 @@ def test_feature_mismatch_and_unknown_version_are_refused(tmp_path, small_bundle
         load_bundle(future)
 
 
-def test_a_version_1_bundle_is_read_as_a_model_of_segments(tmp_path):
-    def older(name, data):   # as written before bundles recorded their rows
-        if name == "metadata.npy":
-            metadata = json.loads(np.load(io.BytesIO(data)).tobytes())
-            metadata["format_version"] = 1
-            del metadata["rows"]
+def _with_metadata(change, *, reseal: bool):
+    """A `_rewrite` change that edits the metadata (and, with `reseal`, records its new digest,
+    as someone would who wanted the edit to pass)."""
+    from gtzan_helpers.app.bundle import _metadata_digest
+
+    def edit(name, data):
+        if name != "metadata.npy":
+            return data
+        metadata = json.loads(np.load(io.BytesIO(data)).tobytes())
+        change(metadata)
+        if reseal:
+            metadata["content_sha256"] = _metadata_digest(metadata)
+        buffer = io.BytesIO()
+        np.save(buffer, np.frombuffer(json.dumps(metadata, sort_keys=True).encode(), dtype=np.uint8))
+        return buffer.getvalue()
+
+    return edit
+
+
+@pytest.mark.parametrize("change", [lambda m: m.__setitem__("labels", m["labels"][::-1]),
+                                    lambda m: m.__setitem__("rows", "whole clips")],
+                         ids=["labels reversed", "rows changed"])
+def test_changed_metadata_is_refused(tmp_path, change):
+    bad = _rewrite(DEFAULT_MODEL, tmp_path / "changed.npz", _with_metadata(change, reseal=False))
+    with pytest.raises(BundleError, match="metadata does not match its recorded SHA-256"):
+        load_bundle(bad)
+
+
+def test_an_older_bundle_is_refused_with_what_to_do(tmp_path):
+    old = _rewrite(DEFAULT_MODEL, tmp_path / "v2.npz",
+                   _with_metadata(lambda m: m.__setitem__("format_version", 2), reseal=True))
+    with pytest.raises(BundleError, match="format version 2 is not supported .*retrain it with gtzan train"):
+        load_bundle(old)
+
+
+def test_a_memory_bomb_is_refused_before_anything_is_unpacked(tmp_path):
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(DEFAULT_MODEL) as zin, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info.filename))
+        zout.writestr("padding.npy", bytes(70 * 2 ** 20))  # 70 MB of zeros, a few kB packed
+    assert bomb.stat().st_size < 2 ** 20
+    with pytest.raises(BundleError, match="unpacks to 70 MB, more than a bundle may hold"):
+        load_bundle(bomb)
+
+
+def test_an_entry_declaring_a_huge_array_is_refused_from_its_header(tmp_path):
+    def huge(name, data):   # the header claims 10^12 floats; the data is what it was
+        if name == "background.npy":
+            header = np.lib.format.header_data_from_array_1_0(np.zeros((1, 57), np.float32))
+            header["shape"] = (10 ** 12 // 57, 57)
             buffer = io.BytesIO()
-            np.save(buffer, np.frombuffer(json.dumps(metadata, sort_keys=True).encode(), dtype=np.uint8))
-            data = buffer.getvalue()
+            np.lib.format.write_array_header_1_0(buffer, header)
+            return buffer.getvalue() + data[128:]
         return data
 
-    old = load_bundle(_rewrite(DEFAULT_MODEL, tmp_path / "v1.npz", older))
-    assert "rows" not in old.metadata and not old.whole_clip
-    np.testing.assert_array_equal(old.predict_proba(old.mean[None]), load_bundle().predict_proba(old.mean[None]))
+    with pytest.raises(BundleError, match=r"entry background is float32 of shape \(17543859649, 57\), not"):
+        load_bundle(_rewrite(DEFAULT_MODEL, tmp_path / "huge.npz", huge))
 
-    def unsaid(name, data):   # version 2 must say what its rows are
-        data = older(name, data)
-        return data.replace(b'"format_version": 1', b'"format_version": 2') if name == "metadata.npy" else data
 
-    with pytest.raises(BundleError, match="rows are None"):
-        load_bundle(_rewrite(DEFAULT_MODEL, tmp_path / "v2.npz", unsaid))
+def test_a_damaged_shipped_model_is_refused(tmp_path, monkeypatch):
+    from gtzan_helpers.app import bundle as bundles
+
+    copy = tmp_path / "default.npz"
+    data = bytearray(DEFAULT_MODEL.read_bytes())
+    data[len(data) // 2] ^= 1  # one bit, somewhere in the weights
+    copy.write_bytes(bytes(data))
+    monkeypatch.setitem(bundles.SHIPPED_MODELS, "blues-metal", copy)
+    with pytest.raises(BundleError, match="shipped blues-metal model differs"):
+        load_bundle("blues-metal")
 
 
 def test_a_local_file_wins_over_a_shipped_models_name(tmp_path, monkeypatch, small_bundle):
@@ -163,14 +212,11 @@ def test_a_local_file_wins_over_a_shipped_models_name(tmp_path, monkeypatch, sma
 
 
 def test_weights_that_do_not_fit_the_architecture_are_refused(tmp_path):
-    def widen(name, data):   # the metadata claims 256 units in the first layer; the weights have 128
-        if name == "metadata.npy":
-            data = data.replace(b'"hidden": [128, 128, 128]', b'"hidden": [256, 128, 128]')
-        return data
-
+    # the metadata claims 256 units in the first layer, and its digest is made to agree; the weights have 128
+    widen = _with_metadata(lambda m: m["architecture"].__setitem__("hidden", [256, 128, 128]), reseal=True)
     bad = _rewrite(DEFAULT_MODEL, tmp_path / "widened.npz", widen)
-    with pytest.raises(BundleError,
-                       match=r"weights do not fit the recorded architecture \[57, 256, 128, 128, 1\]"):
+    with pytest.raises(BundleError, match=r"entry weight/net.0.weight is float32 of shape \(128, 57\), "
+                                          r"not float32 of shape \(256, 57\)"):
         load_bundle(bad)
 
 

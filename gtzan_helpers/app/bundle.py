@@ -4,10 +4,12 @@ A bundle is a NumPy ``.npz`` archive read with ``allow_pickle=False``: plain arr
 (the network's weights, the scaler's statistics, a background sample for SHAP) and
 one JSON document (format version, feature names and order, label names, whether its
 rows are 3-second segments or whole clips, hyperparameters, the versions that made it,
-and a SHA-256 of every array). Loading
-never unpickles or executes anything from the file; it checks the format version,
-the feature names, the shapes and the digests, and refuses a wrong or tampered file
-with a :class:`BundleError`.
+a SHA-256 of every array, and one of the document itself). Loading never unpickles or
+executes anything from the file: it checks the declared unpacked size against a cap, then
+the metadata's digest and fields, then each array's dtype and shape against the recorded
+architecture before reading its data, then every array's digest, and refuses a wrong,
+damaged or altered file with a one-line :class:`BundleError`. The digests detect damage and
+mismatch, not who made the file: anyone can write a consistent bundle.
 Used by ``gtzan train``, ``gtzan predict`` and ``gtzan explain``.
 """
 
@@ -35,11 +37,15 @@ from ..splits import validation_groups, validation_split
 from ..training import fit, predict_proba, scale
 
 FORMAT = "gtzan-mlp-bundle"
-FORMAT_VERSION = 2
-"""Version 2 records whether the rows were 3-second segments or whole clips; a version-1 file
-(before whole clips) is read as a model of segments. A package that reads version 1 only refuses
-version 2, so it never feeds segment features to a model of whole clips."""
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+"""Version 3 records a SHA-256 of the whole metadata (``content_sha256``, over the JSON without
+it, which holds every array's digest), so that no label, row kind or setting can change
+unnoticed; version 2 recorded whether the rows were 3-second segments or whole clips. Files of
+earlier versions are refused: their metadata is not covered by a digest."""
+READABLE_VERSIONS = (3,)
+MAX_BUNDLE_BYTES = 64 * 2 ** 20
+"""The most a bundle may hold once unpacked (the shipped ones hold well under 1 MB): a file
+that declares more is refused before anything is unpacked."""
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 SHIPPED_MODELS = {"blues-metal": MODELS_DIR / "default.npz", "ten-genres": MODELS_DIR / "ten_genres.npz"}
 """The bundles shipped with the package, by name: the study's blues/metal network trained on
@@ -47,6 +53,10 @@ the shipped 3-second table (``gtzan train`` with its defaults), and a ten-genre 
 on Kaggle's 30-second table of whole clips (``gtzan train data/kaggle_features_30_sec.csv
 --genres all``)."""
 DEFAULT_MODEL = SHIPPED_MODELS["blues-metal"]
+SHIPPED_SHA256 = {"blues-metal": "ab0d2d093e073757e4427f89e8ec9b8ac2b00fa03a98875a54afab04907f53d1",
+                  "ten-genres": "d77d09d49c3bf3603ee63400b34686c6740ed23b400c2edd355eeb37b6c1778a"}
+"""The shipped bundles' whole-file digests: a shipped model that differs (a damaged install) is
+refused. Retraining one with ``gtzan train`` means recording its new digest here."""
 
 
 class BundleError(GtzanError):
@@ -115,6 +125,41 @@ def _digest(array: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
+def _metadata_digest(metadata: dict) -> str:
+    """SHA-256 of the metadata's JSON without its own digest: it covers the arrays' digests too."""
+    rest = {k: v for k, v in metadata.items() if k != "content_sha256"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True).encode()).hexdigest()
+
+
+def _read_entry(archive: zipfile.ZipFile, name: str, path, expected=None) -> np.ndarray:
+    """One ``.npy`` entry, its header checked before its data is read: the dtype and shape
+    ``expected`` (a ``(dtype, shape)`` pair; None for the metadata, bytes), and a size that
+    fits the entry."""
+    with archive.open(f"{name}.npy") as handle:
+        try:
+            major, _ = np.lib.format.read_magic(handle)
+            shape, fortran, dtype = (np.lib.format.read_array_header_1_0(handle) if major == 1
+                                     else np.lib.format.read_array_header_2_0(handle))
+        except ValueError as exc:
+            raise BundleError(f"{path}: entry {name} is not an array ({exc})") from None
+        if dtype.hasobject or fortran:
+            raise BundleError(f"{path}: entry {name} holds objects or a Fortran-ordered array")
+        if expected is None:
+            ok = dtype == np.uint8 and len(shape) == 1
+        else:
+            ok = dtype == np.dtype(expected[0]) and tuple(shape) == tuple(expected[1])
+        if not ok:
+            wanted = "bytes" if expected is None else f"{np.dtype(expected[0])} of shape {tuple(expected[1])}"
+            raise BundleError(f"{path}: entry {name} is {dtype} of shape {tuple(shape)}, not {wanted}")
+        size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if size > archive.getinfo(f"{name}.npy").file_size:
+            raise BundleError(f"{path}: entry {name} declares more data than it holds")
+        data = handle.read(size)
+    if len(data) != size:
+        raise BundleError(f"{path}: entry {name} is cut short")
+    return np.frombuffer(data, dtype=dtype).reshape(shape)
+
+
 def save_bundle(path, model, *, mean, scale, background, hyperparameters: dict,
                 feature_names=FEATURE_NAMES, labels=GENRES, whole_clip: bool = False) -> Path:
     """Write a bundle atomically; the same inputs always give the same bytes.
@@ -141,6 +186,7 @@ def save_bundle(path, model, *, mean, scale, background, hyperparameters: dict,
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "feature_names": list(feature_names), "labels": list(labels),
         "rows": "whole clips" if whole_clip else "3-second segments",
+        "background_rows": len(arrays["background"]),
         "architecture": {"n_features": model.n_features, "hidden": list(model.hidden),
                          "dropout": model.dropout},
         "hyperparameters": hyperparameters,
@@ -148,6 +194,7 @@ def save_bundle(path, model, *, mean, scale, background, hyperparameters: dict,
                      "numpy": np.__version__, "librosa": version("librosa")},
         "sha256": {name: _digest(a) for name, a in sorted(arrays.items())},
     }
+    metadata["content_sha256"] = _metadata_digest(metadata)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # zip entries with a fixed date, so that retraining with the same seed gives the same file
@@ -161,6 +208,60 @@ def save_bundle(path, model, *, mean, scale, background, hyperparameters: dict,
             archive.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)),
                              buffer.getvalue())
     return path
+
+
+def _metadata(raw: np.ndarray, path) -> dict:
+    """The metadata of a bundle, checked whole (its digest), then field by field."""
+    try:
+        metadata = json.loads(raw.tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BundleError(f"{path}: not a model bundle (no readable metadata)") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        found = metadata.get("format") if isinstance(metadata, dict) else None
+        raise BundleError(f"{path}: not a model bundle (format {found!r})")
+    if metadata.get("format_version") not in READABLE_VERSIONS:
+        raise BundleError(f"{path}: bundle format version {metadata.get('format_version')!r} is not "
+                          f"supported (this version reads {', '.join(map(str, READABLE_VERSIONS))}; "
+                          "retrain it with gtzan train)")
+    if metadata.get("content_sha256") != _metadata_digest(metadata):
+        raise BundleError(f"{path}: the model's metadata does not match its recorded SHA-256 "
+                          "(file damaged or tampered with)")
+    if metadata.get("feature_names") != list(FEATURE_NAMES):
+        raise BundleError(f"{path}: the model's features do not match the 57 features this package "
+                          "computes (names or order differ)")
+    labels = metadata.get("labels")
+    if (not isinstance(labels, list) or len(labels) < 2 or len(set(labels)) != len(labels)
+            or not all(isinstance(label, str) and label for label in labels)):
+        raise BundleError(f"{path}: the model's labels {labels!r} are not two or more distinct names")
+    if metadata.get("rows") not in ("3-second segments", "whole clips"):
+        raise BundleError(f"{path}: the model's rows are {metadata.get('rows')!r}, not "
+                          "'3-second segments' or 'whole clips'")
+    if not isinstance(metadata.get("sha256"), dict):
+        raise BundleError(f"{path}: not a model bundle (no digests of its arrays)")
+    return metadata
+
+
+def _expected_arrays(metadata: dict, path) -> dict:
+    """Each array a bundle of this metadata holds: name → (dtype, shape)."""
+    arch = metadata.get("architecture") or {}
+    if arch.get("n_features") != len(FEATURE_NAMES):
+        raise BundleError(f"{path}: the network takes {arch.get('n_features')} inputs, not "
+                          f"{len(FEATURE_NAMES)} features")
+    try:
+        shapes = {k: tuple(v.shape) for k, v in _architecture(arch, len(metadata["labels"])).state_dict().items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{path}: unusable architecture {arch} ({exc})") from None
+    declared = {k[len("weight/"):] for k in metadata["sha256"] if k.startswith("weight/")}
+    if declared != set(shapes):
+        raise BundleError(f"{path}: weights do not fit the recorded architecture "
+                          f"{[arch['n_features'], *(shape[0] for k, shape in shapes.items() if k.endswith('.bias'))]}")
+    rows = metadata.get("background_rows")
+    if not isinstance(rows, int) or not 0 < rows <= 10_000:
+        raise BundleError(f"{path}: the model's background holds {rows!r} rows, not 1 to 10000")
+    n = len(FEATURE_NAMES)
+    return {**{f"weight/{k}": (np.float32, shape) for k, shape in shapes.items()},
+            "scaler/mean": (np.float64, (n,)), "scaler/scale": (np.float64, (n,)),
+            "background": (np.float32, (rows, n))}
 
 
 def load_bundle(path=None) -> Bundle:
@@ -183,46 +284,33 @@ def load_bundle(path=None) -> Bundle:
         SHIPPED_MODELS.get(str(path), path))
     if not path.is_file():
         raise BundleError(f"{path}: no such model file")
+    shipped = {file.resolve(): name for name, file in SHIPPED_MODELS.items()}.get(path.resolve())
+    if shipped and hashlib.sha256(path.read_bytes()).hexdigest() != SHIPPED_SHA256[shipped]:
+        raise BundleError(f"{path}: the shipped {shipped} model differs from the one this package was "
+                          "made with (a damaged install? reinstall the package)")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            # the sizes the directory declares, before anything is unpacked: no memory bomb
+            if sum(info.file_size for info in infos) > MAX_BUNDLE_BYTES:
+                raise BundleError(f"{path}: unpacks to {sum(i.file_size for i in infos) / 2 ** 20:.0f} MB, more "
+                                  f"than a bundle may hold ({MAX_BUNDLE_BYTES / 2 ** 20:.0f} MB)")
+            names = {info.filename[:-len(".npy")] for info in infos if info.filename.endswith(".npy")}
+            if "metadata" not in names or len(names) != len(infos):
+                raise BundleError(f"{path}: not a model bundle (no metadata, or entries that are not arrays)")
+            metadata = _metadata(_read_entry(archive, "metadata", path), path)
+            expected = _expected_arrays(metadata, path)
+            if names - {"metadata"} != set(expected):
+                raise BundleError(f"{path}: the model's arrays are not those its metadata lists "
+                                  "(file damaged or tampered with)")
+            arrays = {name: _read_entry(archive, name, path, wanted) for name, wanted in expected.items()}
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
         raise BundleError(f"{path}: not a model bundle ({type(exc).__name__}: {exc})") from None
-    try:
-        metadata = json.loads(arrays.pop("metadata").tobytes().decode())
-    except (KeyError, UnicodeDecodeError, json.JSONDecodeError):
-        raise BundleError(f"{path}: not a model bundle (no readable metadata)") from None
-    if metadata.get("format") != FORMAT:
-        raise BundleError(f"{path}: not a model bundle (format {metadata.get('format')!r})")
-    if metadata.get("format_version") not in READABLE_VERSIONS:
-        raise BundleError(f"{path}: bundle format version {metadata.get('format_version')!r} is not "
-                          f"supported (this version reads {', '.join(map(str, READABLE_VERSIONS))})")
-    if metadata.get("feature_names") != list(FEATURE_NAMES):
-        raise BundleError(f"{path}: the model's features do not match the 57 features this package "
-                          "computes (names or order differ)")
-    digests = metadata.get("sha256", {})
-    if set(digests) != set(arrays) or any(_digest(arrays[k]) != v for k, v in digests.items()):
+    digests = metadata["sha256"]
+    if any(_digest(arrays[k]) != v for k, v in digests.items()):
         raise BundleError(f"{path}: the model's arrays do not match their recorded SHA-256 "
                           "(file damaged or tampered with)")
-    arch, labels = metadata["architecture"], metadata.get("labels")
-    if (not isinstance(labels, list) or len(labels) < 2 or len(set(labels)) != len(labels)
-            or not all(isinstance(label, str) and label for label in labels)):
-        raise BundleError(f"{path}: the model's labels {labels!r} are not two or more distinct names")
-    rows = metadata.get("rows", "3-second segments" if metadata["format_version"] == 1 else None)
-    if rows not in ("3-second segments", "whole clips"):
-        raise BundleError(f"{path}: the model's rows are {metadata.get('rows')!r}, not "
-                          "'3-second segments' or 'whole clips'")
-    if arch.get("n_features") != len(FEATURE_NAMES):
-        raise BundleError(f"{path}: the network takes {arch.get('n_features')} inputs, not "
-                          f"{len(FEATURE_NAMES)} features")
     weights = {k[len("weight/"):]: v for k, v in arrays.items() if k.startswith("weight/")}
-    try:
-        shapes = {k: tuple(v.shape) for k, v in _architecture(arch, len(labels)).state_dict().items()}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BundleError(f"{path}: unusable architecture {arch} ({exc})") from None
-    if {k: v.shape for k, v in weights.items()} != shapes:
-        widths = [arch["n_features"], *(shape[0] for k, shape in shapes.items() if k.endswith(".bias"))]
-        raise BundleError(f"{path}: weights do not fit the recorded architecture {widths}")
     mean, scale = arrays["scaler/mean"], arrays["scaler/scale"]
     if mean.shape != (len(FEATURE_NAMES),) or scale.shape != mean.shape or np.any(scale <= 0):
         raise BundleError(f"{path}: scaler statistics have the wrong shape or values")
