@@ -3,6 +3,7 @@
 import io
 import json
 import pickle
+import re
 import zipfile
 
 import numpy as np
@@ -367,3 +368,27 @@ def test_ctrl_c_keeps_the_songs_already_predicted(capsys, monkeypatch, as_json):
         assert done["interrupted"] and [r["file"] for r in done["results"]] == clips[:1]
     else:
         assert out.startswith(f"{clips[0]}: ") and clips[1] not in out
+
+
+def test_ten_genres_show_the_three_most_likely_and_warn_of_a_short_clip(capsys):
+    status, out, err = run(capsys, "predict", str(TEST_CLIP), "--model", "ten-genres")
+    assert status == 0
+    line = out.strip()
+    assert line.count("P(") == 3 and "7 more with --all" in line and len(line) < 200
+    probabilities = [float(p) for p in re.findall(r"= (\d\.\d+)", line)]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert "s long; the model learned from 30-second clips" in err   # the test clip is 3 s
+    status, out, _ = run(capsys, "predict", str(TEST_CLIP), "--model", "ten-genres", "--all")
+    assert out.count("P(") == 10
+    status, out, _ = run(capsys, "predict", str(TEST_CLIP))   # two genres: both, as before
+    assert out.count("P(") == 2 and "--all" not in out
+
+
+def test_gtzan_info_describes_the_shipped_models(capsys):
+    status, out, _ = run(capsys, "info")
+    assert status == 0
+    blues_metal, ten = out.strip().splitlines()
+    assert blues_metal.startswith("blues-metal: 2 genres (blues, metal); rows: 3-second segments")
+    assert ten.startswith("ten-genres: 10 genres") and "rows: whole clips" in ten
+    recorded = load_bundle("ten-genres").metadata["hyperparameters"]["validation_accuracy"]
+    assert f"validation accuracy {100 * recorded:.2f} %" in ten and "artists held out" in ten

@@ -25,7 +25,9 @@ EXAMPLES = {
                "  gtzan extract data/gtzan/genres -o clips.csv --label-from-folder --whole-clip",
     "evaluate": "examples:\n  gtzan evaluate data/audio_gtzan.csv --protocol track --repeats 5 "
                 "--batch-size 64,128\n  gtzan evaluate features_3_sec.csv --genres all --protocol artist",
-    "cache": "examples:\n  gtzan cache\n  gtzan cache --clear\n  GTZAN_CACHE=/tmp/features gtzan extract song.wav -o song.csv",
+    "info": "examples:\n  gtzan info\n  gtzan info --model my_model.npz",
+    "cache": "examples:\n  gtzan cache\n  gtzan cache --clear\n"
+             "  GTZAN_CACHE=/tmp/features gtzan extract song.wav -o song.csv",
     "train": "examples:\n  gtzan train data/audio_gtzan.csv -o my_model.npz --hidden 256,128,128\n"
              "  gtzan train features_3_sec.csv --genres all -o ten_genres.npz",
     "predict": "examples:\n  gtzan predict song.wav\n  gtzan predict ~/Music/albums --json\n"
@@ -143,8 +145,12 @@ def _predict(args) -> int:
                 result["segments"] = [_named(segment, labels) for segment in song.row_probabilities]
             results.append(result)
             if not args.json:
-                probs = ", ".join(f"P({k}) = {v:.3f}" for k, v in result["probabilities"].items())
-                print(f"{result['file']}: {result['label']} ({probs}; {rows_in_words(song, bundle)})", flush=True)
+                ranked = sorted(result["probabilities"].items(), key=lambda kv: -kv[1])
+                shown = ranked if args.all else ranked[:3]  # the three most likely, of ten genres
+                probs = ", ".join(f"P({k}) = {v:.3f}" for k, v in shown)
+                more = "" if len(shown) == len(ranked) else f", {len(ranked) - len(shown)} more with --all"
+                print(f"{result['file']}: {result['label']} ({probs}{more}; {rows_in_words(song, bundle)})",
+                      flush=True)
     except KeyboardInterrupt:
         if args.json:  # what is done is still printed, marked as cut short
             print(json.dumps({"results": results, "errors": errors, "interrupted": True}, indent=2))
@@ -230,6 +236,20 @@ def _extract(args) -> int:
     return 1 if errors or not len(frame) else 0
 
 
+def _info(args) -> int:
+    from .bundle import SHIPPED_MODELS, load_bundle
+
+    for name in [args.model] if args.model else list(SHIPPED_MODELS):
+        bundle = load_bundle(name)
+        trained = bundle.metadata["hyperparameters"]
+        held_out = {"artist": "artists", "track": "tracks", "segment": "tracks"}.get(trained.get("protocol"), "rows")
+        print(f"{name}: {len(bundle.labels)} genres ({', '.join(bundle.labels)}); rows: {bundle.metadata['rows']}; "
+              f"validation accuracy {100 * trained.get('validation_accuracy', float('nan')):.2f} % on "
+              f"{RECIPE.validation_fraction:.0%} of the {held_out} held out of training (one split, "
+              "not cross-validation: notebooks 07 and 10 give the honest estimates)")
+    return 0
+
+
 def _cache(args) -> int:
     folder = feature_cache()
     entries = sorted(folder.glob("*.np[yz]")) if folder.is_dir() else []
@@ -275,6 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--no-cache", action="store_true",
                          help="do not reuse or keep cached features (see gtzan cache)")
     extract.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    info = _command(
+        commands, "info", _info, help="describe the shipped models (or one model file)",
+        description="Each model's genres, the rows it learned from (3-second segments or whole clips) "
+                    "and the accuracy it reached on the share of the training data it held out.")
+    info.add_argument("--model", help="a model file or a shipped model's name (default: every shipped model)")
 
     cache = _command(
         commands, "cache", _cache, help="show or clear the cache of extracted features",
@@ -347,7 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "predicted; the exit status is 1 if any failed.")
     predict.add_argument("files", nargs="+", metavar="FILE", help="audio files or folders")
     predict.add_argument("--model", help=model_help)
-    predict.add_argument("--json", action="store_true", help="print JSON (results and errors)")
+    predict.add_argument("--json", action="store_true", help="print JSON (results and errors, every genre)")
+    predict.add_argument("--all", action="store_true",
+                         help="print every genre's probability (default: the three most likely)")
 
     explain = _command(
         commands, "explain", _explain, help="explain one song's prediction with SHAP",

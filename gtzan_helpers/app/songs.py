@@ -9,12 +9,14 @@ row over the whole clip.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..features import AudioError, file_features, find_audio_files
+from ..features.audio import AudioWarning
 from ..scoring import decide, per_track
 
 
@@ -64,9 +66,26 @@ def iter_predictions(bundle, paths):
         if not np.all(np.isfinite(rows)):
             yield None, f"{file}: features are not finite numbers"
             continue
+        if bundle.whole_clip:
+            _warn_if_short(file)
         proba = bundle.predict_proba(rows)
         song = per_track(proba, np.zeros(len(proba)))[1][0]
         yield Song(file, rows, proba, song, int(decide(song[None])[0])), None
+
+
+WHOLE_CLIP_SECONDS = 30.0
+"""The length of the clips a model of whole clips learned from (GTZAN's excerpts)."""
+
+
+def _warn_if_short(file) -> None:
+    """A model of 30-second clips asked about a much shorter one: its answer is outside what it learned."""
+    import soundfile as sf
+
+    seconds = sf.info(file).duration
+    if seconds < WHOLE_CLIP_SECONDS / 2:
+        warnings.warn(AudioWarning(f"{file}: {seconds:.1f} s long; the model learned from "
+                                   f"{WHOLE_CLIP_SECONDS:g}-second clips, and a clip this short is outside "
+                                   "what it learned"), stacklevel=3)
 
 
 def predict_files(bundle, paths) -> tuple[list[Song], list[str]]:
