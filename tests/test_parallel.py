@@ -83,3 +83,20 @@ def test_a_dask_cluster_gives_the_numbers_of_one_process(table):
             distributed.Client(cluster), parallel_config(backend="dask"):
         remote = repeated_cv(small, candidates, n_splits=3, n_repeats=1)
     pd.testing.assert_frame_equal(here, remote)
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_a_progress_bar_only_where_someone_watches(monkeypatch, terminal):
+    import io
+
+    import gtzan_helpers.fast.parallel as parallel
+
+    class Screen(io.StringIO):
+        def isatty(self):
+            return terminal
+
+    screen = Screen()
+    monkeypatch.setattr(parallel.sys, "stderr", screen)
+    assert [r[1] for r in map_jobs(threads_and_square, [1, 2, 3], n_jobs=1, progress="squaring")] == [1, 4, 9]
+    assert ("squaring" in screen.getvalue() and "3/3" in screen.getvalue()) == terminal
+    assert terminal or screen.getvalue() == ""

@@ -82,7 +82,7 @@ def _evaluate(args) -> int:
         candidates = {name: study_mlp(batch_size=b, first_layer=w, seed=args.seed)
                       for name, (b, w) in settings.items()}
     results = repeated_cv(table, candidates, protocol=args.protocol, n_splits=args.folds,
-                          n_repeats=args.repeats, seed=args.seed, n_jobs=args.jobs)
+                          n_repeats=args.repeats, seed=args.seed, n_jobs=args.jobs, progress=True)
     summary = summarize_cv(results)
     rows = [{"model": args.model, "batch_size": settings[name][0], "first_layer": settings[name][1],
              "protocol": args.protocol,

@@ -30,6 +30,7 @@ Used by :func:`gtzan_helpers.evaluation.sweep` and the resampling of
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable, Iterable
 
@@ -68,7 +69,8 @@ def _call_on_one_thread(fn: Callable, item):
         return fn(item)
 
 
-def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None, device=None) -> list:
+def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None, device=None,
+             progress: str | None = None) -> list:
     """``[fn(item) for item in items]``, each call on one thread, spread by joblib when that pays.
 
     Parameters
@@ -86,6 +88,8 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None, device
     device : str or torch.device, optional
         The jobs' torch device (default :func:`gtzan_helpers.training.choose_device`);
         jobs for a GPU run here one after another, sharing it.
+    progress : str, optional
+        Show a progress bar with this label on stderr (tqdm), when stderr is a terminal.
 
     Returns
     -------
@@ -93,6 +97,27 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None, device
         The same whichever way the calls ran: every call runs on one thread.
     """
     items = list(items)
+    bar = _bar(progress, len(items))
+    try:
+        return _map(fn, items, n_jobs, device, bar)
+    finally:
+        bar.close()
+
+
+def _bar(label: str | None, total: int):
+    """A tqdm bar on stderr, silent without a label or where stderr is not a terminal."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=label, unit="job", disable=label is None or not sys.stderr.isatty(),
+                file=sys.stderr)
+
+
+def _map(fn, items, n_jobs, device, bar) -> list:
+    def here(item):
+        result = _call_on_one_thread(fn, item)
+        bar.update()
+        return result
+
     if choose_device(device).type != "cpu":
         n_jobs = 1
     if n_jobs is None:
@@ -101,27 +126,31 @@ def map_jobs(fn: Callable, items: Iterable, *, n_jobs: int | None = None, device
         elif not _workers_warm():
             # the first call pays one-time costs (lazy imports, first kernels), so the second
             # is the one timed
-            done = [_call_on_one_thread(fn, items[0])]
+            done = [here(items[0])]
             start = time.perf_counter()
-            done.append(_call_on_one_thread(fn, items[1]))
+            done.append(here(items[1]))
             serial = (time.perf_counter() - start) * (len(items) - 2)
             workers = min(cpu_count(), max(1, len(items) - 2))
             if serial - serial / workers <= WORKER_START_SECONDS:
-                return [*done, *(_call_on_one_thread(fn, item) for item in items[2:])]
-            return [*done, *_spread(fn, items[2:], -1)]
+                return [*done, *(here(item) for item in items[2:])]
+            return [*done, *_spread(fn, items[2:], -1, bar)]
         else:
             n_jobs = -1
     if n_jobs == 1:
-        return [_call_on_one_thread(fn, item) for item in items]
-    return _spread(fn, items, n_jobs)
+        return [here(item) for item in items]
+    return _spread(fn, items, n_jobs, bar)
 
 
 def _workers_warm() -> bool:
     return _workers_used_at is not None and time.monotonic() - _workers_used_at < WORKERS_IDLE_SECONDS
 
 
-def _spread(fn: Callable, items: list, n_jobs: int) -> list:
+def _spread(fn: Callable, items: list, n_jobs: int, bar) -> list:
     global _workers_used_at
-    results = Parallel(n_jobs=n_jobs)(delayed(_call_on_one_thread)(fn, item) for item in items)
+    results = []
+    for result in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_call_on_one_thread)(fn, item)
+                                                                  for item in items):
+        results.append(result)
+        bar.update()
     _workers_used_at = time.monotonic()
     return results

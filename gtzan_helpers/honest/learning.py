@@ -131,7 +131,7 @@ def artists_or_tracks(table: FeatureTable, candidates: dict, *, n_splits: int = 
             halves = halve_artists_or_tracks(table.y[train], artists[train], table.tracks[train],
                                              recordings=recordings[train], seed=(seed, repeat, fold))
             for condition, keep in zip(CONDITIONS, (train[halves[0]], train[halves[1]], train)):
-                jobs.append((table, artists, candidates, repeat, fold, keep, test, False))
+                jobs.append((table, artists, candidates, repeat, fold, keep, test))
                 facts.append({"condition": condition, "train_tracks": len(np.unique(table.tracks[keep])),
                               "train_artists": len(np.unique(artists[keep]))})
     results = map_jobs(_score_fold, jobs, n_jobs=n_jobs)

@@ -48,7 +48,7 @@ def repeated_cv(table: FeatureTable, candidates: dict, *, protocol: str = "track
         (:func:`gtzan_helpers.fast.map_jobs`: workers when they pay, or the backend
         set with :func:`joblib.parallel_config`). The numbers do not depend on it.
     progress : bool
-        Print a line as each fold is done.
+        Show a progress bar of the folds on stderr (where it is a terminal).
     keep_proba : bool
         Also keep each fold's ``test_rows`` and ``proba`` (for :func:`out_of_fold`).
 
@@ -61,11 +61,12 @@ def repeated_cv(table: FeatureTable, candidates: dict, *, protocol: str = "track
     """
     # inside a fold, early stopping validates on held-out groups of the protocol
     watch_groups = validation_groups(table, protocol)
-    jobs = [(table, watch_groups, candidates, repeat, fold, train, test, progress)
+    jobs = [(table, watch_groups, candidates, repeat, fold, train, test)
             for repeat in range(n_repeats)
             for fold, (train, test) in enumerate(
                 _folds(table, protocol, watch_groups, n_splits, seed + repeat))]
-    results = pd.DataFrame([row for rows in map_jobs(_score_fold, jobs, n_jobs=n_jobs) for row in rows])
+    done = map_jobs(_score_fold, jobs, n_jobs=n_jobs, progress="cross-validating" if progress else None)
+    results = pd.DataFrame([row for rows in done for row in rows])
     return results if keep_proba else results.drop(columns=["test_rows", "proba"])
 
 
@@ -99,7 +100,7 @@ def out_of_fold_tracks(results: pd.DataFrame, candidate: str, table: FeatureTabl
 
 def _score_fold(job) -> list[dict]:
     """Every candidate trained on one fold's training rows and scored on its test rows."""
-    table, watch_groups, candidates, repeat, fold, train, test, progress = job
+    table, watch_groups, candidates, repeat, fold, train, test = job
     rows = []
     for name, candidate in candidates.items():
         model = _fitted(table, watch_groups, candidate, train)
@@ -109,8 +110,6 @@ def _score_fold(job) -> list[dict]:
                      "n_train": len(train), "n_test": len(test),
                      # what a nested selection chose in this fold
                      "chosen": getattr(model, "chosen_", None), "test_rows": test, "proba": proba})
-    if progress:
-        print(f"repeat {repeat + 1} fold {fold + 1} done", flush=True)
     return rows
 
 
@@ -224,7 +223,7 @@ def learning_curve(table: FeatureTable, candidates: dict, *, protocol: str = "ar
             for fraction in fractions:
                 keep = train if fraction >= 1 else train[split_groups(
                     table.y[train], groups[train], test_size=1 - fraction, seed=seed + fold)[0]]
-                jobs.append((table, watch_groups, candidates, repeat, fold, keep, test, False))
+                jobs.append((table, watch_groups, candidates, repeat, fold, keep, test))
                 facts.append({"fraction": fraction, "train_tracks": len(np.unique(table.tracks[keep])),
                               "train_groups": len(np.unique(groups[keep]))})
     results = map_jobs(_score_fold, jobs, n_jobs=n_jobs)
