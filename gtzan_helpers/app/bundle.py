@@ -44,8 +44,7 @@ unnoticed; version 2 recorded whether the rows were 3-second segments or whole c
 earlier versions are refused: their metadata is not covered by a digest."""
 READABLE_VERSIONS = (3,)
 MAX_BUNDLE_BYTES = 64 * 2 ** 20
-"""The most a bundle may hold once unpacked (the shipped ones hold well under 1 MB): a file
-that declares more is refused before anything is unpacked."""
+"""The most a bundle may hold unpacked (the shipped ones: under 1 MB); checked before unpacking."""
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 SHIPPED_MODELS = {"blues-metal": MODELS_DIR / "default.npz", "ten-genres": MODELS_DIR / "ten_genres.npz"}
 """The bundles shipped with the package, by name: the study's blues/metal network trained on
@@ -55,8 +54,7 @@ on Kaggle's 30-second table of whole clips (``gtzan train data/kaggle_features_3
 DEFAULT_MODEL = SHIPPED_MODELS["blues-metal"]
 SHIPPED_SHA256 = {"blues-metal": "ab0d2d093e073757e4427f89e8ec9b8ac2b00fa03a98875a54afab04907f53d1",
                   "ten-genres": "d77d09d49c3bf3603ee63400b34686c6740ed23b400c2edd355eeb37b6c1778a"}
-"""The shipped bundles' whole-file digests: a shipped model that differs (a damaged install) is
-refused. Retraining one with ``gtzan train`` means recording its new digest here."""
+"""Whole-file digests of the shipped bundles (a differing one is refused); retraining records anew."""
 
 
 class BundleError(GtzanError):
@@ -149,8 +147,8 @@ def _read_entry(archive: zipfile.ZipFile, name: str, path, expected=None) -> np.
         else:
             ok = dtype == np.dtype(expected[0]) and tuple(shape) == tuple(expected[1])
         if not ok:
-            wanted = "bytes" if expected is None else f"{np.dtype(expected[0])} of shape {tuple(expected[1])}"
-            raise BundleError(f"{path}: entry {name} is {dtype} of shape {tuple(shape)}, not {wanted}")
+            raise BundleError(f"{path}: entry {name} is {dtype} of shape {tuple(shape)}, not " + (
+                "bytes" if expected is None else f"{np.dtype(expected[0])} of shape {tuple(expected[1])}"))
         size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         if size > archive.getinfo(f"{name}.npy").file_size:
             raise BundleError(f"{path}: entry {name} declares more data than it holds")
@@ -217,8 +215,7 @@ def _metadata(raw: np.ndarray, path) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BundleError(f"{path}: not a model bundle (no readable metadata)") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
-        found = metadata.get("format") if isinstance(metadata, dict) else None
-        raise BundleError(f"{path}: not a model bundle (format {found!r})")
+        raise BundleError(f"{path}: not a model bundle (its metadata names another format)")
     if metadata.get("format_version") not in READABLE_VERSIONS:
         raise BundleError(f"{path}: bundle format version {metadata.get('format_version')!r} is not "
                           f"supported (this version reads {', '.join(map(str, READABLE_VERSIONS))}; "
@@ -276,8 +273,8 @@ def load_bundle(path=None) -> Bundle:
     Raises
     ------
     BundleError
-        Missing or unreadable file, unknown format or version, features other than
-        the table's, shapes that do not fit, or arrays whose digest does not match.
+        Missing, unreadable, too large, of another format or version or features, with
+        metadata or arrays that do not match their digests or the recorded network.
     """
     # a shipped model's name, unless a file of that name is here
     path = DEFAULT_MODEL if path is None else Path(path) if Path(path).is_file() else Path(
@@ -310,11 +307,10 @@ def load_bundle(path=None) -> Bundle:
     if any(_digest(arrays[k]) != v for k, v in digests.items()):
         raise BundleError(f"{path}: the model's arrays do not match their recorded SHA-256 "
                           "(file damaged or tampered with)")
+    if np.any(arrays["scaler/scale"] <= 0):  # their shapes were checked with every array's
+        raise BundleError(f"{path}: the scaler's spreads are not all positive")
     weights = {k[len("weight/"):]: v for k, v in arrays.items() if k.startswith("weight/")}
-    mean, scale = arrays["scaler/mean"], arrays["scaler/scale"]
-    if mean.shape != (len(FEATURE_NAMES),) or scale.shape != mean.shape or np.any(scale <= 0):
-        raise BundleError(f"{path}: scaler statistics have the wrong shape or values")
-    return Bundle(weights, mean, scale, arrays["background"], metadata)
+    return Bundle(weights, arrays["scaler/mean"], arrays["scaler/scale"], arrays["background"], metadata)
 
 
 def train_bundle(table, path, *, protocol: str = "track", recipe: Recipe = RECIPE, seed: int = 0,
