@@ -22,7 +22,8 @@ class MLP(nn.Module):
     n_features : int
         Width of the input, taken from the data (57 for the shipped table).
     hidden : sequence of int
-        Widths of the hidden layers (the recipe's by default).
+        Widths of the hidden layers (the recipe's by default); none gives a linear model,
+        ``Linear → Sigmoid`` or ``Linear → Softmax``: a logistic regression.
     dropout : float
         Dropout probability after each hidden layer.
     n_classes : int
@@ -38,7 +39,7 @@ class MLP(nn.Module):
     def __init__(self, n_features: int, hidden: Sequence[int] = RECIPE.hidden,
                  dropout: float = RECIPE.dropout, n_classes: int = 2):
         super().__init__()
-        if n_features < 1 or not hidden or min(hidden) < 1:
+        if n_features < 1 or any(h < 1 for h in hidden):
             raise ValueError(f"MLP needs positive sizes, got n_features={n_features}, hidden={hidden}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")

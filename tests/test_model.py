@@ -34,7 +34,12 @@ def test_configurable_widths_and_seeded_init():
     assert not torch.equal(model.net[0].weight, make_mlp(5, (64, 128, 128), seed=4).net[0].weight)
 
 
-@pytest.mark.parametrize("kwargs", [dict(n_features=0), dict(n_features=3, hidden=()),
+def test_no_hidden_layer_is_a_logistic_regression():
+    model = MLP(3, (), n_classes=4)
+    assert [type(m).__name__ for m in model.net] == ["Linear", "Softmax"]
+
+
+@pytest.mark.parametrize("kwargs", [dict(n_features=0), dict(n_features=3, hidden=(0,)),
                                     dict(n_features=3, dropout=1.0)])
 def test_bad_sizes_are_refused(kwargs):
     with pytest.raises(ValueError):
