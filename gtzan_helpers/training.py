@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import os
 import random
+import sys
 import time
 from dataclasses import dataclass
 
@@ -153,7 +154,7 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float,
 def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = RECIPE.batch_size,
         lr: float = RECIPE.lr, weight_decay: float = RECIPE.weight_decay,
         max_epochs: int = RECIPE.max_epochs, patience: int | None = RECIPE.patience,
-        seed: int = 0, device=None) -> TrainResult:
+        seed: int = 0, device=None, progress: str | None = None) -> TrainResult:
     """Train ``model`` with Adam and cross-entropy; stop early on the validation loss.
 
     Parameters
@@ -181,6 +182,8 @@ def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = R
         Seeds the data order and dropout.
     device : str or torch.device, optional
         Defaults to :func:`choose_device`.
+    progress : str, optional
+        Show a bar of the epochs with this label on stderr, where stderr is a terminal.
 
     Returns
     -------
@@ -200,6 +203,10 @@ def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = R
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
 
     rows, best_loss, best_state, best_epoch, waited = [], np.inf, None, 0, 0
+    from tqdm.auto import tqdm  # the bar is drawn only where someone watches
+
+    bar = tqdm(total=max_epochs, desc=progress, unit="epoch", file=sys.stderr,
+               disable=progress is None or not sys.stderr.isatty())
     start = time.perf_counter()
     for epoch in range(1, max_epochs + 1):
         model.train()
@@ -214,6 +221,8 @@ def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = R
         val_loss, val_accuracy = evaluate(model, X_val, y_val)
         rows.append((epoch, total_loss / len(y_train), total_correct / len(y_train),
                      val_loss, val_accuracy))
+        bar.update()
+        bar.set_postfix(validation_loss=f"{val_loss:.3f}")
         if val_loss < best_loss:
             best_loss, best_epoch, waited = val_loss, epoch, 0
             best_state = copy.deepcopy(model.state_dict())
@@ -221,6 +230,7 @@ def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = R
             waited += 1
             if patience is not None and waited >= patience:
                 break
+    bar.close()
     if patience is not None:
         model.load_state_dict(best_state)
     else:

@@ -7,7 +7,8 @@ import pytest
 
 MODULES = ["gtzan_helpers.diagrams.sound", "gtzan_helpers.diagrams.features", "gtzan_helpers.diagrams.network",
            "gtzan_helpers.diagrams.folds", "gtzan_helpers.features.catalogue", "gtzan_helpers.features.segment",
-           "gtzan_helpers.app.pages", "gtzan_helpers.bootstrap", "gtzan_helpers.honest.learning"]
+           "gtzan_helpers.app.pages", "gtzan_helpers.bootstrap", "gtzan_helpers.honest.learning",
+           "gtzan_helpers.workers"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -100,3 +100,29 @@ def test_a_progress_bar_only_where_someone_watches(monkeypatch, terminal):
     assert [r[1] for r in map_jobs(threads_and_square, [1, 2, 3], n_jobs=1, progress="squaring")] == [1, 4, 9]
     assert ("squaring" in screen.getvalue() and "3/3" in screen.getvalue()) == terminal
     assert terminal or screen.getvalue() == ""
+
+
+def test_a_worker_ends_soon_after_its_parent_is_killed():
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = ("import os, time; from gtzan_helpers.workers import end_with_parent; "
+             "assert end_with_parent(os.getppid(), poll_seconds=0.1); time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c", f"import subprocess, sys, time; "
+                               f"c = subprocess.Popen([sys.executable, '-c', {child!r}]); "
+                               "print(c.pid, flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    worker = int(parent.stdout.readline())
+    time.sleep(1.0)  # the worker has imported the package and watches
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    for _ in range(50):
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        pytest.fail("the worker outlived its parent by 5 s")

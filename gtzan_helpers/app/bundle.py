@@ -47,10 +47,9 @@ MAX_BUNDLE_BYTES = 64 * 2 ** 20
 """The most a bundle may hold unpacked (the shipped ones: under 1 MB); checked before unpacking."""
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 SHIPPED_MODELS = {"blues-metal": MODELS_DIR / "default.npz", "ten-genres": MODELS_DIR / "ten_genres.npz"}
-"""The bundles shipped with the package, by name: the study's blues/metal network trained on
-the shipped 3-second table (``gtzan train`` with its defaults), and a ten-genre logistic
-regression trained on Kaggle's 30-second table of whole clips (``gtzan train
-data/kaggle_features_30_sec.csv --genres all --model linear``), the best model on unheard artists."""
+"""The shipped bundles, by name: the study's blues/metal network trained on the 3-second table
+(``gtzan train`` with its defaults), and a ten-genre logistic regression, the best on unheard
+artists, on the 30-second table (``gtzan train … --genres all --model linear``)."""
 DEFAULT_MODEL = SHIPPED_MODELS["blues-metal"]
 SHIPPED_SHA256 = {"blues-metal": "ab0d2d093e073757e4427f89e8ec9b8ac2b00fa03a98875a54afab04907f53d1",
                   "ten-genres": "eef280ff1a813121b0e8f068e0333837da756d1db3b7600cf7ec9b7c079b1b23"}
@@ -314,7 +313,7 @@ def load_bundle(path=None) -> Bundle:
 
 
 def train_bundle(table, path, *, protocol: str = "track", recipe: Recipe = RECIPE, seed: int = 0,
-                 background_size: int = 100) -> Bundle:
+                 background_size: int = 100, progress: bool = False) -> Bundle:
     """Train the MLP of ``recipe`` on a whole table and save it as a bundle.
 
     The bundle's labels are the table's genres (:attr:`FeatureTable.genres`): two give
@@ -339,7 +338,8 @@ def train_bundle(table, path, *, protocol: str = "track", recipe: Recipe = RECIP
                      seed=seed)
     result = fit(model, X_fit, table.y[fit_rows], X_val, table.y[val_rows],
                  batch_size=recipe.batch_size, lr=recipe.lr, weight_decay=recipe.weight_decay,
-                 max_epochs=recipe.max_epochs, patience=recipe.patience, seed=seed, device="cpu")
+                 max_epochs=recipe.max_epochs, patience=recipe.patience, seed=seed, device="cpu",
+                 progress="training" if progress else None)
     pick = np.sort(np.random.default_rng(seed).choice(len(X_fit), min(background_size, len(X_fit)),
                                                       replace=False))
     save_bundle(path, result.model, mean=scaler.mean_, scale=scaler.scale_, background=X_fit[pick],

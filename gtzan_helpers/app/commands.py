@@ -79,7 +79,7 @@ def train(args) -> int:
         return 0
     recipe = RECIPE.replace(hidden=tuple(args.hidden), batch_size=args.batch_size,
                             max_epochs=args.epochs)
-    bundle = train_bundle(table, args.output, protocol=args.protocol, recipe=recipe, seed=args.seed)
+    bundle = train_bundle(table, args.output, protocol=args.protocol, recipe=recipe, seed=args.seed, progress=True)
     h = bundle.metadata["hyperparameters"]
     print(f"wrote {args.output} ({', '.join(bundle.labels)}): best epoch {h['best_epoch']}, "
           "validation accuracy "

@@ -30,6 +30,7 @@ Used by :func:`gtzan_helpers.evaluation.sweep` and the resampling of
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -39,6 +40,7 @@ from joblib import Parallel, cpu_count, delayed
 from threadpoolctl import threadpool_limits
 
 from ..training import choose_device
+from ..workers import end_with_parent
 
 WORKER_START_SECONDS = 8.0
 """What starting the workers costs: a fresh interpreter importing PyTorch, NumPy, pandas,
@@ -64,7 +66,9 @@ def one_thread():
         torch.set_num_threads(threads)
 
 
-def _call_on_one_thread(fn: Callable, item):
+def _call_on_one_thread(fn: Callable, item, dispatcher: int | None = None):
+    if dispatcher is not None:  # in a worker: end with the process that handed out the work
+        end_with_parent(dispatcher)
     with one_thread():
         return fn(item)
 
@@ -148,7 +152,7 @@ def _workers_warm() -> bool:
 def _spread(fn: Callable, items: list, n_jobs: int, bar) -> list:
     global _workers_used_at
     results = []
-    for result in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_call_on_one_thread)(fn, item)
+    for result in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_call_on_one_thread)(fn, item, os.getpid())
                                                                   for item in items):
         results.append(result)
         bar.update()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from joblib import Parallel, delayed, parallel_config
 
 from .. import GtzanWarning
 from ..paths import atomic_path
+from ..workers import end_with_parent
 from .audio import AudioError, find_audio_files, load_audio
 from .segment import FEATURE_NAMES, compute_clip_features
 
@@ -141,9 +143,10 @@ def extract_file(path, *, label: str | None = None, cache_dir=None,
     return frame
 
 
-def _extract_or_error(path, label, cache_dir, whole_clip):
-    """One file's rows, or the line that says why not, and the warnings it raised (as text, so
-    that they come back from a worker process)."""
+def _extract_or_error(path, label, cache_dir, whole_clip, dispatcher):
+    """One file's rows, or the line that says why not, and the warnings it raised (so that they
+    come back from a worker process, which ends if its dispatcher does)."""
+    end_with_parent(dispatcher)
     with warnings.catch_warnings(record=True) as raised:
         warnings.simplefilter("always", GtzanWarning)
         try:
@@ -189,8 +192,8 @@ def extract_files(paths, *, n_jobs: int = 1, label_from_folder: bool = False,
     """
     missing: list[str] = []
     files = find_audio_files(paths, errors=missing)
-    jobs = [delayed(_extract_or_error)(f, f.parent.name if label_from_folder else None, cache_dir, whole_clip)
-            for f in files]
+    jobs = [delayed(_extract_or_error)(f, f.parent.name if label_from_folder else None, cache_dir, whole_clip,
+                                       os.getpid()) for f in files]
     config = {"n_jobs": n_jobs} if backend is None else {"n_jobs": n_jobs, "backend": backend}
     with parallel_config(**config):
         results = Parallel(return_as="generator")(jobs)
