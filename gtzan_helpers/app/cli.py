@@ -10,7 +10,7 @@ import argparse
 import sys
 import warnings
 
-from .. import PROTOCOLS, GtzanError
+from .. import PROTOCOLS, GtzanError, GtzanWarning
 from ..recipe import RECIPE
 from . import commands as run
 
@@ -189,7 +189,10 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         with warnings.catch_warnings():
-            # a warning is one line on stderr, like an error, not Python's two with a source line
+            # the package's warnings about the user's input, each one line on stderr like an error
+            # (not Python's two with a source line); the libraries' own are not the user's business
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("default", GtzanWarning)
             warnings.showwarning = lambda message, *_: print(f"gtzan {args.command}: warning: {message}",
                                                              file=sys.stderr)
             return args.run(args)
