@@ -11,7 +11,6 @@ GTZAN's repeated recordings are found from the features by :mod:`gtzan_helpers.m
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -249,10 +248,6 @@ def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=None,
         row, col = _first_true(pd.DataFrame(~finite, columns=X.columns))
         raise TableError(f"{source}: column {col} row {rows[row] + 2} is empty, NaN or infinite")
 
-    per_genre = pd.Series(tracks).groupby(words).nunique()
-    for genre, count in per_genre[per_genre < 2].items():
-        warnings.warn(TableWarning(f"{source}: genre {genre!r} has a single track: no split can both train "
-                                   "and test on it"), stacklevel=2)
     artists = artists or {}
     return FeatureTable(numeric.astype(np.float64).reset_index(drop=True),
                         np.searchsorted(chosen, words).astype(np.int64), tracks,

@@ -14,13 +14,15 @@ bundles and the estimator.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import DisjointSet
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 
 from . import PROTOCOLS, GtzanError
-from .data import FeatureTable
+from .data import FeatureTable, TableWarning
 from .matching import find_duplicate_tracks
 from .recipe import RECIPE
 from .scoring import group_labels
@@ -188,6 +190,11 @@ def make_folds(table: FeatureTable, *, protocol: str = "segment", n_splits: int 
     elif len(np.unique(groups)) < n_splits:
         raise GtzanError(f"the table has {len(np.unique(groups))} {unit}: {n_splits}-fold cross-validation "
                          f"needs at least {n_splits} (ask for fewer folds)")
+    else:  # a genre of one group is in one test fold and in no training side there
+        per_genre = pd.Series(groups).groupby(table.y).nunique()
+        for label in per_genre.index[per_genre < 2]:
+            warnings.warn(TableWarning(f"genre {table.genres[label]!r} has a single {unit[:-1]}: no fold can both "
+                                       "train and test on it"), stacklevel=2)
     if protocol == "segment":
         splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
         return list(splitter.split(table.X, table.y))

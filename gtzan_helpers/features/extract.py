@@ -52,14 +52,14 @@ def _checked_entry(entry: Path, whole_clip: bool) -> np.ndarray:
         with np.load(entry, allow_pickle=False) as stored:  # an .npz: never unpickled
             meta, features = json.loads(str(stored["meta"])), stored["features"]
     except Exception as exc:  # truncated, random bytes, not an .npz: all mean "damaged"
-        raise ValueError(f"unreadable ({type(exc).__name__})") from None
+        raise ValueError(f"are unreadable ({type(exc).__name__})") from None
     if meta.get("recipe") != _recipe_key(whole_clip):
-        raise ValueError(f"made by another recipe ({meta.get('recipe')!r})")
+        raise ValueError(f"were made by another recipe ({meta.get('recipe')!r})")
     if (features.dtype != np.float64 or features.ndim != 2 or list(features.shape) != meta.get("shape")
             or features.shape[1] != len(FEATURE_NAMES) or not len(features) or (whole_clip and len(features) != 1)):
-        raise ValueError(f"holds an array of shape {features.shape}, not the recipe's")
+        raise ValueError(f"hold an array of shape {features.shape}, not the recipe's")
     if hashlib.sha256(features.tobytes()).hexdigest() != meta.get("sha256"):
-        raise ValueError("its values do not match their recorded digest")
+        raise ValueError("do not match their recorded digest")
     return features
 
 
@@ -101,7 +101,7 @@ def file_features(path, *, cache_dir=None, whole_clip: bool = False) -> np.ndarr
             try:
                 return _checked_entry(entry, whole_clip)
             except ValueError as exc:
-                warnings.warn(CacheWarning(f"{path}: its cached features ({entry}) {exc}; recomputed and replaced"),
+                warnings.warn(CacheWarning(f"{path}: its cached features ({entry}) {exc}; recomputed them"),
                               stacklevel=2)
     features = compute_clip_features(load_audio(path), whole_clip=whole_clip)
     if entry is not None:
