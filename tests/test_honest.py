@@ -341,3 +341,12 @@ def test_the_inner_folds_of_a_selection_keep_each_group_on_one_side():
     artist_of = dict(zip(tracks, artists))
     for trained_artists, asked_tracks in seen:
         assert not trained_artists & {artist_of[t] for t in asked_tracks}
+
+
+def test_networks_can_be_repeated_fewer_times_on_the_same_folds(table):
+    part = table.subset(np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::5])))
+    quick = {"stump": baselines()["one feature (tracks)"], "MLP": MLPCandidate(hidden=(8,), max_epochs=3)}
+    both = repeated_cv(part, quick, protocol="track", n_splits=3, n_repeats=2, network_repeats=1, n_jobs=1)
+    assert both.groupby("candidate")["repeat"].max().to_dict() == {"MLP": 1, "stump": 2}
+    alone = repeated_cv(part, {"stump": quick["stump"]}, protocol="track", n_splits=3, n_repeats=2, n_jobs=1)
+    pd.testing.assert_frame_equal(both[both["candidate"] == "stump"].reset_index(drop=True), alone)

@@ -20,6 +20,7 @@ from ..fast.parallel import map_jobs
 from ..recipe import RECIPE
 from ..scoring import per_track, score, track_accuracy
 from ..splits import make_folds, protocol_groups, split_groups, validation_groups
+from .candidates import trains_networks
 
 
 def _folds(table, protocol, watch_groups, n_splits, seed):
@@ -29,8 +30,8 @@ def _folds(table, protocol, watch_groups, n_splits, seed):
 
 
 def repeated_cv(table: FeatureTable, candidates: dict, *, protocol: str = "track", n_splits: int = RECIPE.n_splits,
-                n_repeats: int = 5, seed: int = 0, n_jobs: int | None = None,
-                progress: bool = False, keep_proba: bool = False) -> pd.DataFrame:
+                n_repeats: int = 5, network_repeats: int | None = None, seed: int = 0,
+                n_jobs: int | None = None, progress: bool = False, keep_proba: bool = False) -> pd.DataFrame:
     """Score each candidate on the same repeated k-fold splits.
 
     Parameters
@@ -43,6 +44,9 @@ def repeated_cv(table: FeatureTable, candidates: dict, *, protocol: str = "track
     protocol : {"segment", "track", "artist"}
     n_splits, n_repeats, seed : int
         Repeat ``r`` uses folds shuffled with ``seed + r``.
+    network_repeats : int, optional
+        Repeats for the candidates that train networks (:func:`~.candidates.trains_networks`),
+        which cost most; they run on the first of the same folds. Default: ``n_repeats``.
     n_jobs : int, optional
         joblib spreads the folds over this many processes, one thread each
         (:func:`gtzan_helpers.fast.map_jobs`: workers when they pay, or the backend
@@ -61,8 +65,11 @@ def repeated_cv(table: FeatureTable, candidates: dict, *, protocol: str = "track
     """
     # inside a fold, early stopping validates on held-out groups of the protocol
     watch_groups = validation_groups(table, protocol)
-    jobs = [(table, watch_groups, candidates, repeat, fold, train, test)
-            for repeat in range(n_repeats)
+    repeats = {name: n_repeats if network_repeats is None or not trains_networks(candidate) else network_repeats
+               for name, candidate in candidates.items()}
+    jobs = [(table, watch_groups, {name: c for name, c in candidates.items() if repeats[name] > repeat},
+             repeat, fold, train, test)
+            for repeat in range(max(repeats.values(), default=0))
             for fold, (train, test) in enumerate(
                 _folds(table, protocol, watch_groups, n_splits, seed + repeat))]
     done = map_jobs(_score_fold, jobs, n_jobs=n_jobs, progress="cross-validating" if progress else None)
