@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test portability chromium bench lab clean
+.PHONY: report test unit portability chromium bench lab clean
 
 # pip picks the PyTorch wheel (a local CPU wheel where the machine's pip configuration points to
 # one; uv does not read pip's configuration) and keeps it in .venv/wheels, where the installed
@@ -33,6 +33,12 @@ report: $(STAMP)
 NBVAL := --nbval --nbval-sanitize-with notebooks/sanitize.cfg -n 2 --dist loadfile --no-loadscope-reorder
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(NBVAL) --durations=15
+
+## The unit tests alone, in two processes: not the notebooks, nor the tests marked slow (two
+## seconds or more each: the report's browser tests and those conftest.py lists). A quick check
+## while editing.
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not slow" -n 2 -q
 
 ## The trained networks' numbers re-created as on a CPU without AVX-512 (x86-64 AVX2 kernels in
 ## PyTorch and oneDNN) and compared within the same tolerances: the notebooks whose numbers come
@@ -63,7 +69,7 @@ chromium:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
-		echo "Chromium is not installed: the report's browser test will be skipped"
+		echo "Chromium is not installed: the report's browser test will be skipped (and fail under .ci/run)"
 
 ## Open the notebooks in JupyterLab (installed on first use). LAB_OPTS passes options, e.g.
 ## make lab LAB_OPTS="--no-browser --port 8889"; as root (a container) --allow-root is added.

@@ -3,25 +3,35 @@
 ``make test`` runs two test processes (``pytest -n 2 --dist loadfile``). Each takes
 whole files, so a notebook's cells run in order in one kernel, followed by the check
 that its results match the committed ones (added here, after its last cell). The
-notebooks come first, in the order in which the report starts them; one that reads others'
-results waits until this run has checked them (:func:`pytest_runtest_setup`). The unit
-tests fill the time left on both processes.
+notebooks come first, in the order in which the report starts them; the unit tests fill
+the time left on both processes.
+
+The notebooks that read other notebooks' results (08, 09) read the committed
+``results/*.json`` here (``$GTZAN_SOURCE_RESULTS``, see
+:func:`gtzan_helpers.results.run_results`), not the numbers this run re-creates: their own
+numbers then follow from the committed inputs alone, whichever order the test processes run
+the notebooks in, and are compared with their committed results like every other
+notebook's, whose re-created numbers are checked after its own last cell.
+
+``make unit`` runs the unit tests alone, without those marked ``slow``: the report's browser
+tests (marked in their file) and those of :data:`SLOW`.
 """
 
 import functools
 import os
 import shutil
 import tempfile
-import time
+import warnings
 from pathlib import Path
 
 import pytest
 from threadpoolctl import threadpool_limits
 
-from gtzan_helpers.app.notebooks import NOTEBOOKS, READS_OTHERS, start_order
+from gtzan_helpers.app.notebooks import NOTEBOOKS, start_order
 from gtzan_helpers.app.report import side_by_side_environment
-from gtzan_helpers.paths import CACHE_ENV, OUTPUT_ENV, notebook_outputs
-from gtzan_helpers.results import TRAINED_KINDS, compare_results, kinds, load_results
+from gtzan_helpers.paths import CACHE_ENV, OUTPUT_ENV, RESULTS_DIR, notebook_outputs
+from gtzan_helpers.results import SOURCES_ENV, load_results
+from tests.tolerances import TRAINED_KINDS, compare_results, kinds
 
 os.environ.setdefault("GTZAN_DEVICE", "cpu")  # tests run on the CPU even where a GPU exists
 # Each test process and each notebook's kernel on one thread, as `make report` runs them
@@ -35,10 +45,30 @@ threadpool_limits(1)  # NumPy's BLAS, loaded by the imports above, had read its 
 if "PYTEST_XDIST_WORKER" not in os.environ:
     os.environ[OUTPUT_ENV] = tempfile.mkdtemp(prefix="gtzan-test-run-")
     os.environ[CACHE_ENV] = os.path.join(os.environ[OUTPUT_ENV], "feature-cache")
+# Notebooks that read other notebooks' results (08, 09) read the committed ones, never this
+# run's: what they compute does not depend on which notebooks ran before them.
+os.environ[SOURCES_ENV] = str(RESULTS_DIR)
+
+SLOW = (
+    # Unit tests that took two seconds or more (pytest --durations, two test processes on two
+    # cores), left out by `make unit` (-m "not slow"); `make test` runs them. Marked here by node
+    # id, each with all its parameters (the browser tests carry the mark in their own file).
+    "tests/test_extraction.py::test_parallel_run_equals_serial_run",
+    "tests/test_extraction.py::test_fast_path_is_bit_identical_to_the_plain_recipe",
+    "tests/test_parallel.py::test_results_in_order_each_on_one_thread",
+    "tests/test_parallel.py::test_a_worker_ends_soon_after_its_parent_is_killed",
+    "tests/test_parallel.py::test_a_dask_cluster_gives_the_numbers_of_one_process",
+    "tests/test_parallel.py::test_short_jobs_stay_here_and_long_ones_go_to_workers",
+    "tests/test_stacked.py::test_the_stacked_engine_matches_the_plain_loop_statistically",
+    "tests/test_stacked.py::test_the_environment_variable_forces_the_public_fallbacks",
+    "tests/test_cli.py::test_shipped_bundles_are_reproduced_by_gtzan_train",
+    "tests/test_multiclass.py::test_gtzan_evaluate_on_kaggles_ten_genre_table_is_notebook_10s_ladder",
+)
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "trained: a notebook whose numbers come from trained networks")
+    config.addinivalue_line("markers", "slow: a unit test that `make unit` leaves out (two seconds or more)")
 
 
 def pytest_sessionfinish(session):
@@ -50,8 +80,7 @@ class ResultsMatch(pytest.Item):
     """A notebook's results JSON, just written by its cells, against the committed one.
 
     Numbers from trained networks are compared within the tolerances of
-    :data:`gtzan_helpers.results.TOLERANCES`, everything else exactly. Once it has run, a
-    notebook that reads this one's results may start (see :func:`pytest_runtest_setup`).
+    :data:`tests.tolerances.TOLERANCES`, everything else exactly.
     """
 
     def runtest(self):
@@ -75,47 +104,11 @@ def _fresh(notebook: str) -> dict | None:
     return _results(notebook, folder=notebook_outputs(notebook, {}).results)
 
 
-def _done(notebook: str) -> Path:
-    return Path(os.environ[OUTPUT_ENV]) / "done" / notebook
-
-
-def pytest_runtest_teardown(item):
-    # a notebook's check is over (whatever became of it, its setup's failure included): the
-    # notebooks that read this one's results may start
-    if isinstance(item, ResultsMatch):
-        _done(item.path.stem).parent.mkdir(parents=True, exist_ok=True)
-        _done(item.path.stem).touch()
-
-
-def pytest_runtest_setup(item):
-    """A notebook that reads other notebooks' results starts once those of this run have been
-    checked (on the other test process, perhaps); it does not run when one of them wrote no
-    results, or when the run order puts one of them after it."""
-    if item.path.suffix != ".ipynb" or item.path.stem not in READS_OTHERS:
-        return
-    if getattr(item.parent, "sources_missing", None):
-        pytest.skip(item.parent.sources_missing)
-    if item.name != "Cell 0":
-        return
-    checks = {other.path.stem: i for i, other in enumerate(item.session.items) if isinstance(other, ResultsMatch)}
-    sources = [name for name in READS_OTHERS[item.path.stem] if name in checks]
-    later = [name for name in sources if checks[name] > item.session.items.index(item)]
-    deadline = time.monotonic() + 1800
-    while not later and not all(_done(name).exists() for name in sources):
-        if time.monotonic() > deadline:
-            later = sources
-        time.sleep(1)
-    missing = later or [name for name in sources if _fresh(name) is None]
-    if missing:
-        item.parent.sources_missing = (f"{item.path.stem} reads the results of {', '.join(missing)}, "
-                                       "which this run has not checked before it")
-        pytest.fail(item.parent.sources_missing)
-
-
 def pytest_collection_modifyitems(config, items):
     """Notebooks in the report's start order, then the unit tests; after each
     notebook's last cell, the check of its results; every item of a notebook whose committed
-    results hold trained networks' numbers marked ``trained`` (the portability pass runs those)."""
+    results hold trained networks' numbers marked ``trained`` (the portability pass runs those),
+    and the unit tests of :data:`SLOW` marked ``slow``."""
     cells = {}
     for item in items:
         if item.path.suffix == ".ipynb":
@@ -132,6 +125,13 @@ def pytest_collection_modifyitems(config, items):
         committed = _committed(item.path.stem) if item.path.suffix == ".ipynb" else None
         if committed is not None and kinds(committed) & TRAINED_KINDS:
             item.add_marker(pytest.mark.trained)
+        if item.nodeid.split("[")[0] in SLOW:
+            item.add_marker(pytest.mark.slow)
+    modules = {item.nodeid.split("::")[0]: item.module for item in items if getattr(item, "module", None)}
+    for test in SLOW:  # a test renamed or removed would leave its successor in make unit unnoticed
+        path, name = test.split("::")
+        if path in modules and not hasattr(modules[path], name):
+            warnings.warn(f"conftest.py's SLOW names {test}, which is no longer a test", pytest.PytestWarning)
 
 
 @functools.cache

@@ -25,13 +25,30 @@ def test_show_figure_shows_the_file_it_wrote_and_closes_the_figure(tmp_path, mon
     assert path.read_bytes().startswith(b"\x89PNG")
 
 
-def test_notebooks_draw_each_figure_once():
+def test_every_figure_a_notebook_shows_is_the_file_it_saved():
+    """Each image in a committed notebook is, byte for byte, one of its figures in ``figures/``
+    (shown through :func:`~gtzan_helpers.plots.show_figure`, which shows the file it wrote), and
+    each of those files is shown by its notebook. A figure drawn by ``plt.show()`` or by the
+    inline backend, saved but not shown, or left in ``figures/`` from an older run fails."""
+    import base64
+
     import nbformat
 
+    figures = sorted((ROOT / "figures").glob("*.png"))
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
-            if cell.cell_type == "code":
-                assert "plt.show(" not in cell.source and "save_figure(" not in cell.source, path.name
+        saved = {figure.name: figure.read_bytes() for figure in figures
+                 if figure.name.startswith(path.name.split("_")[0] + "_")}
+        shown = [base64.b64decode(output.data[mime]) if mime == "image/png" else mime
+                 for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"
+                 for output in cell.outputs for mime in output.get("data", {}) if mime.startswith("image/")]
+        unsaved = [index for index, image in enumerate(shown) if image not in saved.values()]
+        assert not unsaved, (f"{path.name}: its figures number {unsaved} (counted from 0) are not files "
+                             "of figures/ (show_figure saves what it shows)")
+        unshown = [name for name, image in saved.items() if image not in shown]
+        assert not unshown and len(saved) == len(shown), (f"{path.name} shows {len(shown)} figures of the "
+                                                          f"{len(saved)} in figures/, not {unshown}")
+        figures = [figure for figure in figures if figure.name not in saved]
+    assert not figures, f"no notebook shows {[figure.name for figure in figures]}"
 
 
 def test_force_plot_marks_the_base_value_labels_0_and_1_and_says_which_way_in_words():
