@@ -29,6 +29,19 @@ def find_duplicate_tracks(table: FeatureTable, *, tolerance: float = 1e-3) -> li
     -------
     list of tuple of str
         Each set of duplicate track ids (sorted), sorted by its first track.
+
+    Examples
+    --------
+    Four whole clips, every feature of a clip the same value; two clips hold the same values:
+
+    >>> import numpy as np, pandas as pd
+    >>> from gtzan_helpers.data import table_from_frame
+    >>> from gtzan_helpers.features import FEATURE_NAMES
+    >>> from gtzan_helpers.matching import find_duplicate_tracks
+    >>> frame = pd.DataFrame(np.repeat([[1.0], [2.0], [1.0], [5.0]], 57, axis=1), columns=FEATURE_NAMES)
+    >>> frame.insert(0, "filename", ["metal.00000.wav", "metal.00001.wav", "metal.00002.wav", "blues.00000.wav"])
+    >>> find_duplicate_tracks(table_from_frame(frame))
+    [('metal.00000', 'metal.00002')]
     """
     scale = table.X.std().replace(0, 1.0).to_numpy()
     Z = table.X.to_numpy() / scale
@@ -81,6 +94,21 @@ def nearest_rows(table: FeatureTable, features, *, k: int = 2) -> pd.DataFrame:
     pandas.DataFrame
         Indexed by filename, nearest first: ``track``, ``artist`` and ``distance``
         (in standard deviations).
+
+    Examples
+    --------
+    Three whole clips that differ only in tempo (standard deviation 60), and a new one at 140 bpm:
+
+    >>> import pandas as pd
+    >>> from gtzan_helpers.data import table_from_frame
+    >>> from gtzan_helpers.features import FEATURE_NAMES
+    >>> from gtzan_helpers.matching import nearest_rows
+    >>> frame = pd.DataFrame(0.0, index=range(3), columns=FEATURE_NAMES).assign(tempo=[60.0, 120.0, 180.0])
+    >>> frame.insert(0, "filename", ["blues.00000.wav", "blues.00001.wav", "metal.00000.wav"])
+    >>> clip = pd.Series(dict.fromkeys(FEATURE_NAMES, 0.0) | {"tempo": 140.0})
+    >>> near = nearest_rows(table_from_frame(frame), clip)
+    >>> near.index.tolist(), near["distance"].round(2).tolist()  # 20 and 40 bpm away
+    (['blues.00001.wav', 'metal.00000.wav'], [0.33, 0.67])
     """
     if isinstance(features, pd.DataFrame):
         features = features.iloc[0]

@@ -38,8 +38,10 @@ class Recipe:
         Epochs without a lower validation loss before training stops and the best
         epoch's weights are restored; ``None`` trains ``max_epochs`` epochs.
     validation_fraction : float
-        Share of the training groups (tracks, or the protocol's groups) that early
-        stopping watches when no scored data may be watched (:func:`.splits.validation_split`).
+        Share of the training groups (tracks, or the protocol's groups) held back for
+        early stopping to watch when no scored data may be watched
+        (:func:`.splits.validation_split`); they are held back with ``patience=None`` too, so
+        that training on with no stopping sees the same rows. 0 trains on every row.
     test_size : float
         Share held out by the study's single split (70:30).
     n_splits : int
@@ -61,11 +63,27 @@ class Recipe:
     threshold: float = 0.5
 
     def replace(self, **changes) -> "Recipe":
-        """A copy with some values changed, e.g. ``RECIPE.replace(batch_size=64)``."""
+        """A copy with some values changed, e.g. ``RECIPE.replace(batch_size=64)``.
+
+        Examples
+        --------
+        >>> from gtzan_helpers.recipe import RECIPE
+        >>> small = RECIPE.replace(batch_size=64)
+        >>> small.batch_size, RECIPE.batch_size  # the study's recipe is left as it is
+        (64, 128)
+        """
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
-        """The values as plain JSON types (tuples as lists)."""
+        """The values as plain JSON types (tuples as lists).
+
+        Examples
+        --------
+        >>> from gtzan_helpers.recipe import RECIPE
+        >>> values = RECIPE.to_dict()
+        >>> values["hidden"], values["lr"], values["patience"]
+        ([128, 128, 128], 0.001, 3)
+        """
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
 

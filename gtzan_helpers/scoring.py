@@ -23,7 +23,14 @@ from .recipe import RECIPE
 
 def class_probabilities(proba) -> np.ndarray:
     """Every class's probability, shape (n, k): a two-class probability of label 1, shape (n,),
-    becomes two columns."""
+    becomes two columns.
+
+    Examples
+    --------
+    >>> from gtzan_helpers.scoring import class_probabilities
+    >>> class_probabilities([0.25, 0.75]).tolist()  # P(metal) of two segments
+    [[0.75, 0.25], [0.25, 0.75]]
+    """
     proba = np.asarray(proba)
     return np.column_stack([1.0 - proba, proba]) if proba.ndim == 1 else proba
 
@@ -35,6 +42,15 @@ def decide(proba, *, threshold: float = RECIPE.threshold) -> np.ndarray:
     Two classes: label 1 where its probability is at least ``threshold`` (the study's
     0.5); more: the most probable class. A NumPy array gives a NumPy array and a PyTorch
     tensor a tensor (the training loops count their hits with this rule too).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtzan_helpers.scoring import decide
+    >>> decide(np.array([0.2, 0.5, 0.7])).tolist()  # P(metal): 0.5 is enough for metal
+    [0, 1, 1]
+    >>> decide(np.array([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])).tolist()  # three genres: the most probable
+    [1, 0]
     """
     if not hasattr(proba, "ndim"):
         proba = np.asarray(proba)
@@ -52,6 +68,14 @@ def cross_entropy(proba, y) -> float:
     compute the same mean in PyTorch; the two differ only where a probability rounds to
     exactly 0 or 1 (scikit-learn clips it at float64's epsilon, PyTorch clamps its log at
     -100), which a hard-voting baseline does and a trained network rarely does.
+
+    Examples
+    --------
+    >>> from gtzan_helpers.scoring import cross_entropy
+    >>> round(cross_entropy([0.5, 0.5], [0, 1]), 3)  # a coin toss costs log 2 per row
+    0.693
+    >>> round(cross_entropy([[0.1, 0.9], [0.9, 0.1]], [1, 0]), 3)  # -log 0.9, confident and right
+    0.105
     """
     p = class_probabilities(np.asarray(proba, dtype=np.float64))
     p = p / p.sum(axis=1, keepdims=True)  # a float32 softmax sums to 1 only within rounding, which log_loss warns of
@@ -76,6 +100,17 @@ def per_track(proba, tracks, *, method: str = "mean"):
     proba : numpy.ndarray, shape (n_tracks,) or (n_tracks, k)
     inverse : numpy.ndarray of int, shape (n,)
         Each row's position in ``names``.
+
+    Examples
+    --------
+    Two segments of each of two tracks, their probabilities of metal:
+
+    >>> from gtzan_helpers.scoring import per_track
+    >>> names, p, inverse = per_track([0.2, 0.6, 0.9, 0.7], ["m.1", "m.1", "b.2", "b.2"])
+    >>> names.tolist(), p.round(2).tolist(), inverse.tolist()
+    (['b.2', 'm.1'], [0.8, 0.4], [1, 1, 0, 0])
+    >>> per_track([0.2, 0.6, 0.9, 0.7], ["m.1", "m.1", "b.2", "b.2"], method="vote")[1].tolist()
+    [1.0, 0.5]
     """
     p = np.asarray(proba, dtype=np.float64)
     if method == "vote":
@@ -91,19 +126,45 @@ def per_track(proba, tracks, *, method: str = "mean"):
 
 def group_labels(y, groups) -> np.ndarray:
     """Each group's label, groups sorted as :func:`per_track` sorts them: the one rule, a
-    group's label is its first row's (every row of a track has the track's genre)."""
+    group's label is its first row's (every row of a track has the track's genre).
+
+    Examples
+    --------
+    >>> from gtzan_helpers.scoring import group_labels
+    >>> group_labels([1, 1, 0, 0], ["metal.1", "metal.1", "blues.1", "blues.1"]).tolist()  # blues.1 first
+    [0, 1]
+    """
     _, first = np.unique(np.asarray(groups), return_index=True)
     return np.asarray(y)[first]
 
 
 def to_rows(group_values, groups) -> np.ndarray:
-    """Each row gets its group's value (groups sorted as :func:`per_track` sorts them)."""
+    """Each row gets its group's value (groups sorted as :func:`per_track` sorts them).
+
+    Examples
+    --------
+    >>> from gtzan_helpers.scoring import to_rows
+    >>> to_rows([0.5, 0.75], ["metal.1", "metal.1", "blues.1", "blues.1"]).tolist()  # blues.1 gets 0.5
+    [0.75, 0.75, 0.5, 0.5]
+    """
     _, inverse = np.unique(np.asarray(groups), return_inverse=True)
     return np.asarray(group_values)[inverse]
 
 
 def track_accuracy(proba, y, tracks, *, method: str = "mean") -> float:
-    """Accuracy of track decisions made from each track's segments (see :func:`per_track`)."""
+    """Accuracy of track decisions made from each track's segments (see :func:`per_track`).
+
+    Examples
+    --------
+    Two tracks of two segments: each has one segment wrong, but the mean decides both right.
+
+    >>> from gtzan_helpers.scoring import track_accuracy
+    >>> proba, y, tracks = [0.4, 0.8, 0.6, 0.2], [1, 1, 0, 0], ["m", "m", "b", "b"]
+    >>> track_accuracy(proba, y, tracks)
+    1.0
+    >>> track_accuracy(proba, y, tracks, method="vote")  # one vote each: a tie, which goes to metal
+    0.5
+    """
     _, p_tracks, _ = per_track(proba, tracks, method=method)
     return float((decide(p_tracks) == group_labels(y, tracks)).mean())
 
@@ -126,6 +187,17 @@ def track_table(proba, y, tracks, *, genres, method: str = "mean") -> pd.DataFra
         Indexed by track: ``p_<genre>`` for every genre (mean probability, or share of
         votes), ``predicted`` and ``label`` (genre names), ``correct`` and ``segments``
         (the segments' probabilities of the predicted genre, rounded).
+
+    Examples
+    --------
+    >>> from gtzan_helpers.scoring import track_table
+    >>> table = track_table([0.4, 0.8, 0.25, 0.25], [1, 1, 0, 0], ["metal.1", "metal.1", "blues.1", "blues.1"],
+    ...                     genres=["blues", "metal"])
+    >>> table[["p_metal", "predicted", "label", "segments"]]  # doctest: +NORMALIZE_WHITESPACE
+             p_metal predicted  label    segments
+    track
+    blues.1     0.25     blues  blues  [0.75, 0.75]
+    metal.1     0.60     metal  metal    [0.4, 0.8]
     """
     names, p_tracks, inverse = per_track(proba, tracks, method=method)
     labels = group_labels(y, tracks)

@@ -54,6 +54,15 @@ def segment_bounds(n_samples: int) -> list[tuple[int, int]]:
 
     Segment ``i`` is ``[i * 66150, i * 66150 + 66149)``; a 30-s clip gives 10. A clip
     shorter than one segment gives one segment holding all of it.
+
+    Examples
+    --------
+    >>> from gtzan_helpers.features.segment import segment_bounds
+    >>> bounds = segment_bounds(30 * 22050)
+    >>> len(bounds), bounds[:2]
+    (10, [(0, 66149), (66150, 132299)])
+    >>> segment_bounds(22050)  # one second: one short segment
+    [(0, 22050)]
     """
     if n_samples <= 0:
         return []
@@ -70,6 +79,15 @@ def whole_clip_bounds(n_samples: int) -> tuple[int, int]:
     longer recording, the centred :data:`WHOLE_CLIP_LENGTH` samples, so that a song of
     four minutes is described as the 30-second excerpts a whole-clip model learned from
     (the ``_var`` features and the tempo change with the length).
+
+    Examples
+    --------
+    >>> from gtzan_helpers.features.segment import whole_clip_bounds
+    >>> whole_clip_bounds(30 * 22050)  # a GTZAN excerpt: all of it
+    (0, 661500)
+    >>> start, stop = whole_clip_bounds(240 * 22050)  # four minutes: the middle 30 s
+    >>> start / 22050, stop / 22050
+    (105.0, 135.0)
     """
     if n_samples <= WHOLE_CLIP_LENGTH + SR:
         return 0, n_samples
