@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import GENRES, GtzanError, GtzanWarning
 from .features.segment import FEATURE_NAMES
-from .paths import ARTISTS_FILE, FAULT_FILTERED_SPLIT, FEATURE_TABLE
+from . import paths
 
 # <genre>.<track>.<segment>.wav for a table of segments; <genre>.<track>.wav (or .au, as some
 # copies of GTZAN name them) for a table of whole clips, one row per track
@@ -117,8 +117,8 @@ def read_csv(path: str | Path, *, columns=(), what: str = "CSV table", **options
     return frame
 
 
-def load_feature_table(path: str | Path = FEATURE_TABLE, *, genres=None,
-                       artists: str | Path | None = ARTISTS_FILE) -> FeatureTable:
+def load_feature_table(path: str | Path | None = None, *, genres=None,
+                       artists: str | Path | bool | None = True) -> FeatureTable:
     """Read and check a feature table: ours, or Kaggle's ``features_3_sec.csv`` or ``features_30_sec.csv``.
 
     Parameters
@@ -126,16 +126,16 @@ def load_feature_table(path: str | Path = FEATURE_TABLE, *, genres=None,
     path : str or Path
         CSV with a ``filename`` column and the 57 feature columns; Kaggle's ``length``
         and ``label`` columns may be there too (the label must be the filename's genre
-        word). Defaults to the shipped ``data/audio_gtzan.csv``. A table of segments names
+        word). By default the shipped ``data/audio_gtzan.csv``. A table of segments names
         its rows ``<genre>.<track>.<segment>.wav`` (a track may have any number of them);
         a table of whole clips has one row per track, ``<genre>.<track>.wav`` or ``.au``.
     genres : sequence of str, "all" or None
         Keep only the rows of these genres (any order; labels follow the alphabetical
         order). ``None`` or ``"all"``: every genre in the table.
-    artists : str or Path, optional
-        Artist index (``track,artist``); defaults to the shipped ``data/gtzan_artists.csv``
-        (all 1,000 GTZAN tracks). ``None``, or a track it does not list: the track's
-        artist is unknown.
+    artists : str, Path, True or None
+        Artist index (``track,artist``); ``True``, the default: the shipped
+        ``data/gtzan_artists.csv`` (all 1,000 GTZAN tracks). ``None``, or a track it does
+        not list: the track's artist is unknown.
 
     Returns
     -------
@@ -148,13 +148,21 @@ def load_feature_table(path: str | Path = FEATURE_TABLE, *, genres=None,
         finite number, a filename is malformed or disagrees with its label, a selected
         genre has no rows, or fewer than two genres are selected.
     """
+    path = paths.FEATURE_TABLE if path is None else path   # resolved now: GTZAN_ROOT may have changed
     frame = read_csv(path, what="feature table", dtype={"filename": str, "label": str})
-    index = load_artists(artists) if artists is not None else {}
+    index = {} if artists is None or artists is False else load_artists(None if artists is True else artists)
     return table_from_frame(frame, source=str(path), genres=genres, artists=index)
 
 
 def parse_genres(text: str | None):
-    """A genre selection as the command line writes it: ``"blues,metal"``, ``"all"`` or None."""
+    """A genre selection as the command line writes it: ``"blues,metal"``, ``"all"`` or None.
+
+    Examples
+    --------
+    >>> from gtzan_helpers.data import parse_genres
+    >>> parse_genres("blues, metal"), parse_genres("all")
+    (('blues', 'metal'), None)
+    """
     if text is None or text.strip() == "all":
         return None
     words = tuple(w.strip() for w in text.split(",") if w.strip())
@@ -182,6 +190,21 @@ def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=None,
     Returns
     -------
     FeatureTable
+
+    Examples
+    --------
+    Two segments of a blues track and one of a metal track, every feature 0:
+
+    >>> import pandas as pd
+    >>> from gtzan_helpers.data import table_from_frame
+    >>> from gtzan_helpers.features import FEATURE_NAMES
+    >>> frame = pd.DataFrame(0.0, index=range(3), columns=FEATURE_NAMES)
+    >>> frame.insert(0, "filename", ["metal.00003.0.wav", "blues.00007.0.wav", "blues.00007.1.wav"])
+    >>> table = table_from_frame(frame, artists={"blues.00007": "John Lee Hooker"})
+    >>> table.genres, table.y.tolist(), table.tracks.tolist()
+    (('blues', 'metal'), [1, 0, 0], ['metal.00003', 'blues.00007', 'blues.00007'])
+    >>> table.artists.tolist()
+    ['unknown (metal.00003)', 'John Lee Hooker', 'John Lee Hooker']
     """
     missing = [c for c in ("filename", *FEATURE_NAMES) if c not in frame.columns]
     if missing:
@@ -256,7 +279,7 @@ def table_from_frame(frame: pd.DataFrame, *, source: str = "table", genres=None,
                         tuple(chosen))
 
 
-def load_artists(path: str | Path = ARTISTS_FILE) -> dict[str, str]:
+def load_artists(path: str | Path | None = None) -> dict[str, str]:
     """Track id → artist, from an index with ``track`` and ``artist`` columns.
 
     Spellings that differ only in case or spacing ("Rage Against the Machine" / "Rage
@@ -268,7 +291,7 @@ def load_artists(path: str | Path = ARTISTS_FILE) -> dict[str, str]:
     TableError
         The file is missing, unreadable, or lacks a ``track`` or ``artist`` column.
     """
-    index = read_csv(path, columns=("track", "artist"), what="artist index", dtype=str,
+    index = read_csv(paths.ARTISTS_FILE if path is None else path, columns=("track", "artist"), what="artist index", dtype=str,
                      keep_default_na=False)
     spelling: dict[str, str] = {}
     out = {}
@@ -279,7 +302,7 @@ def load_artists(path: str | Path = ARTISTS_FILE) -> dict[str, str]:
     return out
 
 
-def load_heldout_split(table: FeatureTable, path: str | Path = FAULT_FILTERED_SPLIT
+def load_heldout_split(table: FeatureTable, path: str | Path | None = None
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Row positions of the development and held-out test tracks of the fault-filtered split.
 
@@ -296,7 +319,8 @@ def load_heldout_split(table: FeatureTable, path: str | Path = FAULT_FILTERED_SP
     dev, test : numpy.ndarray of int
         Row positions.
     """
-    split = read_csv(path, columns=("track", "partition"), what="split", dtype=str)
+    split = read_csv(paths.FAULT_FILTERED_SPLIT if path is None else path, columns=("track", "partition"),
+                     what="split", dtype=str)
     partition = dict(zip(split["track"], split["partition"]))
     where = np.asarray([partition.get(t, "") for t in table.tracks])
     rows = np.arange(len(table))

@@ -10,11 +10,13 @@ Used by ``06_shap`` and ``gtzan explain``.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import torch
 
-from .training import as_tensor
+from .loop import as_tensor
 
 
 def explain(model: torch.nn.Module, background, X, *, feature_names, display_data=None,
@@ -25,7 +27,8 @@ def explain(model: torch.nn.Module, background, X, *, feature_names, display_dat
     ----------
     model : torch.nn.Module
         Maps scaled features (n, d) to probabilities: of label 1, (n, 1), or of every
-        class, (n, k).
+        class, (n, k). Left as it is: a copy on the CPU in eval mode is explained, so the
+        caller's model keeps its device, its mode and its parameters.
     background : array-like, shape (m, d)
         Scaled reference rows (normally the training set); the base value is the
         model's mean output over them.
@@ -51,7 +54,9 @@ def explain(model: torch.nn.Module, background, X, *, feature_names, display_dat
     """
     import shap  # seconds to import: loaded by the commands and notebooks that explain
 
-    model = model.cpu().eval()
+    # a copy: ``.cpu()`` and ``.eval()`` act in place, and DeepExplainer hangs hooks and
+    # attributes on the modules it explains
+    model = copy.deepcopy(model).cpu().eval()
     background = np.asarray(background, dtype=np.float32)
     if len(background) > background_size:
         pick = np.random.default_rng(seed).choice(len(background), background_size, replace=False)

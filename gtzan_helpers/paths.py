@@ -1,4 +1,13 @@
-"""Locations inside the repository, so that no notebook types an absolute path."""
+"""Locations inside the repository, so that no notebook types an absolute path.
+
+Every location is resolved when it is read, from the environment of that moment: a
+``GTZAN_ROOT`` set after the import counts. The module's upper-case names (``ROOT``,
+``DATA_DIR``, ``RESULTS_DIR``, …) are computed on each access (a module-level
+``__getattr__``, PEP 562), so ``paths.RESULTS_DIR`` is always current. Like any
+``from`` import, ``from gtzan_helpers.paths import RESULTS_DIR`` keeps the value it
+had then; code that must follow a later change reads ``paths.RESULTS_DIR`` or calls
+:func:`location` when it runs.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +18,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+ROOT_ENV = "GTZAN_ROOT"
+"""Environment variable naming the repository's root folder (see :func:`root`)."""
 
-def _find_root() -> Path:
-    # GTZAN_ROOT wins; otherwise walk up from this file to the folder holding ``data/``.
-    env = os.environ.get("GTZAN_ROOT")
+
+def root() -> Path:
+    """The repository's root: ``$GTZAN_ROOT`` when set, else the nearest folder above this
+    file holding ``data/audio_gtzan.csv``, else the working directory. Read when called."""
+    env = os.environ.get(ROOT_ENV)
     if env:
         return Path(env).resolve()
     here = Path(__file__).resolve().parent
@@ -22,28 +35,49 @@ def _find_root() -> Path:
     return Path.cwd()
 
 
-ROOT = _find_root()
-DATA_DIR = ROOT / "data"
-FEATURE_TABLE = DATA_DIR / "audio_gtzan.csv"
-ARTISTS_FILE = DATA_DIR / "gtzan_artists.csv"
-FAULT_FILTERED_SPLIT = DATA_DIR / "fault_filtered_split.csv"
-KAGGLE_SAMPLE = DATA_DIR / "kaggle_features_3_sec_sample.csv"
-"""100 rows of the ten-genre Kaggle table (one track per genre), in its own schema."""
-KAGGLE_30_SEC = DATA_DIR / "kaggle_features_30_sec.csv"
-"""Kaggle's ten-genre table of whole clips: 1,000 rows, one per GTZAN track."""
-PUBLISHED_RESULTS = DATA_DIR / "published_gtzan_results.csv"
-"""Ten-genre GTZAN accuracies as their sources report them, each with its quote and address."""
-AUDIO_DIR = DATA_DIR / "gtzan" / "genres"
-TEST_CLIP = DATA_DIR / "audio_test.wav"
-FIGURES_DIR = ROOT / "figures"
-RESULTS_DIR = ROOT / "results"
-NOTEBOOKS_DIR = ROOT / "notebooks"
-RUNS_DIR = ROOT / "runs"
-"""Figures and results of notebook runs with other parameters than the report's."""
+LOCATIONS = {
+    "DATA_DIR": "data",
+    "FEATURE_TABLE": "data/audio_gtzan.csv",
+    "ARTISTS_FILE": "data/gtzan_artists.csv",
+    "FAULT_FILTERED_SPLIT": "data/fault_filtered_split.csv",
+    # 100 rows of the ten-genre Kaggle table (one track per genre), in its own schema
+    "KAGGLE_SAMPLE": "data/kaggle_features_3_sec_sample.csv",
+    # Kaggle's ten-genre table of whole clips: 1,000 rows, one per GTZAN track
+    "KAGGLE_30_SEC": "data/kaggle_features_30_sec.csv",
+    # ten-genre GTZAN accuracies as their sources report them, each with its quote and address
+    "PUBLISHED_RESULTS": "data/published_gtzan_results.csv",
+    "AUDIO_DIR": "data/gtzan/genres",
+    "TEST_CLIP": "data/audio_test.wav",
+    "FIGURES_DIR": "figures",
+    "RESULTS_DIR": "results",
+    "NOTEBOOKS_DIR": "notebooks",
+    # figures and results of notebook runs with other parameters than the report's
+    "RUNS_DIR": "runs",
+}
+"""Each location's name (a module attribute) and its path under :func:`root`."""
+
 CACHE_ENV = "GTZAN_CACHE"
 """Environment variable naming the folder of cached features (see :func:`feature_cache`)."""
 OUTPUT_ENV = "GTZAN_OUTPUT_DIR"
 """Environment variable that sends every notebook's figures and results elsewhere (the tests set it)."""
+
+
+def location(name: str) -> Path:
+    """The location called ``name`` (``"ROOT"`` or a key of :data:`LOCATIONS`), resolved now."""
+    if name == "ROOT":
+        return root()
+    return root() / LOCATIONS[name]
+
+
+def __getattr__(name: str) -> Path:
+    # only for names the module does not define: the locations, resolved on each access
+    if name == "ROOT" or name in LOCATIONS:
+        return location(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "ROOT", *LOCATIONS})
 
 
 @dataclass(frozen=True)
@@ -83,18 +117,19 @@ def notebook_outputs(notebook: str, namespace: dict) -> Outputs:
        -p seed 1``) never overwrites the report.
     """
     if namespace.get("output_dir"):
-        root = Path(namespace["output_dir"])
+        folder = Path(namespace["output_dir"])
     elif os.environ.get(OUTPUT_ENV):
-        root = Path(os.environ[OUTPUT_ENV])
+        folder = Path(os.environ[OUTPUT_ENV])
     else:
-        defaults = notebook_parameters(NOTEBOOKS_DIR / f"{notebook}.ipynb")
+        defaults = notebook_parameters(location("NOTEBOOKS_DIR") / f"{notebook}.ipynb")
         defaults.pop("output_dir", None)
         changed = {k: namespace[k] for k, v in defaults.items() if namespace.get(k) != v}
         if not changed:
-            return Outputs(FIGURES_DIR, RESULTS_DIR)
-        root = RUNS_DIR / notebook / ",".join(f"{k}={v}" for k, v in changed.items()).replace(" ", "")
-        print(f"parameters differ from the report's: figures and results go to {root}")
-    return Outputs(root / "figures", root / "results")
+            return Outputs(location("FIGURES_DIR"), location("RESULTS_DIR"))
+        run = ",".join(f"{k}={v}" for k, v in changed.items()).replace(" ", "")
+        folder = location("RUNS_DIR") / notebook / run
+        print(f"parameters differ from the report's: figures and results go to {folder}")
+    return Outputs(folder / "figures", folder / "results")
 
 
 @contextlib.contextmanager

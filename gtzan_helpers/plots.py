@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import GENRES, PROTOCOL_NAMES
-from .paths import FIGURES_DIR
+from . import paths
 
 
 def save_figure(fig, name: str, *, folder: str | Path | None = None, dpi: int = 110) -> Path:
@@ -22,7 +22,7 @@ def save_figure(fig, name: str, *, folder: str | Path | None = None, dpi: int = 
 
     The PNG carries no creation date, so re-running the report rewrites the same bytes.
     """
-    folder = Path(folder) if folder is not None else FIGURES_DIR
+    folder = Path(folder) if folder is not None else paths.FIGURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})

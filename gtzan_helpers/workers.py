@@ -15,7 +15,8 @@ import os
 import threading
 import time
 
-_watching: set[int] = set()  # the processes that watch already (one watcher each)
+WATCHER = "end-with-parent"
+"""The name of the watcher thread: a process has one at most."""
 
 
 def end_with_parent(dispatcher: int, poll_seconds: float = 0.5) -> bool:
@@ -38,16 +39,16 @@ def end_with_parent(dispatcher: int, poll_seconds: float = 0.5) -> bool:
     >>> end_with_parent(os.getpid())  # the job runs where it was dispatched: nothing to do
     False
     """
-    if os.getpid() in _watching:
+    # the running threads say whether this process watches already (a forked child has none)
+    if any(thread.name == WATCHER for thread in threading.enumerate()):
         return True
     if os.getppid() != dispatcher:
         return False
-    _watching.add(os.getpid())
 
     def watch():
         while os.getppid() == dispatcher:
             time.sleep(poll_seconds)
         os._exit(1)  # the parent is gone: nobody waits for what this worker would make
 
-    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+    threading.Thread(target=watch, name=WATCHER, daemon=True).start()
     return True

@@ -1,7 +1,12 @@
 """SHAP explanations obey their defining identities."""
 
+import copy
+
 import numpy as np
 import pytest
+import torch
+
+from gtzan_helpers.recipe import RECIPE
 
 from gtzan_helpers.explain import explain, top_contributions
 from gtzan_helpers.model import make_mlp
@@ -13,7 +18,7 @@ from .conftest import separable
 @pytest.fixture(scope="module")
 def trained():
     X, y = separable(n=300, d=5)
-    result = fit(make_mlp(5, (16, 16)), X[:200], y[:200], X[200:], y[200:], max_epochs=20)
+    result = fit(make_mlp(5, (16, 16)), X[:200], y[:200], X[200:], y[200:], recipe=RECIPE.replace(max_epochs=20))
     return result.model, X
 
 
@@ -58,3 +63,39 @@ def test_force_plot_shows_small_values_and_marks_the_probability_range(trained):
              if line.get_linestyle() == ":"}
     assert {0.0, 1.0} <= edges
     plt.close(fig)
+
+
+def _state(model):
+    return [(p, p.device, p.detach().clone()) for p in model.parameters()]
+
+
+def _unchanged(model, before, training):
+    assert model.training is training
+    after = list(model.parameters())
+    assert len(after) == len(before)
+    for p, (q, device, values) in zip(after, before):
+        assert p is q and p.device == device and torch.equal(p.detach(), values)
+    assert not any(m._forward_hooks or m._backward_hooks for m in model.modules())
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_the_callers_model_is_left_as_it_was(trained, training):
+    # the explained model is a copy: the caller's keeps its mode, parameters and device
+    model, X = trained
+    model.train(training)
+    before = _state(model)
+    explain(model, X[:50], X[250:252], feature_names=list("abcde"), background_size=50)
+    _unchanged(model, before, training)
+    model.eval()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_model_on_the_gpu_stays_there(trained):
+    model, X = trained
+    on_gpu = copy.deepcopy(model).cuda().train()
+    before = _state(on_gpu)
+    expl = explain(on_gpu, X[:50], X[250:252], feature_names=list("abcde"), background_size=50)
+    _unchanged(on_gpu, before, True)
+    assert all(p.is_cuda for p in on_gpu.parameters())
+    assert np.allclose(expl.values, explain(model, X[:50], X[250:252], feature_names=list("abcde"),
+                                            background_size=50).values, atol=1e-6)

@@ -53,3 +53,34 @@ def test_parameters_named_after_the_recipe_start_at_its_values():
     assert len(shared) >= 10  # 02's batch size and test size, 03's batch size, patience and epochs, five n_splits
     for notebook, name, value in shared:
         assert value == fields[name], f"{notebook}: {name} = {value!r}, the recipe's is {fields[name]!r}"
+
+
+def test_locations_follow_a_root_set_after_the_import(no_env, monkeypatch, tmp_path):
+    import shutil
+
+    from gtzan_helpers import paths
+
+    before = paths.ROOT
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(NOTEBOOKS_DIR / "04_batch_size_cv.ipynb", tmp_path / "notebooks")
+    monkeypatch.setenv(paths.ROOT_ENV, str(tmp_path))
+    here = tmp_path.resolve()
+    assert paths.ROOT == here
+    for name, relative in paths.LOCATIONS.items():
+        assert getattr(paths, name) == here / relative, name
+    from gtzan_helpers.paths import FAULT_FILTERED_SPLIT, RESULTS_DIR as results  # imported now: the new root
+
+    assert (FAULT_FILTERED_SPLIT, results) == (here / "data" / "fault_filtered_split.csv", here / "results")
+    out = notebook_outputs("04_batch_size_cv", REPORT)
+    assert (out.figures, out.results) == (here / "figures", here / "results")
+    assert notebook_outputs("04_batch_size_cv", {**REPORT, "seed": 1}).results.is_relative_to(here / "runs")
+    monkeypatch.delenv(paths.ROOT_ENV)
+    assert paths.ROOT == before and paths.RESULTS_DIR == RESULTS_DIR
+
+
+def test_only_known_locations():
+    from gtzan_helpers import paths
+
+    assert {"ROOT", "DATA_DIR", "KAGGLE_30_SEC", "notebook_outputs"} <= set(dir(paths))
+    with pytest.raises(AttributeError, match="NO_SUCH_DIR"):
+        paths.NO_SUCH_DIR

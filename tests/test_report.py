@@ -2,14 +2,15 @@
 
 import pytest
 
-from gtzan_helpers.app.readme import README, results_markdown
+from gtzan_helpers import paths
+from gtzan_helpers.app.readme import results_markdown
 
 
 def test_readme_table_is_built_from_results():
-    assert results_markdown() in README.read_text()
+    assert results_markdown() in (paths.ROOT / "README.md").read_text()
 
 
-def test_the_runner_starts_readers_after_their_sources_and_runs_all_it_can(monkeypatch):
+def test_the_runner_starts_readers_after_their_sources_and_runs_all_it_can(monkeypatch, tmp_path):
     from gtzan_helpers.app import report
 
     started, finished = [], []
@@ -25,7 +26,7 @@ def test_the_runner_starts_readers_after_their_sources_and_runs_all_it_can(monke
     # threads instead of processes, so that the stand-in needs no pickling
     monkeypatch.setattr(report.concurrent.futures, "ProcessPoolExecutor",
                         report.concurrent.futures.ThreadPoolExecutor)
-    monkeypatch.setattr(report, "KERNELS_FILE", report.ROOT / ".never-written")
+    monkeypatch.setattr(report, "KERNELS_FILE", tmp_path / "never-written")   # an absolute path wins
     with pytest.raises(SystemExit) as failure:
         report.run_notebooks(report.NOTEBOOKS, lanes=2)
     # the failure, and the notebook that reads the failed one, are reported; all else ran
@@ -36,7 +37,7 @@ def test_the_runner_starts_readers_after_their_sources_and_runs_all_it_can(monke
     assert sorted(order) == sorted(set(report.NOTEBOOKS) - {"08_claims"})
     assert order[:2] == ["06_shap", "07_honest_evaluation"]  # those others read first
     assert set(report.READS_OTHERS["09_learning_curve_ablation"]) <= dict(started)["09_learning_curve_ablation"]
-    assert not (report.ROOT / ".never-written").exists()  # not every notebook ran
+    assert not (tmp_path / "never-written").exists()  # not every notebook ran
 
 
 def test_a_page_links_the_other_pages_draws_formulas_and_folds_only_the_solutions():
@@ -65,8 +66,11 @@ def test_a_formula_that_cannot_be_drawn_names_its_notebook(tmp_path, monkeypatch
 
     from gtzan_helpers.app import pages
 
-    monkeypatch.setattr(pages, "NOTEBOOKS_DIR", tmp_path)
+    from gtzan_helpers import paths
+
+    monkeypatch.setenv(paths.ROOT_ENV, str(tmp_path))   # a repository of one notebook
+    (tmp_path / "notebooks").mkdir()
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 00 · x\n$\\frac{1}{$")]),
-                   tmp_path / "00_start_here.ipynb")
+                   tmp_path / "notebooks" / "00_start_here.ipynb")
     with pytest.raises(ValueError, match=r"notebooks/00_start_here.ipynb: formula .* cannot be drawn"):
         pages.render_html(["00_start_here"], out_dir=tmp_path / "report")

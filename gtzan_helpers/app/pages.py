@@ -20,10 +20,9 @@ from nbconvert import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import TagRemovePreprocessor
 
-from ..paths import FIGURES_DIR, NOTEBOOKS_DIR, ROOT
+from .. import paths
 from .notebooks import COURSE, GLOSSARY, NOTEBOOKS
 
-REPORT_DIR = ROOT / "report"
 TEMPLATE = Path(__file__).parent / "templates" / "page.html.j2"
 
 KEY_FIGURES = (
@@ -138,15 +137,16 @@ def render_html(names=NOTEBOOKS, *, out_dir: Path | None = None) -> Path:
     import mistune
     import nbformat
 
-    out = Path(out_dir) if out_dir is not None else REPORT_DIR
+    out = Path(out_dir) if out_dir is not None else paths.root() / "report"
     (out / "figures").mkdir(parents=True, exist_ok=True)
     exporter = PageExporter()
     course, review = [], []
-    for name in (n for n in (*names, GLOSSARY) if (NOTEBOOKS_DIR / f"{n}.ipynb").exists()):
-        notebook = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    notebooks, figure_dir = paths.NOTEBOOKS_DIR, paths.FIGURES_DIR   # resolved now
+    for name in (n for n in (*names, GLOSSARY) if (notebooks / f"{n}.ipynb").exists()):
+        notebook = nbformat.read(notebooks / f"{name}.ipynb", as_version=4)
         title = _notebook_title(notebook) or name
         try:  # the page's title, in the browser's tab, is the notebook's
-            page, _ = exporter.from_notebook_node(notebook, {"metadata": {"name": title, "path": str(NOTEBOOKS_DIR)}})
+            page, _ = exporter.from_notebook_node(notebook, {"metadata": {"name": title, "path": str(notebooks)}})
         except ValueError as exc:
             raise ValueError(f"notebooks/{name}.ipynb: {exc}") from None
         (out / f"{name}.html").write_text(page)
@@ -155,8 +155,8 @@ def render_html(names=NOTEBOOKS, *, out_dir: Path | None = None) -> Path:
             (course if name in COURSE else review).append(item)
     figures = []
     for figure, caption in KEY_FIGURES:
-        if (FIGURES_DIR / f"{figure}.png").exists():
-            shutil.copyfile(FIGURES_DIR / f"{figure}.png", out / "figures" / f"{figure}.png")
+        if (figure_dir / f"{figure}.png").exists():
+            shutil.copyfile(figure_dir / f"{figure}.png", out / "figures" / f"{figure}.png")
             figures.append(f'<figure><img src="figures/{figure}.png" alt="{html.escape(caption)}">'
                            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
     from .readme import results_markdown, summary_text

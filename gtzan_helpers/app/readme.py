@@ -9,12 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import GENRES, PROTOCOLS
-from ..paths import ROOT
+from .. import paths
 from ..results import STUDY, load_results
 from ..scoring import decide
 from ..stats import wilson_interval
 
-README = ROOT / "README.md"
 _START, _END = "<!-- results:start -->", "<!-- results:end -->"
 
 
@@ -223,8 +222,10 @@ def results_markdown() -> str:
     return "\n".join(lines)
 
 
-def update_readme(path: Path = README) -> bool:
-    """Replace the results table between the README's markers; True if it changed."""
+def update_readme(path: Path | None = None) -> bool:
+    """Replace the results table between the README's markers (of the repository's README by
+    default); True if it changed."""
+    path = paths.root() / "README.md" if path is None else path
     text = path.read_text()
     head, sep, rest = text.partition(_START)
     if not sep or _END not in rest:

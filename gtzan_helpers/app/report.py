@@ -20,7 +20,7 @@ from pathlib import Path
 
 from joblib import cpu_count
 
-from ..paths import NOTEBOOKS_DIR, RESULTS_DIR, ROOT
+from .. import paths
 from .notebooks import NOTEBOOKS, READS_OTHERS, start_order
 
 # papermill, nbformat, nbconvert and mistune (the optional ``report`` extra) are imported
@@ -79,8 +79,8 @@ def _kernel_log(path: Path):
     path.unlink()
 
 
-KERNELS_FILE = RESULTS_DIR / "cpu_kernels.txt"
-"""The kernels that made the committed numbers (:func:`cpu_kernels`: ``AVX2``, ``AVX512``…, or
+KERNELS_FILE = "cpu_kernels.txt"
+"""In the results folder: the kernels that made the committed numbers (:func:`cpu_kernels`: ``AVX2``, ``AVX512``…, or
 ``CUDA``), written by a run of the report in which every notebook ran: ``make portability``
 re-creates them with AVX2 kernels only where that is news, on a CPU with AVX-512 when the
 committed numbers came from AVX-512 too."""
@@ -89,10 +89,10 @@ committed numbers came from AVX-512 too."""
 def cpu_kernels() -> str:
     """The kernels the notebooks' networks use here: the CPU's, as
     ``torch.backends.cpu.get_cpu_capability`` names them (``AVX2``, ``AVX512``…), or the GPU's
-    device type (``CUDA``) where :func:`gtzan_helpers.training.choose_device` picks one."""
+    device type (``CUDA``) where :func:`gtzan_helpers.loop.choose_device` picks one."""
     import torch  # only to ask: the runner's own work needs no PyTorch
 
-    from ..training import choose_device
+    from ..loop import choose_device
 
     device = choose_device()
     return torch.backends.cpu.get_cpu_capability() if device.type == "cpu" else device.type.upper()
@@ -116,19 +116,20 @@ def run_notebook(name: str, kernel: str = "python3") -> float:
     """
     import papermill as pm
 
-    source = NOTEBOOKS_DIR / f"{name}.ipynb"
-    scratch = NOTEBOOKS_DIR / f".{name}.running.ipynb"
+    notebooks = paths.NOTEBOOKS_DIR
+    source = notebooks / f"{name}.ipynb"
+    scratch = notebooks / f".{name}.running.ipynb"
     start = time.perf_counter()
     try:
-        with _kernel_log(NOTEBOOKS_DIR / f".{name}.kernel.log"):
+        with _kernel_log(notebooks / f".{name}.kernel.log"):
             pm.execute_notebook(str(source), str(scratch), kernel_name=kernel,
-                                cwd=str(NOTEBOOKS_DIR), progress_bar=False)
+                                cwd=str(notebooks), progress_bar=False)
     except pm.PapermillExecutionError as exc:
-        raise RuntimeError(f"{source.relative_to(ROOT)}: failed in cell {exc.exec_count}: "
+        raise RuntimeError(f"{source.relative_to(paths.root())}: failed in cell {exc.exec_count}: "
                            f"{exc.ename}: {exc.evalue} (executed copy kept at {scratch}, the "
                            f"kernel's log at .{name}.kernel.log)") from None
     except Exception as exc:  # a kernel that died or timed out, a missing kernel
-        raise RuntimeError(f"{source.relative_to(ROOT)}: {type(exc).__name__}: {exc} (the kernel's "
+        raise RuntimeError(f"{source.relative_to(paths.root())}: {type(exc).__name__}: {exc} (the kernel's "
                            f"log at .{name}.kernel.log)") from None
     _strip_run_metadata(scratch)
     scratch.replace(source)
@@ -187,7 +188,7 @@ def run_notebooks(names=NOTEBOOKS, *, kernel: str = "python3", lanes: int = LANE
                 else:
                     print(f"  {name} done in {seconds[name]:.1f} s", flush=True)
     if set(seconds) == set(NOTEBOOKS):  # every committed number made here, by these kernels
-        KERNELS_FILE.write_text(cpu_kernels() + "\n")
+        (paths.RESULTS_DIR / KERNELS_FILE).write_text(cpu_kernels() + "\n")
     if problems:
         raise SystemExit("\n".join(problems))
     return seconds
@@ -211,7 +212,7 @@ def main(argv=None) -> int:
     if update_readme():
         print("README.md results table updated")
     index = render_html()
-    print(f"report written to {index.relative_to(ROOT)} in {time.perf_counter() - start:.0f} s")
+    print(f"report written to {index.relative_to(paths.root())} in {time.perf_counter() - start:.0f} s")
     return 0
 
 
