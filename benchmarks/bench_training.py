@@ -4,10 +4,10 @@
 
 Both run the same work — batch sizes 32, 64, 128 and 256, 5-fold cross-validation,
 early stopping with patience 3 — on the same folds, in turn: the plain recipe trains fold after fold with a DataLoader and autograd
-(:func:`gtzan_helpers.training.fit`) on one thread, its fastest and steadiest setting
+(:func:`gtzan_helpers.loop.fit`, ``engine="plain"``) on one thread, its fastest and steadiest setting
 on 2 cores (small steps gain nothing from a second thread); the fast path is
 :func:`gtzan_helpers.evaluation.sweep` as the notebooks call it — the five folds of a
-setting trained together in float32 (:func:`gtzan_helpers.fast.fit_many`),
+setting trained together in float32 (``engine="stacked"``: :func:`gtzan_helpers.fast.fit_many`),
 the settings spread over the cores by joblib (its worker processes start in the first
 run and are reused). The two take turns, ``--repeats`` times each (default 3), so that
 both meet the same moments of a shared machine; the benchmark prints every wall
@@ -23,16 +23,16 @@ import statistics
 import time
 
 from gtzan_helpers.data import load_feature_table
-from gtzan_helpers.evaluation import cross_validate, sweep
+from gtzan_helpers.evaluation import sweep
+from gtzan_helpers.recipe import RECIPE
 from gtzan_helpers.training import choose_device
 
 BATCH_SIZES = (32, 64, 128, 256)
 
 
-def timed_sweep(table, engine: str, protocol: str, device, n_jobs=None) -> tuple[float, float]:
+def timed_sweep(table, engine: str, protocol: str, n_jobs=None) -> tuple[float, float]:
     start = time.perf_counter()
-    summary, _ = sweep(table, "batch_size", BATCH_SIZES, protocols=[protocol], engine=engine,
-                       device=device, n_jobs=n_jobs)
+    summary, _ = sweep(table, "batch_size", BATCH_SIZES, protocols=[protocol], engine=engine, n_jobs=n_jobs)
     return time.perf_counter() - start, float(summary["accuracy"].mean())
 
 
@@ -42,14 +42,17 @@ def main() -> None:
     parser.add_argument("--device", default=None, help="torch device (default: automatic)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each (default 3)")
     args = parser.parse_args()
+    if args.device:  # the package's device choice reads it (worker processes inherit it)
+        os.environ["GTZAN_DEVICE"] = args.device
     table = load_feature_table()
-    for engine in ("fast", "plain"):  # warm-up: first calls pay for lazy initialisation
-        cross_validate(table, batch_size=256, max_epochs=1, engine=engine, device=args.device)
-    one_s, _ = timed_sweep(table, "fast", args.protocol, args.device, n_jobs=1)
+    for engine in ("stacked", "plain"):  # warm-up: first calls pay for lazy initialisation
+        sweep(table, "batch_size", [256], protocols=[args.protocol], recipe=RECIPE.replace(max_epochs=1),
+              engine=engine, n_jobs=1)
+    one_s, _ = timed_sweep(table, "stacked", args.protocol, n_jobs=1)
     plain, fast = [], []
     for _ in range(args.repeats):
-        plain.append(timed_sweep(table, "plain", args.protocol, args.device, n_jobs=1))
-        fast.append(timed_sweep(table, "fast", args.protocol, args.device, n_jobs=-1))
+        plain.append(timed_sweep(table, "plain", args.protocol, n_jobs=1))
+        fast.append(timed_sweep(table, "stacked", args.protocol, n_jobs=-1))
     (plain_s, plain_acc), (fast_s, fast_acc) = (
         (statistics.median(s for s, _ in runs), runs[0][1]) for runs in (plain, fast))
     device = choose_device(args.device)

@@ -1,40 +1,49 @@
-"""The study's experiments: the 70:30 hold-out, k-fold cross-validation and sweeps.
+"""The study's experiments and the one cross-validation: hold-out, k-fold CV over candidates, sweeps.
 
-Every split comes from :mod:`.splits` under one of the three protocols, the scaler is
-fitted on the rows the network trains on, and every score is computed by
-:mod:`.scoring`. Cross-validation trains its folds with the fast stacked trainer
-(:mod:`.fast`) or, fold after fold, with the readable reference loop of
-:func:`.training.fit`. Used by notebooks 02–06 and ``gtzan evaluate``; the statistics
-of the scores are in :mod:`.stats`.
+Every split comes from :mod:`.splits` under one of the three protocols, every network
+is trained by :func:`.training.train`, and every score is computed by :mod:`.scoring`.
+
+:func:`cross_validate` is the one cross-validation of the package: it scores any
+*candidates* (objects with ``fit(X, y, tracks, groups, n_classes)`` and
+``predict_proba(X, tracks)``) on the same folds of one or more protocols, repeated, and
+returns one row per (candidate, protocol, repeat, fold). The study's network is the
+candidate :class:`NetworkCandidate`; the honest wing (:mod:`.honest`) adds others. A
+sweep (:func:`sweep`) is cross-validation over candidate recipes. Used by notebooks
+02–10 and ``gtzan evaluate``; the statistics of the scores are in :mod:`.stats`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import StandardScaler
 
-from . import PROTOCOLS
+from . import DEFAULT_PROTOCOL, PROTOCOLS
 from .data import FeatureTable
-from .fast.parallel import map_jobs
-from .fast.stacked import fit_many
-from .model import make_mlp
-from .recipe import RECIPE
+from .recipe import RECIPE, Recipe
 from .scoring import brier_score, score
-from .splits import holdout_split, stopping_folds, validation_groups, validation_split
+from .splits import holdout_split, make_folds, validation_groups
 from .stats import summarize_folds
-from .training import TrainResult, fit, predict_proba, scale
+from .training import Task, Trained, train
+
+STOPPING = ("held-out", "inner")
+"""What early stopping watches: ``"held-out"``, the rows that are then scored (the study's
+recipe: the test side of the hold-out, the held-out fold of cross-validation; an optimistic
+bias), or ``"inner"``, a validation split of the training rows' groups."""
+
+
+def _check_stopping(stopping: str) -> None:
+    if stopping not in STOPPING:
+        raise ValueError(f"stopping must be one of {STOPPING}, got {stopping!r}")
 
 
 @dataclass
 class HoldoutResult:
-    """A model trained on one side of :func:`~gtzan_helpers.splits.holdout_split` and scored on the other."""
+    """A network trained on one side of :func:`~gtzan_helpers.splits.holdout_split` and scored on the other."""
 
-    train: TrainResult
-    scaler: StandardScaler
+    trained: Trained
     train_rows: np.ndarray
     test_rows: np.ndarray
     test_proba: np.ndarray
@@ -43,15 +52,11 @@ class HoldoutResult:
     test_track_accuracy: float
 
 
-def train_holdout(table: FeatureTable, *, protocol: str = "segment",
-                  test_size: float = RECIPE.test_size, seed: int = 0,
-                  hidden: Sequence[int] = RECIPE.hidden, dropout: float = RECIPE.dropout,
-                  batch_size: int = RECIPE.batch_size, max_epochs: int = RECIPE.max_epochs,
-                  patience: int | None = RECIPE.patience, stopping: str = "test",
-                  device=None) -> HoldoutResult:
-    """The study's experiment: a 70:30 split, early stopping watching the test side.
+def train_holdout(table: FeatureTable, recipe: Recipe = RECIPE, *, protocol: str = DEFAULT_PROTOCOL,
+                  seed: int = 0, stopping: str = "held-out", device=None) -> HoldoutResult:
+    """The study's experiment: a split of ``recipe.test_size``, one network, its test scores.
 
-    With ``stopping="test"``, as in the study, the test side doubles as the validation
+    With ``stopping="held-out"``, as in the study, the test side doubles as the validation
     set for early stopping; its scores are therefore optimistic (notebook 02 says so).
     ``stopping="inner"`` watches the :func:`~gtzan_helpers.splits.validation_split` of
     the training side instead (the network trains on the rest of it), so the epoch is
@@ -61,145 +66,243 @@ def train_holdout(table: FeatureTable, *, protocol: str = "segment",
     -------
     HoldoutResult
     """
-    train_rows, test_rows = holdout_split(table, protocol=protocol, test_size=test_size, seed=seed)
-    if stopping == "inner":
-        fit_part, watch_part = validation_split(table.y[train_rows],
-                                                validation_groups(table, protocol)[train_rows], seed=seed)
-        train_rows, watch_rows = train_rows[fit_part], train_rows[watch_part]
-    elif stopping == "test":
-        watch_rows = test_rows
-    else:
-        raise ValueError(f"stopping must be 'test' or 'inner', got {stopping!r}")
-    scaler, (X_train, X_test, X_watch) = scale(*(table.X.iloc[r] for r in (train_rows, test_rows, watch_rows)))
-    y_train, y_test = table.y[train_rows], table.y[test_rows]
-    model = make_mlp(X_train.shape[1], hidden, dropout, n_classes=len(table.genres), seed=seed)
-    result = fit(model, X_train, y_train, X_watch, table.y[watch_rows], batch_size=batch_size,
-                 max_epochs=max_epochs, patience=patience, seed=seed, device=device)
-    proba = predict_proba(result.model, X_test)
+    _check_stopping(stopping)
+    train_rows, test_rows = holdout_split(table, protocol=protocol, test_size=recipe.test_size, seed=seed)
+    X_test, y_test = table.X.iloc[test_rows], table.y[test_rows]
+    task = Task(table.X.iloc[train_rows], table.y[train_rows], validation_groups(table, protocol)[train_rows],
+                watch=(X_test, y_test) if stopping == "held-out" else None, seed=seed)
+    trained = train(task, recipe, n_classes=len(table.genres), device=device)
+    proba = trained.predict_proba(X_test)
     scores = score(proba, y_test, table.tracks[test_rows])
-    return HoldoutResult(result, scaler, train_rows, test_rows, proba, scores["accuracy"],
+    return HoldoutResult(trained, train_rows[trained.fit_rows], test_rows, proba, scores["accuracy"],
                          scores["loss"], scores["track_accuracy"])
 
 
-def cross_validate(table: FeatureTable, *, protocol: str | Sequence[str] = "segment",
-                   n_splits: int = RECIPE.n_splits, seed: int = 0,
-                   hidden: Sequence[int] = RECIPE.hidden, dropout: float = RECIPE.dropout,
-                   batch_size: int = RECIPE.batch_size, max_epochs: int = RECIPE.max_epochs,
-                   patience: int | None = RECIPE.patience, stopping: str = "held-out fold",
-                   validation_fraction: float = RECIPE.validation_fraction,
-                   device=None, engine: str = "fast", brier: bool = False) -> pd.DataFrame:
-    """k-fold cross-validation of the MLP, as in the study's sweeps.
-
-    In each fold the scaler is fitted on the rows the network trains on, the network
-    trains with early stopping, and the held-out fold is scored with the restored best
-    weights. ``stopping="held-out fold"`` is the study's recipe: early stopping watches
-    the held-out fold, so the fold that picks the epoch also scores it (an optimistic
-    bias). ``stopping="inner"`` watches the :func:`~gtzan_helpers.splits.validation_split`
-    of the training folds and never looks at the held-out fold until it is scored.
-
-    ``engine="fast"`` trains the k networks together
-    (:func:`gtzan_helpers.fast.fit_many`); ``engine="plain"`` runs the readable reference
-    loop of :func:`gtzan_helpers.training.fit` fold after fold. Both follow the same recipe
-    and give statistically the same accuracy, not the same bits: their random streams
-    for data order and dropout differ.
+@dataclass
+class NetworkCandidate:
+    """The study's network as a candidate of :func:`cross_validate`: ``n_models`` networks of
+    ``recipe``, their probabilities averaged.
 
     Parameters
     ----------
+    recipe : Recipe
+    stopping : {"inner", "held-out"}
+        What early stopping watches (:data:`STOPPING`); ``recipe.patience=None`` trains
+        ``recipe.max_epochs`` epochs (on every training row with ``recipe.validation_fraction=0``).
+    n_models : int
+        Networks trained from seeds ``1000 * seed + i``; the validation split is drawn with ``seed``.
+    seed : int
+    fold_seeds : bool
+        Draw the network and the validation split of fold ``k`` (from 1) from ``seed + k - 1``
+        instead, as the study's sweeps do (:func:`sweep`; one network per fold).
+    engine : {"stacked", "plain"}
+        As in :func:`~gtzan_helpers.training.train`: the networks of all folds together, or
+        the reference loop one after another.
+    device : str, optional
+    """
+
+    recipe: Recipe = RECIPE
+    stopping: str = "inner"
+    n_models: int = 1
+    seed: int = 0
+    fold_seeds: bool = False
+    engine: str = "stacked"
+    device: str | None = None
+
+    def training_tasks(self, X, y, tracks, groups=None, watch=None, fold: int = 1) -> list[Task]:
+        """The networks to train (:class:`~gtzan_helpers.training.Task`) in fold ``fold``; ``watch``
+        is the held-out (X, y, tracks) that ``stopping="held-out"`` watches."""
+        _check_stopping(self.stopping)
+        groups = np.asarray(tracks if groups is None else groups)
+        watched = (watch[0], watch[1]) if self.stopping == "held-out" and watch is not None else None
+        if self.fold_seeds:
+            first = self.seed + fold - 1
+            seeds, split_seed = [first + 1000 * i for i in range(self.n_models)], first
+        else:
+            seeds, split_seed = [self.seed * 1000 + i for i in range(self.n_models)], self.seed
+        return [Task(X, y, groups, watch=watched, seed=s, split_seed=split_seed) for s in seeds]
+
+    def adopt(self, trained: list[Trained]) -> "NetworkCandidate":
+        """Keep the networks trained for :meth:`training_tasks`."""
+        self.networks_ = list(trained)
+        self.epochs_ = int(round(np.mean([t.best_epoch for t in self.networks_])))
+        return self
+
+    def fit(self, X, y, tracks, groups=None, n_classes: int = 2, watch=None) -> "NetworkCandidate":
+        tasks = self.training_tasks(X, y, tracks, groups, watch)
+        return self.adopt(train(tasks, self.recipe, n_classes=n_classes, engine=self.engine, device=self.device))
+
+    def predict_proba(self, X, tracks=None) -> np.ndarray:
+        return np.mean([network.predict_proba(X) for network in self.networks_], axis=0)
+
+
+def trains_networks(candidate) -> bool:
+    """Whether a candidate trains networks: a :class:`NetworkCandidate`, or a selection among
+    options one of which is (:func:`cross_validate` repeats these fewer times, as each repeat
+    trains every fold's networks again)."""
+    return any(isinstance(option, NetworkCandidate)
+               for option in getattr(candidate, "options", {"": candidate}).values())
+
+
+@dataclass
+class Fold:
+    """One fold of :func:`cross_validate`: its rows, and the groups its validation split keeps together."""
+
+    protocol: str
+    repeat: int
+    fold: int
+    train: np.ndarray
+    test: np.ndarray
+    groups: np.ndarray
+
+
+def cross_validate(table: FeatureTable, candidates: dict, *, protocol: str | tuple = DEFAULT_PROTOCOL,
+                   n_splits: int = RECIPE.n_splits, n_repeats: int = 1, network_repeats: int | None = None,
+                   seed: int = 0, n_jobs: int | None = None, progress: bool = False,
+                   keep_proba: bool = False) -> pd.DataFrame:
+    """Score each candidate on the same repeated k-fold splits of each protocol.
+
+    In each fold a fresh copy of every candidate is fitted on the training rows and scores
+    the held-out rows; inside a fold, a validation split keeps the protocol's groups
+    together (tracks, for the segment protocol). Networks of one recipe train as one stack
+    (the candidates with ``training_tasks``, all their folds together); the other candidates
+    fold by fold. :func:`gtzan_helpers.fast.map_jobs` spreads the work over processes when
+    that pays; the numbers do not depend on it.
+
+    Parameters
+    ----------
+    table : FeatureTable
+    candidates : dict
+        Name → candidate (:class:`NetworkCandidate`, or :mod:`gtzan_helpers.honest.candidates`).
     protocol : {"segment", "track", "artist"} or a sequence of them
-        With several protocols, the fast engine trains the folds of all of them as one
-        stack (the networks have the same shape).
-    stopping : {"held-out fold", "inner"}
-        What early stopping watches (see above).
-    validation_fraction : float
-        Share of the training folds' groups that ``stopping="inner"`` watches.
-    brier : bool
-        Also score the held-out fold's :func:`~gtzan_helpers.scoring.brier_score` (column ``brier``).
+    n_splits, n_repeats, seed : int
+        Repeat ``r`` (from 1) uses folds shuffled with ``seed + r - 1``
+        (:func:`~gtzan_helpers.splits.make_folds`).
+    network_repeats : int, optional
+        Repeats for the candidates that train networks (:func:`trains_networks`), which
+        cost most; they run on the first of the same folds. Default: ``n_repeats``.
+    n_jobs : int, optional
+        As in :func:`gtzan_helpers.fast.map_jobs`.
+    progress : bool
+        Show a progress bar on stderr (where it is a terminal).
+    keep_proba : bool
+        Also keep each fold's ``test_rows`` and ``proba`` (for out-of-fold analyses).
 
     Returns
     -------
     pandas.DataFrame
-        One row per (protocol, fold): ``protocol``, ``fold``, ``loss`` (cross-entropy),
-        ``accuracy`` (segments), ``track_accuracy`` (mean probability per track), with
-        ``brier`` its Brier score, and ``epochs`` (best epoch; ``max_epochs`` when
-        ``patience`` is None, which keeps the last epoch's weights).
+        One row per (protocol, repeat, fold, candidate): ``candidate``, ``protocol``,
+        ``repeat``, ``fold``, the :func:`~gtzan_helpers.scoring.score` columns, ``brier``,
+        ``n_train``, ``n_test``, ``epochs`` (the networks' mean best epoch; missing for
+        other models) and ``chosen`` (the option a nested selection chose; None for others).
     """
+    from .fast.parallel import map_jobs  # processes only where there is work to spread
+
     protocols = (protocol,) if isinstance(protocol, str) else tuple(protocol)
-    runs = [(p, fold, rows) for p in protocols
-            for fold, rows in enumerate(stopping_folds(table, protocol=p, n_splits=n_splits, seed=seed,
-                                                       stopping=stopping,
-                                                       validation_fraction=validation_fraction))]
-    recipe = dict(hidden=hidden, dropout=dropout, batch_size=batch_size, max_epochs=max_epochs,
-                  patience=patience, device=device)
-    if engine == "fast":
-        probas, epochs = _folds_fast(table, runs, seed=seed, **recipe)
-    elif engine == "plain":
-        probas, epochs = _folds_plain(table, runs, seed=seed, **recipe)
-    else:
-        raise ValueError(f"engine must be 'fast' or 'plain', got {engine!r}")
+    repeats = {name: n_repeats if network_repeats is None or not trains_networks(c) else network_repeats
+               for name, c in candidates.items()}
+    folds = []
+    for p in protocols:
+        groups = validation_groups(table, p)  # the protocol's groups (tracks for segments), once
+        for repeat in range(max(repeats.values(), default=0)):
+            for k, (train_rows, test_rows) in enumerate(make_folds(table, protocol=p, n_splits=n_splits,
+                                                                   seed=seed + repeat, groups=groups)):
+                folds.append(Fold(p, repeat + 1, k + 1, train_rows, test_rows, groups[train_rows]))
+    stacked = [name for name, c in candidates.items() if hasattr(c, "training_tasks")]
+    jobs = [(table, [(name, c, fold) for name, c in candidates.items()
+                     if name not in stacked and fold.repeat <= repeats[name]]) for fold in folds]
+    jobs += [(table, [(name, candidates[name], fold) for fold in folds if fold.repeat <= repeats[name]])
+             for name in stacked]
+    done = map_jobs(fit_and_score, [job for job in jobs if job[1]],
+                    progress="cross-validating" if progress else None)
+    order = {name: i for i, name in enumerate(candidates)}
+    rows = sorted((row for rows in done for row in rows),
+                  key=lambda r: (protocols.index(r["protocol"]), r["repeat"], r["fold"], order[r["candidate"]]))
+    results = pd.DataFrame(rows)
+    return results if keep_proba else results.drop(columns=["test_rows", "proba"])
+
+
+def fit_and_score(job) -> list[dict]:
+    """Fit fresh copies of candidates on folds and score them: ``job`` is (table, [(name,
+    candidate, :class:`Fold`), …]). The networks among them train as one stack per recipe."""
+    table, pairs = job
+    models = [copy.deepcopy(candidate) for _, candidate, _ in pairs]
+    _train_together(table, [(m, fold) for m, (_, _, fold) in zip(models, pairs) if hasattr(m, "training_tasks")])
     rows = []
-    for (p, fold, (_, _, test)), proba, best_epoch in zip(runs, probas, epochs):
-        scores = score(proba, table.y[test], table.tracks[test])
-        rows.append({"protocol": p, "fold": fold + 1, "loss": scores["loss"],
-                     "accuracy": scores["accuracy"], "track_accuracy": scores["track_accuracy"],
-                     **({"brier": brier_score(proba, table.y[test])} if brier else {}),
-                     "epochs": int(best_epoch)})
-    return pd.DataFrame(rows)
+    for (name, _, fold), model in zip(pairs, models):
+        if not hasattr(model, "training_tasks"):
+            fit_on(table, model, fold)
+        y, tracks = table.y[fold.test], table.tracks[fold.test]
+        proba = model.predict_proba(table.X.iloc[fold.test], tracks)
+        rows.append({"candidate": name, "protocol": fold.protocol, "repeat": fold.repeat, "fold": fold.fold,
+                     **score(proba, y, tracks), "brier": brier_score(proba, y),
+                     "n_train": len(fold.train), "n_test": len(fold.test),
+                     "epochs": getattr(model, "epochs_", np.nan),
+                     "chosen": getattr(model, "chosen_", None), "test_rows": fold.test, "proba": proba})
+    return rows
 
 
-def _folds_plain(table, runs, *, seed, hidden, dropout, batch_size, max_epochs, patience, device):
-    """Each fold trained by the reference loop: its test probabilities and best epoch."""
-    probas, epochs = [], []
-    for _, fold, (train_rows, watch_rows, test_rows) in runs:
-        _, (X_train, X_watch, X_test) = scale(table.X.iloc[train_rows], table.X.iloc[watch_rows],
-                                              table.X.iloc[test_rows])
-        model = make_mlp(X_train.shape[1], hidden, dropout, n_classes=len(table.genres),
-                         seed=seed + fold)
-        result = fit(model, X_train, table.y[train_rows], X_watch, table.y[watch_rows],
-                     batch_size=batch_size, max_epochs=max_epochs,
-                     patience=patience, seed=seed + fold, device=device)
-        probas.append(predict_proba(result.model, X_test))
-        epochs.append(result.best_epoch)
-    return probas, epochs
+def fit_on(table: FeatureTable, model, fold: Fold):
+    """``model`` fitted on the training rows of ``fold`` (in place; returned)."""
+    return model.fit(table.X.iloc[fold.train], table.y[fold.train], table.tracks[fold.train], fold.groups,
+                     n_classes=len(table.genres))
 
 
-def _folds_fast(table, runs, *, seed, hidden, dropout, batch_size, max_epochs, patience, device):
-    """Every fold of every protocol trained as one stack: test probabilities and best epochs."""
-    data, tests, X = [], [], table.X.to_numpy()  # arrays: cheaper input checks than frames'
-    for _, _, (train_rows, watch_rows, test_rows) in runs:
-        _, (X_train, X_watch, X_test) = scale(X[train_rows], X[watch_rows], X[test_rows])
-        data.append((X_train, table.y[train_rows].astype(np.float32), X_watch,
-                     table.y[watch_rows].astype(np.float32)))
-        tests.append(X_test)
-    # fold k starts from seed + k under every protocol, as in separate runs
-    result = fit_many(*zip(*data), seeds=[seed + fold for _, fold, _ in runs], hidden=hidden,
-                      dropout=dropout, batch_size=batch_size, max_epochs=max_epochs,
-                      patience=patience, device=device, n_classes=len(table.genres))
-    probas = [result.predict_proba(X_test, network=i) for i, X_test in enumerate(tests)]
-    return probas, result.best_epochs
+def _train_together(table: FeatureTable, members: list) -> None:
+    """Every network of the (candidate, fold) pairs trained by one :func:`train` call per recipe."""
+    by_recipe = {}
+    for model, fold in members:
+        held_out = (table.X.iloc[fold.test], table.y[fold.test], table.tracks[fold.test])
+        tasks = model.training_tasks(table.X.iloc[fold.train], table.y[fold.train], table.tracks[fold.train],
+                                     fold.groups, held_out, fold=fold.fold)
+        by_recipe.setdefault((model.recipe, model.engine, model.device), []).append((model, tasks))
+    for (recipe, engine, device), group in by_recipe.items():
+        trained = train([task for _, tasks in group for task in tasks], recipe, n_classes=len(table.genres),
+                        engine=engine, device=device)
+        for model, tasks in group:
+            model.adopt(trained[:len(tasks)])
+            trained = trained[len(tasks):]
 
 
-def sweep(table: FeatureTable, parameter: str, values, *, protocols=PROTOCOLS,
-          n_splits: int = RECIPE.n_splits, seed: int = 0, n_jobs: int | None = None,
-          **fixed) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cross-validate the MLP for each value of one setting, under each protocol.
+def with_setting(recipe: Recipe, parameter: str, value) -> Recipe:
+    """``recipe`` with one setting changed: any :class:`~gtzan_helpers.recipe.Recipe` field, or
+    ``"first_layer"``, the width of the first hidden layer (the others keep the recipe's).
+
+    Examples
+    --------
+    >>> from gtzan_helpers.evaluation import with_setting
+    >>> with_setting(RECIPE, "first_layer", 256).hidden
+    (256, 128, 128)
+    >>> with_setting(RECIPE, "lr", 1e-2).lr
+    0.01
+    """
+    if parameter == "first_layer":
+        return recipe.replace(hidden=(value, *recipe.hidden[1:]))
+    return recipe.replace(**{parameter: value})
+
+
+def sweep(table: FeatureTable, parameter: str, values, *, recipe: Recipe = RECIPE, stopping: str = "held-out",
+          protocols=PROTOCOLS, n_splits: int = RECIPE.n_splits, seed: int = 0, engine: str = "stacked",
+          n_jobs: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cross-validate the study's network for each value of one setting, under each protocol.
 
     Parameters
     ----------
     table : FeatureTable
     parameter : str
-        ``"batch_size"``, or ``"first_layer"`` (width of the first hidden layer; the
-        other hidden layers keep the recipe's), or any keyword of :func:`cross_validate`.
+        A field of :class:`~gtzan_helpers.recipe.Recipe` (``"batch_size"``, ``"lr"``, …) or
+        ``"first_layer"`` (:func:`with_setting`).
     values : iterable
-        The settings to try.
+        The settings to try; every setting sees the same folds (a paired comparison).
+    recipe : Recipe
+        The other settings.
+    stopping : {"held-out", "inner"}
+        What early stopping watches (:data:`STOPPING`); the study's sweeps watch the held-out fold.
     protocols : sequence of {"segment", "track", "artist"}
-    n_splits, seed : int
-        Folds and seed; every setting sees the same folds (a paired comparison).
-    n_jobs : int, optional
-        One run per value covers every protocol (with the fast engine their folds train
-        as one stack); :func:`gtzan_helpers.fast.map_jobs` spreads the runs over processes
-        when that pays. The numbers do not depend on it.
-    **fixed
-        Further keywords passed to :func:`cross_validate`.
+    n_splits, seed, n_jobs
+        As in :func:`cross_validate`.
+    engine : {"stacked", "plain"}
+        As in :func:`~gtzan_helpers.training.train`; the numbers agree statistically, not in their bits.
 
     Returns
     -------
@@ -207,81 +310,15 @@ def sweep(table: FeatureTable, parameter: str, values, *, protocols=PROTOCOLS,
         One row per (protocol, value): mean and standard deviation over folds of
         ``loss``, ``accuracy`` and ``track_accuracy``.
     folds : pandas.DataFrame
-        Every fold's row of :func:`cross_validate`, tagged with the value.
+        Every fold's row of :func:`cross_validate`, its ``candidate`` column named ``parameter``.
     """
-    values, jobs = list(values), []
-    for value in values:
-        kwargs = dict(fixed, n_splits=n_splits, seed=seed, protocol=tuple(protocols))
-        if parameter == "first_layer":
-            kwargs["hidden"] = (value, *fixed.get("hidden", RECIPE.hidden)[1:])
-        else:
-            kwargs[parameter] = value
-        jobs.append((table, kwargs))
-    results = map_jobs(_cross_validate_job, jobs, n_jobs=n_jobs, device=fixed.get("device"))
-    folds = pd.concat([r.assign(**{parameter: v}) for v, r in zip(values, results)], ignore_index=True)
-    folds = folds.sort_values("protocol", key=lambda s: s.map(list(protocols).index), kind="stable")
+    values = list(values)
+    candidates = {value: NetworkCandidate(with_setting(recipe, parameter, value), stopping=stopping, seed=seed,
+                                          fold_seeds=True, engine=engine) for value in values}
+    folds = cross_validate(table, candidates, protocol=tuple(protocols), n_splits=n_splits, seed=seed,
+                           n_jobs=n_jobs).rename(columns={"candidate": parameter})
+    folds = folds.sort_values(["protocol", parameter], key=lambda s: s.map(
+        {v: i for i, v in enumerate(protocols if s.name == "protocol" else values)}), kind="stable")
     summaries = [{"protocol": p, parameter: v, **summarize_folds(part)}
                  for (p, v), part in folds.groupby(["protocol", parameter], sort=False)]
     return pd.DataFrame(summaries), folds.reset_index(drop=True)
-
-
-def _cross_validate_job(job) -> pd.DataFrame:
-    table, kwargs = job
-    return cross_validate(table, **kwargs)
-
-
-def sweep_table(summary: pd.DataFrame, parameter: str, study: dict | None = None) -> pd.DataFrame:
-    """The sweep's summary as the notebooks show it, the study's numbers first.
-
-    Parameters
-    ----------
-    summary : pandas.DataFrame
-        First output of :func:`sweep`.
-    parameter : str
-        The swept column.
-    study : dict, optional
-        Setting → (loss, accuracy, seconds) as printed in the study (the seconds are not shown).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per setting; accuracies in % as ``"mean ± sd"`` over folds.
-    """
-    def mean_sd(part, column):
-        return ((part[column] * 100).map("{:.2f}".format) + " ± "
-                + (part[f"{column}_std"] * 100).map("{:.2f}".format))
-
-    columns = {}
-    if study:
-        columns["study: loss"] = pd.Series({k: v[0] for k, v in study.items()})
-        columns["study: accuracy (%)"] = pd.Series({k: round(v[1] * 100, 2) for k, v in study.items()})
-    for protocol in summary["protocol"].unique():
-        part = summary[summary["protocol"] == protocol].set_index(parameter)
-        columns[f"{protocol} folds: loss"] = part["loss"].round(4)
-        columns[f"{protocol} folds: accuracy (%)"] = mean_sd(part, "accuracy")
-        columns[f"{protocol} folds: track accuracy (%)"] = mean_sd(part, "track_accuracy")
-    frame = pd.DataFrame(columns)
-    frame.index.name = parameter
-    return frame
-
-
-def stopping_comparison(study: pd.DataFrame, inner: pd.DataFrame, parameter: str) -> pd.DataFrame:
-    """Mean CV accuracy of each setting with the two stopping rules of :func:`cross_validate`.
-
-    Parameters
-    ----------
-    study, inner : pandas.DataFrame
-        Summaries from :func:`sweep` with ``stopping="held-out fold"`` and ``"inner"``.
-    parameter : str
-        The swept column.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by (``protocol``, setting): both mean accuracies in % and their difference in
-        points (positive: watching the scored fold flattered the score).
-    """
-    study_acc, inner_acc = (s.set_index(["protocol", parameter])["accuracy"] * 100 for s in (study, inner))
-    return pd.DataFrame({"stops on the scored fold (%)": study_acc,
-                         "stops on an inner split (%)": inner_acc,
-                         "difference (points)": study_acc - inner_acc})

@@ -19,17 +19,13 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import DisjointSet
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import BaseCrossValidator, StratifiedGroupKFold, StratifiedKFold, train_test_split
 
-from . import PROTOCOLS, GtzanError
+from . import DEFAULT_PROTOCOL, PROTOCOLS, GtzanError
 from .data import FeatureTable, TableWarning
 from .matching import find_duplicate_tracks
 from .recipe import RECIPE
 from .scoring import group_labels
-
-STOPPING = ("held-out fold", "inner")
-"""What early stopping may watch in cross-validation (:func:`stopping_folds`)."""
-
 
 def check_protocol(protocol: str) -> None:
     """Raise ``ValueError`` unless ``protocol`` is one of :data:`gtzan_helpers.PROTOCOLS`."""
@@ -133,7 +129,7 @@ def validation_split(y, groups, *, fraction: float = RECIPE.validation_fraction,
     return split_groups(y, groups, test_size=fraction, seed=seed)
 
 
-def holdout_split(table: FeatureTable, *, protocol: str = "segment",
+def holdout_split(table: FeatureTable, *, protocol: str = DEFAULT_PROTOCOL,
                   test_size: float = RECIPE.test_size, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Row positions of a train/test split, stratified by genre.
 
@@ -160,9 +156,9 @@ def holdout_split(table: FeatureTable, *, protocol: str = "segment",
     return np.sort(train), np.sort(test)
 
 
-def make_folds(table: FeatureTable, *, protocol: str = "segment", n_splits: int = RECIPE.n_splits,
+def make_folds(table: FeatureTable, *, protocol: str = DEFAULT_PROTOCOL, n_splits: int = RECIPE.n_splits,
                seed: int = 0, groups: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified k-fold (segment), or stratified group k-fold over :func:`protocol_groups`.
+    """The folds of :class:`ProtocolKFold` on a table, after checking that it can be split so.
 
     ``StratifiedGroupKFold`` keeps each group in one fold and balances the genres
     between folds as well as the groups allow: under the artist protocol the 9 blues
@@ -172,7 +168,8 @@ def make_folds(table: FeatureTable, *, protocol: str = "segment", n_splits: int 
     Parameters
     ----------
     groups : numpy.ndarray, optional
-        :func:`protocol_groups` of the table when the caller has them already.
+        :func:`protocol_groups` of the table when the caller has them already (the
+        segment protocol ignores them).
 
     Returns
     -------
@@ -195,37 +192,51 @@ def make_folds(table: FeatureTable, *, protocol: str = "segment", n_splits: int 
         for label in per_genre.index[per_genre < 2]:
             warnings.warn(TableWarning(f"genre {table.genres[label]!r} has a single {unit[:-1]}: no fold can both "
                                        "train and test on it"), stacklevel=2)
-    if protocol == "segment":
-        splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-        return list(splitter.split(table.X, table.y))
-    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    return list(splitter.split(table.X, table.y, groups))
+    return list(ProtocolKFold(protocol, n_splits=n_splits, random_state=seed).split(table.X, table.y, groups))
 
 
-def stopping_folds(table: FeatureTable, *, protocol: str = "segment",
-                   n_splits: int = RECIPE.n_splits, seed: int = 0,
-                   stopping: str = "held-out fold",
-                   validation_fraction: float = RECIPE.validation_fraction) -> list[tuple]:
-    """The folds of :func:`make_folds` with the rows early stopping watches in each.
+class ProtocolKFold(BaseCrossValidator):
+    """k-fold cross-validation under a protocol, as a scikit-learn splitter.
 
-    ``stopping="held-out fold"`` (the study's recipe): the scored fold itself.
-    ``"inner"``: the :func:`validation_split` of the training fold's
-    :func:`validation_groups`, drawn with ``seed + fold``; the network trains on the rest.
+    ``"segment"``: :class:`~sklearn.model_selection.StratifiedKFold` over rows (the study's).
+    ``"track"`` and ``"artist"``: :class:`~sklearn.model_selection.StratifiedGroupKFold`
+    over the ``groups`` given to :meth:`split` (:func:`protocol_groups`), so no group is
+    on both sides of a fold. Both shuffle with ``random_state`` and balance the genres.
+    Repeats reshuffle: repeat ``r`` draws its folds with ``random_state + r``.
 
-    Returns
-    -------
-    list of (train, watch, test) row-position arrays, one triple per fold.
+    Parameters
+    ----------
+    protocol : {"segment", "track", "artist"}
+    n_splits : int
+    n_repeats : int
+    random_state : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtzan_helpers.splits import ProtocolKFold
+    >>> y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    >>> songs = np.array(["a", "a", "b", "b", "c", "c", "d", "d"])
+    >>> folds = ProtocolKFold("track", n_splits=2).split(np.zeros((8, 1)), y, songs)
+    >>> [sorted(set(songs[test].tolist())) for _, test in folds]   # a song's segments stay together
+    [['b', 'c'], ['a', 'd']]
     """
-    if stopping not in STOPPING:
-        raise ValueError(f"stopping must be one of {STOPPING}, got {stopping!r}")
-    groups = validation_groups(table, protocol)
-    folds = make_folds(table, protocol=protocol, n_splits=n_splits, seed=seed,
-                       groups=None if protocol == "segment" else groups)
-    if stopping == "held-out fold":
-        return [(train, test, test) for train, test in folds]
-    triples = []
-    for fold, (train, test) in enumerate(folds):
-        kept, watched = validation_split(table.y[train], groups[train], fraction=validation_fraction,
-                                         seed=seed + fold)
-        triples.append((train[kept], train[watched], test))
-    return triples
+
+    def __init__(self, protocol: str = DEFAULT_PROTOCOL, *, n_splits: int = RECIPE.n_splits, n_repeats: int = 1,
+                 random_state: int = 0):
+        check_protocol(protocol)
+        self.protocol, self.n_splits, self.n_repeats, self.random_state = protocol, n_splits, n_repeats, random_state
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        return self.n_splits * self.n_repeats
+
+    def split(self, X, y=None, groups=None):
+        """Yield (train, test) row positions, fold after fold, repeat after repeat."""
+        if self.protocol != "segment" and groups is None:
+            raise ValueError(f"the {self.protocol} protocol needs the rows' groups (protocol_groups)")
+        for repeat in range(self.n_repeats):
+            seed = self.random_state + repeat
+            if self.protocol == "segment":
+                yield from StratifiedKFold(self.n_splits, shuffle=True, random_state=seed).split(X, y)
+            else:
+                yield from StratifiedGroupKFold(self.n_splits, shuffle=True, random_state=seed).split(X, y, groups)

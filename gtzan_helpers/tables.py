@@ -1,12 +1,15 @@
-"""Tables the notebooks show: a sweep's summary beside the study's numbers, the two stopping rules.
+"""What notebooks 04 and 05 show and save: a sweep's summary beside the study's numbers, the two
+stopping rules side by side, and their paired tests as results JSON.
 
-Presentation only: the numbers come from :func:`gtzan_helpers.evaluation.sweep`. Used by
-notebooks 04 and 05.
+Presentation only: the numbers come from :func:`gtzan_helpers.evaluation.sweep` and
+:mod:`gtzan_helpers.stats`.
 """
 
 from __future__ import annotations
 
 import pandas as pd
+
+from .stats import within_points
 
 
 def sweep_table(summary: pd.DataFrame, parameter: str, study: dict | None = None) -> pd.DataFrame:
@@ -64,3 +67,25 @@ def stopping_comparison(study: pd.DataFrame, inner: pd.DataFrame, parameter: str
     return pd.DataFrame({"stops on the scored fold (%)": study_acc,
                          "stops on an inner split (%)": inner_acc,
                          "difference (points)": study_acc - inner_acc})
+
+
+def paired_records(paired: pd.DataFrame) -> dict:
+    """:func:`~gtzan_helpers.stats.paired_by_protocol`'s table as results JSON: ``"<protocol>|<setting>"`` → its numbers."""
+    return {f"{protocol}|{setting}": {"difference_points": row["difference"],
+                                    "difference_ci": row["ci"],
+                                    "p_value": row["p_value"],
+                                    "distinguishable": bool(row["distinguishable"])}
+            for protocol in paired.columns.get_level_values(0).unique()
+            for setting, row in paired[protocol].iterrows()}
+
+
+def family_record(family: pd.DataFrame) -> dict:
+    """:func:`~gtzan_helpers.stats.holm_family`'s verdict as results JSON: the number of tests, whether any is told
+    apart after Holm's adjustment (with the smallest adjusted ``p_value``), and per protocol
+    the ± bound (``within_ci``, a fraction) that every difference's family-wide interval
+    lies within."""
+    return {"tests": int(len(family)), "distinguishable": bool(family["distinguishable"].any()),
+            "p_value": float(family["p_holm"].min()),
+            # fractions, like the other intervals' half-widths
+            "within_ci": {protocol: within_points(part["difference"], part["ci_family"]) / 100
+                          for protocol, part in family.groupby("protocol", sort=False)}}

@@ -1,70 +1,36 @@
-"""Seeding, device choice, input scaling and the reference training loop with early stopping.
+"""The one way a network is trained: :func:`train` with a :class:`~.recipe.Recipe`.
 
-The loop here is the readable reference recipe of the study (:data:`.recipe.RECIPE`):
-a ``DataLoader`` over the training rows, Adam, binary cross-entropy (cross-entropy for
-more than two genres), and early stopping on the validation loss that restores the
-best epoch's weights. Used by notebooks 02–06, the CLI, the bundles and the estimator;
-:mod:`.fast` trains many such networks at once.
+:func:`train` takes one or more :class:`Task` (rows, labels, the groups a validation
+split keeps together, a seed), and for each one makes the validation split that early
+stopping watches, fits the scaler on the rows the network trains on, builds the
+network (:func:`~.model.make_mlp`) and trains it: with the readable reference loop of
+:mod:`.loop` (:func:`~.loop.fit`: a ``DataLoader``, Adam, binary cross-entropy, or
+cross-entropy for more than two genres, and early stopping that restores the best
+epoch's weights), or,
+for many networks at once, with the stacked trainer of :mod:`.fast` (``engine="stacked"``),
+imported only then. Every caller (the hold-out, cross-validation, the candidates, the
+estimator, the bundles) goes through :func:`train`, so the recipe's batch size reaches
+the optimizer in one step: ``train(task, recipe)`` → ``fit(..., recipe)`` → ``DataLoader``.
+
+Randomness is local: each network's weights, data order and dropout come from its
+task's seed, in generators of its own; the caller's global random state is left as it was.
 """
 
 from __future__ import annotations
 
-import copy
-import os
-import random
-import sys
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import torch
-from torch import nn
 from sklearn.preprocessing import StandardScaler
-from torch.utils.data import DataLoader, TensorDataset
+from torch import nn
 
-from .recipe import RECIPE
-from .scoring import decide
+from .loop import TrainResult, choose_device, fit, predict_proba
+from .model import make_mlp
+from .recipe import RECIPE, Recipe
+from .splits import validation_split
 
-
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and PyTorch and return a seeded generator for data order.
-
-    Parameters
-    ----------
-    seed : int
-        Any non-negative integer.
-
-    Returns
-    -------
-    torch.Generator
-        CPU generator seeded with ``seed``, for shuffling batches.
-    """
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
-
-
-def choose_device(device: str | torch.device | None = None) -> torch.device:
-    """``device`` if given, else CUDA when available, else the CPU.
-
-    The environment variable ``GTZAN_DEVICE`` overrides the automatic choice
-    (the tests set it to ``cpu``).
-    """
-    if device is not None:
-        return torch.device(device)
-    forced = os.environ.get("GTZAN_DEVICE")
-    if forced:
-        return torch.device(forced)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def as_tensor(x, device=None, dtype=torch.float32) -> torch.Tensor:
-    """Array-like (NumPy, pandas, tensor) → float32 tensor on ``device``."""
-    if isinstance(x, (pd.DataFrame, pd.Series)):
-        x = x.to_numpy()
-    return torch.as_tensor(np.asarray(x), dtype=dtype, device=device)
+__all__ = ["Task", "TrainResult", "Trained", "choose_device", "fit", "predict_proba", "scale", "train"]
 
 
 def scale(train, *others) -> tuple[StandardScaler, list[np.ndarray]]:
@@ -73,179 +39,166 @@ def scale(train, *others) -> tuple[StandardScaler, list[np.ndarray]]:
     return scaler, [scaler.transform(train), *(scaler.transform(o) for o in others)]
 
 
-@dataclass
-class TrainResult:
-    """What :func:`fit` returns.
+@dataclass(frozen=True)
+class Task:
+    """One network for :func:`train` to train: its rows, and what its early stopping watches.
 
     Attributes
     ----------
-    model : torch.nn.Module
-        The trained model, in eval mode, holding the best epoch's weights when
-        early stopping restored them.
-    history : pandas.DataFrame
-        One row per epoch: ``epoch`` (from 1), ``train_loss``, ``train_accuracy``,
-        ``val_loss``, ``val_accuracy``.
-    best_epoch : int
-        Epoch with the lowest validation loss (the one whose weights were kept).
-    stopped_epoch : int
-        Last epoch that ran.
-    seconds : float
-        Wall time of the training.
+    X, y : array-like, shapes (n, d) and (n,)
+        Features (unscaled: the scaler is fitted on the rows the network trains on) and
+        integer labels, 0/1 for two classes.
+    groups : array-like, shape (n,), optional
+        What the validation split keeps together (tracks, artists); by default each row
+        is its own group.
+    watch : tuple (X, y), optional
+        Rows early stopping watches instead of a validation split, and the network trains
+        on every row of ``X`` (the study's recipe watches the rows it scores).
+    seed : int
+        The network's initial weights, data order and dropout.
+    split_seed : int, optional
+        The validation split's draw; by default ``seed``.
     """
 
-    model: nn.Module
-    history: pd.DataFrame
+    X: object
+    y: object
+    groups: object = None
+    watch: tuple | None = None
+    seed: int = 0
+    split_seed: int | None = None
+
+
+@dataclass
+class Trained:
+    """A network trained by :func:`train`, with the scaler of its inputs.
+
+    Attributes
+    ----------
+    scaler : sklearn.preprocessing.StandardScaler
+        Fitted on the rows the network trained on.
+    fit_rows, watch_rows : numpy.ndarray of int
+        Positions in the task's rows of those it trained on and of those early stopping
+        watched (empty when the task gave ``watch``).
+    best_epoch, stopped_epoch : int
+        The epoch whose weights it holds, and the last that ran.
+    history : pandas.DataFrame or None
+        One row per epoch (:attr:`TrainResult.history`); None from the stacked engine.
+    """
+
+    scaler: StandardScaler
+    fit_rows: np.ndarray
+    watch_rows: np.ndarray
     best_epoch: int
     stopped_epoch: int
-    seconds: float
+    history: pd.DataFrame | None
+    network: object = field(repr=False)   # an nn.Module, or (stacked result, position)
 
     @property
-    def best(self) -> pd.Series:
-        """The history row of :attr:`best_epoch`."""
-        return self.history.iloc[self.best_epoch - 1]
+    def model(self) -> nn.Module:
+        """The network as an :class:`~gtzan_helpers.model.MLP` in eval mode."""
+        if isinstance(self.network, nn.Module):
+            return self.network
+        many, position = self.network
+        return many.to_module(position)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probabilities for unscaled rows ``X``, as :func:`predict_proba` gives them."""
+        X = self.scaler.transform(X)
+        if isinstance(self.network, nn.Module):
+            return predict_proba(self.network, X)
+        many, position = self.network
+        return many.predict_proba(X, network=position)
 
 
-def cross_entropy_rows(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Each row's cross-entropy: minus the log of the probability given to its label, the log
-    clamped at -100 as ``nn.BCELoss`` clamps it. The one loss of both training loops.
-
-    Parameters
-    ----------
-    p : torch.Tensor
-        Of the shape of ``y``: the probability of label 1 (binary cross-entropy, as in the
-        study); with one more axis, of size k: one probability per class.
-    y : torch.Tensor
-        Labels, 0/1 or 0 … k-1; leading axes (the stacked trainer's networks) pass through.
-
-    Returns
-    -------
-    torch.Tensor
-        The shape of ``y``: each row's loss, at most 100.
-    """
-    if p.dim() == y.dim():
-        return -(y * torch.clamp(torch.log(p), min=-100) + (1 - y) * torch.clamp(torch.log1p(-p), min=-100))
-    return -torch.clamp(torch.log(p.gather(-1, y.long()[..., None])[..., 0]), min=-100)
+def _rows(X, rows):
+    return X.iloc[rows] if isinstance(X, (pd.DataFrame, pd.Series)) else np.asarray(X)[rows]
 
 
-def loss_and_hits(p: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean cross-entropy and the number of right decisions of probabilities ``p`` for labels ``y``.
-
-    ``p`` of shape (n, 1) is the probability of label 1; of shape (n, k), one probability
-    per class. The loss is the mean of :func:`cross_entropy_rows`; for two classes it is
-    computed by ``nn.functional.binary_cross_entropy`` (the study's ``nn.BCELoss``, whose
-    gradient the plain loop's trajectories are made of; a test holds the two equal). The
-    decisions are :func:`gtzan_helpers.scoring.decide`'s.
-    """
-    target = y.long()
-    if p.shape[1] == 1:
-        p = p.squeeze(1)
-        return nn.functional.binary_cross_entropy(p, y), (decide(p) == target).sum()
-    return cross_entropy_rows(p, y).mean(), (decide(p) == target).sum()
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of ``model`` on ``X, y`` (see :func:`loss_and_hits`)."""
-    model.eval()
-    loss, hits = loss_and_hits(model(X), y)
-    return loss.item(), (hits / len(y)).item()   # a float32 share, as torch's mean gives it
+def _prepare(task: Task, recipe: Recipe):
+    """The split and the scaling before training, written once: rows, scaler and scaled data."""
+    y = np.asarray(task.y)
+    everything = np.arange(len(y))
+    if task.watch is not None:      # the caller names what early stopping watches
+        fit_rows, watch_rows = everything, np.array([], dtype=int)
+        X_watch, y_watch = task.watch
+    else:
+        if recipe.validation_fraction == 0:     # nothing held back: train on every row, and watch it
+            fit_rows = watch_rows = everything
+        else:
+            groups = everything if task.groups is None else np.asarray(task.groups)
+            fit_rows, watch_rows = validation_split(y, groups, fraction=recipe.validation_fraction,
+                                                    seed=task.seed if task.split_seed is None else task.split_seed)
+        X_watch, y_watch = _rows(task.X, watch_rows), y[watch_rows]
+    scaler, (X_fit, X_watch) = scale(_rows(task.X, fit_rows), X_watch)
+    data = (X_fit, y[fit_rows].astype(np.float32), X_watch, np.asarray(y_watch).astype(np.float32))
+    return scaler, fit_rows, watch_rows, data
 
 
-def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, batch_size: int = RECIPE.batch_size,
-        lr: float = RECIPE.lr, weight_decay: float = RECIPE.weight_decay,
-        max_epochs: int = RECIPE.max_epochs, patience: int | None = RECIPE.patience,
-        seed: int = 0, device=None, progress: str | None = None) -> TrainResult:
-    """Train ``model`` with Adam and cross-entropy; stop early on the validation loss.
+def train(tasks, recipe: Recipe = RECIPE, *, n_classes: int = 2, engine: str = "plain", device=None,
+          progress: str | None = None):
+    """Train the network of ``recipe`` for each task: the one training entry point.
+
+    For each :class:`Task`: its validation split (:func:`~gtzan_helpers.splits.validation_split`
+    of its groups, ``recipe.validation_fraction`` of them; none where the task gives
+    ``watch`` or the fraction is 0), a scaler fitted on the rows the network
+    trains on, :func:`~gtzan_helpers.model.make_mlp` from the task's seed, and training.
 
     Parameters
     ----------
-    model : torch.nn.Module
-        Maps ``(n, d)`` features to probabilities, ``(n, 1)`` for two classes (binary
-        cross-entropy, the study's recipe) or ``(n, k)`` for k classes (e.g.
-        :class:`~gtzan_helpers.model.MLP`).
-    X_train, y_train : array-like, shapes (n, d) and (n,)
-        Scaled training features and integer labels (0/1 for two classes).
-    X_val, y_val : array-like
-        Validation data, watched for early stopping and reported each epoch.
-    batch_size : int
-        Rows per optimizer step; the training rows are reshuffled every epoch.
-    lr : float
-        Adam learning rate.
-    weight_decay : float
-        L2 penalty of Adam (0 in the study).
-    max_epochs : int
-        Upper bound on epochs.
-    patience : int or None
-        Stop after this many epochs without a lower validation loss and restore the
-        best epoch's weights; ``None`` trains all ``max_epochs`` and keeps the last.
-    seed : int
-        Seeds the data order and dropout.
+    tasks : Task or sequence of Task
+    recipe : Recipe
+        Every setting of the network and its training (:class:`~gtzan_helpers.recipe.Recipe`).
+    n_classes : int
+        Classes of the labels: two give the study's sigmoid network, more a softmax one.
+    engine : {"plain", "stacked"}
+        ``"plain"``: :func:`fit`, one network after another. ``"stacked"``: all of them
+        together by :func:`gtzan_helpers.fast.fit_many` (several times faster for many
+        small networks). Both follow the recipe and give statistically the same networks,
+        not the same bits: their random streams for data order and dropout differ.
     device : str or torch.device, optional
         Defaults to :func:`choose_device`.
     progress : str, optional
-        Show a bar of the epochs with this label on stderr, where stderr is a terminal.
+        The plain engine shows a bar of the epochs with this label (where stderr is a terminal).
 
     Returns
     -------
-    TrainResult
+    Trained or list of Trained
+        One per task (one alone for a single task).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtzan_helpers.training import Task, train
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 4)); y = (X[:, 0] > 0).astype(int)
+    >>> trained = train(Task(X, y, seed=0), RECIPE.replace(hidden=(8,), lr=0.01, max_epochs=50), device="cpu")
+    >>> len(trained.fit_rows) + len(trained.watch_rows)   # 15 % of the rows watched
+    200
+    >>> bool((trained.predict_proba(X).round() == y).mean() > 0.9)
+    True
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
-    if max_epochs < 1:
-        raise ValueError(f"max_epochs must be positive, got {max_epochs}")
-    device = choose_device(device)
-    generator = seed_everything(seed)
-    model = model.to(device)
-    X_train, X_val = as_tensor(X_train, device), as_tensor(X_val, device)
-    y_train, y_val = as_tensor(y_train, device), as_tensor(y_val, device)
-    loader = DataLoader(TensorDataset(X_train, y_train), batch_size=batch_size,
-                        shuffle=True, generator=generator)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    single = isinstance(tasks, Task)
+    tasks = [tasks] if single else list(tasks)
+    prepared = [_prepare(task, recipe) for task in tasks]
+    if engine == "plain":
+        networks, epochs, histories = [], [], []
+        for task, (_, _, _, data) in zip(tasks, prepared):
+            model = make_mlp(data[0].shape[1], recipe.hidden, recipe.dropout, n_classes=n_classes, seed=task.seed)
+            result = fit(model, *data, recipe=recipe, seed=task.seed, device=device, progress=progress)
+            networks.append(result.model)
+            epochs.append((result.best_epoch, result.stopped_epoch))
+            histories.append(result.history)
+    elif engine == "stacked":
+        from .fast.stacked import fit_many  # the accelerator, loaded only when asked for
 
-    rows, best_loss, best_state, best_epoch, waited = [], np.inf, None, 0, 0
-    from tqdm.auto import tqdm  # the bar is drawn only where someone watches
-
-    bar = tqdm(total=max_epochs, desc=progress, unit="epoch", file=sys.stderr,
-               disable=progress is None or not sys.stderr.isatty())
-    start = time.perf_counter()
-    for epoch in range(1, max_epochs + 1):
-        model.train()
-        total_loss, total_correct = 0.0, 0.0
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            loss, hits = loss_and_hits(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-            total_loss += loss.item() * len(yb)
-            total_correct += hits.item()
-        val_loss, val_accuracy = evaluate(model, X_val, y_val)
-        rows.append((epoch, total_loss / len(y_train), total_correct / len(y_train),
-                     val_loss, val_accuracy))
-        bar.update()
-        bar.set_postfix(validation_loss=f"{val_loss:.3f}")
-        if val_loss < best_loss:
-            best_loss, best_epoch, waited = val_loss, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            waited += 1
-            if patience is not None and waited >= patience:
-                break
-    bar.close()
-    if patience is not None:
-        model.load_state_dict(best_state)
+        many = fit_many(*zip(*(data for *_, data in prepared)), seeds=[task.seed for task in tasks],
+                        recipe=recipe, device=device, n_classes=n_classes)
+        networks = [(many, i) for i in range(len(tasks))]
+        epochs = list(zip(many.best_epochs.tolist(), many.stopped_epochs.tolist()))
+        histories = [None] * len(tasks)
     else:
-        best_epoch = epoch
-    model.eval()
-    history = pd.DataFrame(rows, columns=["epoch", "train_loss", "train_accuracy",
-                                          "val_loss", "val_accuracy"])
-    return TrainResult(model, history, best_epoch, epoch, time.perf_counter() - start)
-
-
-@torch.no_grad()
-def predict_proba(model: nn.Module, X, device=None) -> np.ndarray:
-    """Probabilities for the rows of ``X`` as a NumPy array: of label 1 (metal), shape (n,),
-    from a two-class model; of every class, shape (n, k), from a k-class one."""
-    device = next(model.parameters()).device if device is None else device
-    model.eval()
-    p = model(as_tensor(X, device)).cpu().numpy()
-    return p[:, 0] if p.shape[1] == 1 else p
+        raise ValueError(f"engine must be 'plain' or 'stacked', got {engine!r}")
+    trained = [Trained(scaler, fit_rows, watch_rows, best, stopped, history, network)
+               for (scaler, fit_rows, watch_rows, _), network, (best, stopped), history
+               in zip(prepared, networks, epochs, histories)]
+    return trained[0] if single else trained

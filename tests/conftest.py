@@ -55,7 +55,9 @@ def small_improved_mlp(*, seed=0):
     """The improved MLP's kind of model, small: whole tracks, log variances, an ensemble of two
     networks, and its variant chosen in inner folds (notebook 07 runs the real one)."""
     from gtzan_helpers.honest.candidates import MLPCandidate, SelectedCandidate
+    from gtzan_helpers.recipe import RECIPE
 
-    small = dict(track_level=True, log_var=True, n_models=2, patience=None, max_epochs=30, dropout=0.5, seed=seed)
-    return SelectedCandidate({"1×32": MLPCandidate(hidden=(32,), **small),
-                              "1×16": MLPCandidate(hidden=(16,), **small)}, seed=seed)
+    recipe = RECIPE.replace(patience=None, validation_fraction=0, max_epochs=30, dropout=0.5)
+    small = dict(track_level=True, log_var=True, n_models=2, seed=seed)
+    return SelectedCandidate({"1×32": MLPCandidate(recipe.replace(hidden=(32,)), **small),
+                              "1×16": MLPCandidate(recipe.replace(hidden=(16,)), **small)}, seed=seed)

@@ -24,9 +24,9 @@ from gtzan_helpers.app.bundle import (
 from gtzan_helpers.app.cli import build_parser, main
 from gtzan_helpers.data import load_feature_table
 from gtzan_helpers.paths import AUDIO_DIR, FEATURE_TABLE, KAGGLE_30_SEC, TEST_CLIP
-from gtzan_helpers.results import compare_results
 
 from .conftest import run, tone
+from .tolerances import compare_results
 
 SR = 22050
 

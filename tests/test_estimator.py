@@ -22,7 +22,8 @@ def test_in_a_pipeline_with_string_labels():
     assert pipe.classes_.tolist() == ["blues", "metal"]
     # the second column is the network's own output for the second class, in classes_ order
     network = pipe[-1].model_
-    np.testing.assert_allclose(proba[:, 1], predict_proba(network, pipe[0].transform(X)), rtol=1e-6)
+    inputs = pipe[-1].trained_.scaler.transform(pipe[0].transform(X))   # the network standardises what it is given
+    np.testing.assert_allclose(proba[:, 1], predict_proba(network, inputs), rtol=1e-6)
     assert ((proba[:, 1] >= 0.5) == (labels == "metal")).mean() > 0.9
     assert (pipe.predict(X) == labels).mean() > 0.9
 
@@ -73,7 +74,7 @@ def test_unfitted_and_bad_input_errors_are_scikit_learns():
 
 
 def test_early_stopping_never_watches_rows_of_a_song_it_trains_on(monkeypatch):
-    from gtzan_helpers.app import estimator
+    from gtzan_helpers import training
 
     X, y = separable(n=200)
     songs = np.repeat(np.arange(20), 10)   # ten segments per song
@@ -83,11 +84,43 @@ def test_early_stopping_never_watches_rows_of_a_song_it_trains_on(monkeypatch):
         seen["fit"], seen["watch"] = X_fit, X_val
         return real_fit(model, X_fit, y_fit, X_val, y_val, **kwargs)
 
-    real_fit = estimator.fit
-    monkeypatch.setattr(estimator, "fit", recording_fit)
-    MLPClassifier(hidden=(8,), max_epochs=2).fit(X, y, groups=songs)
+    real_fit = training.fit
+    monkeypatch.setattr(training, "fit", recording_fit)
+    model = MLPClassifier(hidden=(8,), max_epochs=2).fit(X, y, groups=songs)
+    assert len(seen["fit"]) == len(model.trained_.fit_rows)   # the loop saw the rows the entry point chose
+    seen["fit"], seen["watch"] = (X[rows] for rows in (model.trained_.fit_rows, model.trained_.watch_rows))
     song_of = {row.tobytes(): song for row, song in zip(X, songs)}
     fit_songs = {song_of[row.tobytes()] for row in seen["fit"]}
     watch_songs = {song_of[row.tobytes()] for row in seen["watch"]}
     assert watch_songs and not fit_songs & watch_songs
     assert len(seen["watch"]) == 10 * len(watch_songs)
+
+
+def test_groups_reach_fit_through_metadata_routing():
+    import sklearn
+    from sklearn.model_selection import GroupKFold
+
+    X, y = separable(n=200)
+    songs = np.repeat(np.arange(20), 10)
+    seen = []
+
+    class Recording(MLPClassifier):
+        def fit(self, X, y, groups=None):
+            seen.append(groups)
+            return super().fit(X, y, groups=groups)
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = Recording(hidden=(4,), max_epochs=1).set_fit_request(groups=True)
+        cross_validate(model, X, y, cv=GroupKFold(2), params={"groups": songs})
+    # each training fold's own songs, ten segments each
+    assert len(seen) == 2 and all(len(g) == 100 and set(np.bincount(g)[np.unique(g)]) == {10} for g in seen)
+
+
+def test_random_state_and_alpha():
+    X, y = separable(n=200)
+    a, b, c = (MLPClassifier(hidden=(8,), max_epochs=3, random_state=s).fit(X, y) for s in (1, 1, 2))
+    assert np.array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+    decayed = MLPClassifier(hidden=(8,), max_epochs=3, random_state=1, alpha=10.0).fit(X, y)
+    weights = [sum(float(p.abs().sum()) for p in m.model_.parameters()) for m in (a, decayed)]
+    assert weights[1] < weights[0]   # the L2 penalty shrinks the weights

@@ -5,10 +5,12 @@ import pytest
 
 import gtzan_helpers.evaluation as evaluation
 import gtzan_helpers.splits as splits
+import gtzan_helpers.training as training
+from gtzan_helpers.evaluation import NetworkCandidate, sweep
 from gtzan_helpers.recipe import RECIPE
 from gtzan_helpers.splits import holdout_split, make_folds
+from gtzan_helpers.tables import sweep_table
 from gtzan_helpers.training import scale
-from gtzan_helpers.evaluation import sweep, sweep_table
 from gtzan_helpers.scoring import track_accuracy
 from gtzan_helpers.honest.resampling import learning_curve, permutation_importance
 
@@ -22,7 +24,7 @@ def scale_sizes(monkeypatch):
         seen.append((len(train), [len(o) for o in others]))
         return scale(train, *others)
 
-    monkeypatch.setattr(evaluation, "scale", recording_scale)
+    monkeypatch.setattr(training, "scale", recording_scale)
     return seen
 
 
@@ -61,42 +63,54 @@ def test_unknown_split_is_refused(table):
         make_folds(table, protocol="random")
 
 
+def _network(stopping="inner", **recipe):
+    return {"mlp": NetworkCandidate(RECIPE.replace(hidden=(8,), **recipe), stopping=stopping)}
+
+
 def test_scaler_is_fitted_on_training_rows_only(table, scale_sizes):
     seen = scale_sizes
-    folds = evaluation.cross_validate(table, protocol="track", n_splits=5, max_epochs=2, patience=None)
-    # rows trained on; then the rows early stopping watches and the scored rows (here the same fold)
-    assert [n for n, _ in seen] == [1600] * 5 and [o for _, o in seen] == [[400, 400]] * 5
-    assert list(folds.columns) == ["protocol", "fold", "loss", "accuracy", "track_accuracy", "epochs"]
+    folds = evaluation.cross_validate(table, _network("held-out", max_epochs=2), protocol="track", n_splits=5,
+                                      n_jobs=1)
+    # rows trained on; then the rows early stopping watches, here the scored fold itself
+    assert seen == [(1600, [400])] * 5
+    assert list(folds.columns) == ["candidate", "protocol", "repeat", "fold", "accuracy", "balanced_accuracy",
+                                   "loss", "track_accuracy", "track_balanced_accuracy", "track_vote_accuracy",
+                                   "brier", "n_train", "n_test", "epochs", "chosen"]
 
 
 @pytest.mark.parametrize("split", ["segment", "track", "artist"])
-def test_inner_stopping_never_watches_the_scored_fold(table, split):
-    plain = make_folds(table, protocol=split, n_splits=5, seed=3)
-    study = splits.stopping_folds(table, protocol=split, n_splits=5, seed=3)
-    inner = splits.stopping_folds(table, protocol=split, n_splits=5, seed=3, stopping="inner")
-    groups = table.tracks if split == "segment" else splits.protocol_groups(table, split)
-    for (train, test), (s_train, s_watch, s_test), (i_train, i_watch, i_test) in zip(plain, study, inner):
-        assert np.array_equal(s_train, train) and np.array_equal(s_watch, test)
-        assert np.array_equal(s_test, test) and np.array_equal(i_test, test)
-        # the training fold is cut in two along whole groups (tracks for segment folds)
-        assert np.array_equal(np.sort(np.concatenate([i_train, i_watch])), np.sort(train))
-        assert not set(groups[i_train]) & set(groups[i_watch])
-        share = len(np.unique(groups[i_watch])) / len(np.unique(groups[train]))
+def test_inner_stopping_never_watches_the_scored_fold(table, split, monkeypatch):
+    trained = []
+
+    def recording_train(tasks, recipe, **kwargs):
+        out = real_train(tasks, recipe, **kwargs)
+        trained.extend(zip(tasks, out))
+        return out
+
+    real_train = evaluation.train
+    monkeypatch.setattr(evaluation, "train", recording_train)
+    evaluation.cross_validate(table, _network(max_epochs=1), protocol=split, n_splits=5, seed=3, n_jobs=1)
+    groups = splits.validation_groups(table, split)   # tracks for segment folds
+    for (train, test), (task, network) in zip(make_folds(table, protocol=split, n_splits=5, seed=3), trained):
+        rows = task.X.index.to_numpy()   # the table's row positions
+        assert np.array_equal(rows, train) and not set(rows) & set(test)
+        fit, watch = rows[network.fit_rows], rows[network.watch_rows]
+        # the training fold is cut in two along whole groups
+        assert np.array_equal(np.sort(np.concatenate([fit, watch])), train)
+        assert not set(groups[fit]) & set(groups[watch])
+        share = len(np.unique(groups[watch])) / len(np.unique(groups[train]))
         assert share == pytest.approx(RECIPE.validation_fraction, abs=0.03)
-        assert 0.3 < table.y[i_watch].mean() < 0.7
+        assert 0.3 < table.y[watch].mean() < 0.7
 
 
 def test_inner_stopping_trains_on_the_rest(table, scale_sizes):
-    seen = scale_sizes
-    for engine in ("fast", "plain"):
-        folds = evaluation.cross_validate(table, protocol="track", n_splits=5, max_epochs=2,
-                                          patience=None, stopping="inner", engine=engine)
-        assert len(folds) == 5 and folds["accuracy"].mean() > 0.6   # two epochs already learn
+    folds = evaluation.cross_validate(table, _network(max_epochs=2), protocol="track", n_splits=5, n_jobs=1)
+    assert len(folds) == 5 and folds["n_test"].tolist() == [400] * 5
     # 1600 training rows: 85 % of their tracks trained on, 15 % watched; 400 scored
-    assert all(train + watch == 1600 and abs(watch - 1600 * RECIPE.validation_fraction) <= 30 and test == 400
-               for train, (watch, test) in seen)
+    assert all(train + watch == 1600 and abs(watch - 1600 * RECIPE.validation_fraction) <= 30
+               for train, (watch,) in scale_sizes)
     with pytest.raises(ValueError, match="stopping must be one of"):
-        evaluation.cross_validate(table, protocol="track", stopping="test")
+        evaluation.cross_validate(table, _network("test"), protocol="track")
 
 
 def test_track_accuracy_averages_segment_probabilities():
@@ -108,13 +122,25 @@ def test_track_accuracy_averages_segment_probabilities():
 
 
 def test_sweep_gives_one_row_per_split_and_setting(table):
-    summary, folds = sweep(table, "first_layer", [8, 16], n_splits=2, max_epochs=1, patience=None)
+    summary, folds = sweep(table, "first_layer", [8, 16], n_splits=2, recipe=RECIPE.replace(max_epochs=1, patience=None))
     assert summary[["protocol", "first_layer"]].values.tolist() == [
         ["segment", 8], ["segment", 16], ["track", 8], ["track", 16], ["artist", 8], ["artist", 16]]
     assert len(folds) == 12
     shown = sweep_table(summary, "first_layer", {8: (0.1, 0.9, 1.0)})
     assert shown.loc[8, "study: accuracy (%)"] == 90.0
     assert " ± " in shown.loc[16, "track folds: accuracy (%)"]
+
+
+def test_every_recipe_field_can_be_swept(table):
+    # the learning rate too: a rate of 0 leaves every network where it started
+    recipe = RECIPE.replace(hidden=(8,), max_epochs=2, patience=None)
+    summary, folds = sweep(table, "lr", [0.0, 1e-2], protocols=("track",), n_splits=2, recipe=recipe)
+    still, moved = (folds[folds["lr"] == lr].reset_index(drop=True) for lr in (0.0, 1e-2))
+    untrained = evaluation.cross_validate(table, {"mlp": NetworkCandidate(recipe.replace(max_epochs=1, lr=0.0),
+                                                                         stopping="held-out", fold_seeds=True)},
+                                          protocol="track", n_splits=2)
+    np.testing.assert_allclose(still["loss"], untrained["loss"], rtol=1e-6)
+    assert (moved["loss"] < still["loss"]).all()
 
 
 def test_duplicates_stay_together_under_the_track_protocol(table):
@@ -169,7 +195,7 @@ class OneColumnModel:
     def __init__(self, column):
         self.column = column
 
-    def fit(self, X, y, tracks, watch_groups=None, n_classes=2):
+    def fit(self, X, y, tracks, groups=None, n_classes=2):
         values = X[self.column].to_numpy()
         self.mid = (values[y == 0].mean() + values[y == 1].mean()) / 2
         self.sign = np.sign(values[y == 1].mean() - values[y == 0].mean())
@@ -220,8 +246,8 @@ def test_holdout_stopping_on_a_validation_split_never_watches_the_test_rows(tabl
     from gtzan_helpers.evaluation import train_holdout
 
     part = table.subset(np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::5])))
-    study = train_holdout(part, protocol="track", seed=0, max_epochs=3)
-    inner = train_holdout(part, protocol="track", seed=0, max_epochs=3, stopping="inner")
+    study = train_holdout(part, RECIPE.replace(max_epochs=3), protocol="track", seed=0)
+    inner = train_holdout(part, RECIPE.replace(max_epochs=3), protocol="track", seed=0, stopping="inner")
     assert np.array_equal(study.test_rows, inner.test_rows)  # the same test rows are scored
     assert set(inner.train_rows) < set(study.train_rows)  # a share of the training side is held back to watch
     held_back = set(study.train_rows) - set(inner.train_rows)

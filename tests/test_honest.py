@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
+from gtzan_helpers.recipe import RECIPE
 from scipy import stats
 from sklearn.linear_model import LogisticRegression
 
@@ -15,10 +17,10 @@ from gtzan_helpers.honest.candidates import study_mlp, MLPCandidate, SklearnCand
 from gtzan_helpers.honest.inputs import add_track_context, log_variances, track_summaries
 from gtzan_helpers.app.cli import main
 from gtzan_helpers.data import load_heldout_split
-from gtzan_helpers.honest.resampling import repeated_cv
+from gtzan_helpers.evaluation import cross_validate
 from gtzan_helpers.scoring import track_table
 from gtzan_helpers.paths import FEATURE_TABLE
-from gtzan_helpers.results import compare_results, load_results
+from gtzan_helpers.results import load_results
 from gtzan_helpers.bootstrap import cluster_bootstrap_interval
 from gtzan_helpers.stats import (
     corrected_t_interval,
@@ -74,7 +76,7 @@ class Constant:
     def __init__(self, p):
         self.p = p
 
-    def fit(self, X, y, tracks, watch_groups=None, n_classes=2):
+    def fit(self, X, y, tracks, groups=None, n_classes=2):
         self.seen = set(tracks)
         return self
 
@@ -83,10 +85,10 @@ class Constant:
         return np.full(len(X), self.p)
 
 
-def test_repeated_cv_same_folds_for_every_candidate(table):
+def test_cross_validation_same_folds_for_every_candidate(table):
     small = table.subset(np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::5])))
-    results = repeated_cv(small, {"metal": Constant(0.9), "blues": Constant(0.1)},
-                          protocol="track", n_splits=4, n_repeats=3)
+    results = cross_validate(small, {"metal": Constant(0.9), "blues": Constant(0.1)},
+                             protocol="track", n_splits=4, n_repeats=3)
     assert len(results) == 2 * 4 * 3
     sizes = results.pivot_table(index=["repeat", "fold"], columns="candidate", values="n_test")
     assert (sizes["metal"] == sizes["blues"]).all()
@@ -143,7 +145,7 @@ def test_log_variances_only_touches_var_columns():
 def test_candidates_fit_and_predict(table):
     rows = np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::4]))
     part = table.subset(rows)
-    models = {"MLP": MLPCandidate(hidden=(8,), log_var=True, track_context=True, n_models=2), **baselines()}
+    models = {"MLP": MLPCandidate(RECIPE.replace(hidden=(8,)), log_var=True, track_context=True, n_models=2), **baselines()}
     for name, candidate in models.items():
         proba = candidate.fit(part.X, part.y, part.tracks).predict_proba(part.X, part.tracks)
         assert proba.shape == (len(part),)
@@ -157,8 +159,8 @@ def test_candidates_fit_and_predict(table):
 
 
 @pytest.mark.parametrize("model, candidate", [("study", study_mlp), ("improved", small_improved_mlp)])
-def test_cli_evaluate_is_the_notebooks_repeated_cv(capsys, monkeypatch, tmp_path, table, model, candidate):
-    # the command runs what notebook 07 runs (repeated_cv of the same candidate, summarised by
+def test_cli_evaluate_is_the_notebooks_cross_validation(capsys, monkeypatch, tmp_path, table, model, candidate):
+    # the command runs what notebook 07 runs (cross_validate of the same candidate, summarised by
     # summarize_cv); here on a quarter of the tracks, one repeat of three artist folds, and with
     # the improved MLP made small
     monkeypatch.setattr(candidates, "improved_mlp", small_improved_mlp)
@@ -168,8 +170,8 @@ def test_cli_evaluate_is_the_notebooks_repeated_cv(capsys, monkeypatch, tmp_path
     assert main(["evaluate", str(path), "--protocol", "artist", "--model", model, "--folds", "3",
                  "--seed", "1", "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
-    expected = summarize_cv(repeated_cv(part, {"m": candidate(seed=1)}, protocol="artist", n_splits=3,
-                                        n_repeats=1, seed=1, n_jobs=1)).loc["m"]
+    expected = summarize_cv(cross_validate(part, {"m": candidate(seed=1)}, protocol="artist", n_splits=3,
+                                           seed=1, n_jobs=1)).loc["m"]
     assert row["model"] == model and row["protocol"] == "artist"
     for key in ("accuracy", "accuracy_ci", "track_accuracy", "loss"):
         assert row[key] == pytest.approx(expected[key], abs=1e-6), key
@@ -217,7 +219,7 @@ def test_track_level_candidates_give_a_track_one_probability(table):
     rows = np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::4]))
     part = table.subset(rows)
     for candidate in (baselines()["logistic regression (tracks)"],
-                      MLPCandidate(hidden=(16,), track_level=True, n_models=2, batch_size=8)):
+                      MLPCandidate(RECIPE.replace(hidden=(16,), batch_size=8), track_level=True, n_models=2)):
         candidate.fit(part.X, part.y, part.tracks)
         proba = pd.Series(candidate.predict_proba(part.X, part.tracks))
         assert (proba.groupby(part.tracks).nunique() == 1).all()
@@ -237,7 +239,8 @@ def test_cli_evaluate_sweeps_and_rejects_bad_lists(capsys, tmp_path):
 def test_paired_tests_per_protocol_in_points_and_as_json():
     import pandas as pd
 
-    from gtzan_helpers.stats import paired_by_protocol, paired_comparison, paired_records
+    from gtzan_helpers.stats import paired_by_protocol, paired_comparison
+    from gtzan_helpers.tables import paired_records
 
     rng = np.random.default_rng(0)
     folds = pd.DataFrame([{"protocol": split, "fold": f + 1, "width": w,
@@ -325,8 +328,8 @@ def test_the_inner_folds_of_a_selection_keep_each_group_on_one_side():
 
     @dataclass
     class Spy:  # a candidate that records which groups it trained on and which it was asked about
-        def fit(self, X, y, tracks, watch_groups=None, n_classes=2):
-            self.trained_on = set(watch_groups)
+        def fit(self, X, y, tracks, groups=None, n_classes=2):
+            self.trained_on = set(groups)
             return self
 
         def predict_proba(self, X, tracks):
@@ -345,8 +348,8 @@ def test_the_inner_folds_of_a_selection_keep_each_group_on_one_side():
 
 def test_networks_can_be_repeated_fewer_times_on_the_same_folds(table):
     part = table.subset(np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::5])))
-    quick = {"stump": baselines()["one feature (tracks)"], "MLP": MLPCandidate(hidden=(8,), max_epochs=3)}
-    both = repeated_cv(part, quick, protocol="track", n_splits=3, n_repeats=2, network_repeats=1, n_jobs=1)
+    quick = {"stump": baselines()["one feature (tracks)"], "MLP": MLPCandidate(RECIPE.replace(hidden=(8,), max_epochs=3))}
+    both = cross_validate(part, quick, protocol="track", n_splits=3, n_repeats=2, network_repeats=1, n_jobs=1)
     assert both.groupby("candidate")["repeat"].max().to_dict() == {"MLP": 1, "stump": 2}
-    alone = repeated_cv(part, {"stump": quick["stump"]}, protocol="track", n_splits=3, n_repeats=2, n_jobs=1)
+    alone = cross_validate(part, {"stump": quick["stump"]}, protocol="track", n_splits=3, n_repeats=2, n_jobs=1)
     pd.testing.assert_frame_equal(both[both["candidate"] == "stump"].reset_index(drop=True), alone)

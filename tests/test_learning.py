@@ -57,7 +57,7 @@ def test_the_halves_are_drawn_from_the_seed(first_fold):
 
 def test_the_three_training_sets_meet_the_same_test_fold(table):
     from gtzan_helpers.honest.baseline_models import baselines
-    from gtzan_helpers.honest.resampling import repeated_cv
+    from gtzan_helpers.evaluation import cross_validate
 
     small = table.subset(np.flatnonzero(np.isin(table.tracks, np.unique(table.tracks)[::2])))
     quick = {"stump": baselines()["one feature (tracks)"]}  # the design is under test, not the model
@@ -70,8 +70,8 @@ def test_the_three_training_sets_meet_the_same_test_fold(table):
     assert (sets.loc[HALF_TRACKS, "train_artists"] == sets.loc[ALL_DATA, "train_artists"]).all()
     assert (sets.loc[FEWER_ARTISTS, "train_artists"] < sets.loc[HALF_TRACKS, "train_artists"]).all()
     assert (sets.loc[HALF_TRACKS, "n_train"] < sets.loc[ALL_DATA, "n_train"]).all()
-    # all the training data is repeated_cv on the same folds
-    full = repeated_cv(small, quick, protocol="artist", n_splits=3, n_repeats=2, seed=0).set_index(["repeat", "fold"])
+    # all the training data is cross-validation on the same folds
+    full = cross_validate(small, quick, protocol="artist", n_splits=3, n_repeats=2, seed=0).set_index(["repeat", "fold"])
     assert np.allclose(sets.loc[ALL_DATA, "track_accuracy"], full.sort_index()["track_accuracy"])
 
 

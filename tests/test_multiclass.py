@@ -6,21 +6,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gtzan_helpers.recipe import RECIPE
+
 from gtzan_helpers import PROTOCOLS
 from gtzan_helpers.app.bundle import load_bundle
 from gtzan_helpers.honest.baseline_models import baselines
 from gtzan_helpers.honest.candidates import MLPCandidate, study_mlp
 from gtzan_helpers.app.cli import main
 from gtzan_helpers.data import load_feature_table, table_from_frame
-from gtzan_helpers.evaluation import cross_validate
+from gtzan_helpers.evaluation import NetworkCandidate, cross_validate
 from gtzan_helpers.splits import make_folds, protocol_groups
-from gtzan_helpers.honest.resampling import cross_val_proba, repeated_cv
+from gtzan_helpers.evaluation import NetworkCandidate, cross_validate
+from gtzan_helpers.honest.resampling import cross_val_proba
 from gtzan_helpers.scoring import score, track_accuracy, track_table
 from gtzan_helpers.features import FEATURE_NAMES
 from gtzan_helpers.paths import KAGGLE_30_SEC, KAGGLE_SAMPLE, TEST_CLIP
-from gtzan_helpers.results import compare_results, load_results
+from gtzan_helpers.results import load_results
 
 from .conftest import run, small_improved_mlp
+from .tolerances import compare_results
 
 GENRES3 = ["blues", "classical", "jazz"]
 GENRES10 = sorted(pd.read_csv(KAGGLE_SAMPLE)["label"].unique())
@@ -82,7 +86,8 @@ def test_track_decisions_average_class_probabilities():
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_cross_validation_under_every_protocol(genres_table, protocol):
     k = len(genres_table.genres)
-    folds = cross_validate(genres_table, protocol=protocol, n_splits=4, max_epochs=15)
+    folds = cross_validate(genres_table, {"MLP": NetworkCandidate(RECIPE.replace(max_epochs=15))},
+                           protocol=protocol, n_splits=4)
     assert len(folds) == 4
     assert folds["accuracy"].mean() > 2 / k   # chance is 1 / k
     groups = protocol_groups(genres_table, protocol)
@@ -92,7 +97,7 @@ def test_cross_validation_under_every_protocol(genres_table, protocol):
 
 def test_out_of_fold_probabilities_and_track_table(genres_table):
     k, genres = len(genres_table.genres), list(genres_table.genres)
-    p = cross_val_proba(genres_table, MLPCandidate(max_epochs=20), protocol="track",
+    p = cross_val_proba(genres_table, MLPCandidate(RECIPE.replace(max_epochs=20)), protocol="track",
                         n_splits=4, n_jobs=1)
     assert p.shape == (len(genres_table), k) and np.allclose(p.sum(axis=1), 1, atol=1e-5)
     tracks = track_table(p, genres_table.y, genres_table.tracks, genres=genres)
@@ -108,10 +113,10 @@ def test_out_of_fold_probabilities_and_track_table(genres_table):
 
 def test_candidates_and_baselines_score_every_genre(genres_table):
     k = len(genres_table.genres)
-    candidates = {"study MLP": MLPCandidate(max_epochs=20), "improved MLP": small_improved_mlp(),
+    candidates = {"study MLP": MLPCandidate(RECIPE.replace(max_epochs=20)), "improved MLP": small_improved_mlp(),
                   **{name: model for name, model in baselines().items()
                      if name in ("logistic regression", "majority class")}}
-    results = repeated_cv(genres_table, candidates, protocol="artist", n_splits=4, n_repeats=1,
+    results = cross_validate(genres_table, candidates, protocol="artist", n_splits=4, n_repeats=1,
                           n_jobs=1)
     accuracy = results.groupby("candidate")["track_accuracy"].mean()
     assert accuracy["majority class"] <= 2 / k
@@ -192,7 +197,7 @@ def test_two_genres_keep_the_studys_single_sigmoid_output(table):
     model = study_mlp()
     train, test = folds[0]
     model.fit(table.X.iloc[train], table.y[train], table.tracks[train])
-    assert model.networks_.weights[-1].shape[-1] == 1
+    assert model.networks_[0].model.net[-2].out_features == 1
     assert model.predict_proba(table.X.iloc[test], table.tracks[test]).ndim == 1
 
 

@@ -4,11 +4,12 @@ import os
 
 import pandas as pd
 import pytest
+
 import torch
 
 from gtzan_helpers.honest.candidates import study_mlp
-from gtzan_helpers.evaluation import cross_validate, sweep
-from gtzan_helpers.honest.resampling import repeated_cv
+from gtzan_helpers.recipe import RECIPE
+from gtzan_helpers.evaluation import NetworkCandidate, cross_validate, sweep
 from gtzan_helpers.fast.parallel import map_jobs
 
 
@@ -36,31 +37,54 @@ def sleep_and_pid(seconds):
 
 def test_short_jobs_stay_here_and_long_ones_go_to_workers(monkeypatch):
     from gtzan_helpers.fast import parallel
+    from gtzan_helpers.fast.parallel import Workers
 
-    monkeypatch.setattr(parallel, "_workers_used_at", None)
+    workers = Workers()
     monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
     monkeypatch.setenv("LOKY_MAX_CPU_COUNT", "2")  # two cores for joblib too, whatever the run set
     # four jobs of 10 ms: two workers would save 15 ms, far less than their start-up
-    assert set(map_jobs(sleep_and_pid, [0.01] * 4)) == {os.getpid()}
+    assert set(map_jobs(sleep_and_pid, [0.01] * 4, workers=workers)) == {os.getpid()}
+    assert not workers.warm
     # with a start-up cost of nothing, the jobs after the two timed here go to the workers
     monkeypatch.setattr(parallel, "WORKER_START_SECONDS", 0.0)
-    pids = map_jobs(sleep_and_pid, [0.05] * 4)
+    pids = map_jobs(sleep_and_pid, [0.05] * 4, workers=workers)
     assert pids[:2] == [os.getpid()] * 2 and os.getpid() not in pids[2:]
-    # once started, workers are used for the next call whatever its size
+    assert workers.warm
+    # once started, workers are used for the next call given the same record, whatever its size
     monkeypatch.setattr(parallel, "WORKER_START_SECONDS", 1e9)
-    assert os.getpid() not in map_jobs(sleep_and_pid, [0.0] * 4)
+    assert os.getpid() not in map_jobs(sleep_and_pid, [0.0] * 4, workers=workers)
+    # a record of its own, or one forgotten, lets a call decide from its own jobs again
+    assert set(map_jobs(sleep_and_pid, [0.0] * 4, workers=Workers())) == {os.getpid()}
+    workers.forget()
+    assert set(map_jobs(sleep_and_pid, [0.0] * 4, workers=workers)) == {os.getpid()}
+
+
+def test_calls_without_a_record_share_the_processs(monkeypatch):
+    # what a notebook's sweeps do: the second finds the workers the first started
+    from gtzan_helpers.fast import parallel
+    from gtzan_helpers.fast.parallel import Workers
+
+    monkeypatch.setattr(parallel, "WORKERS", Workers())
+    map_jobs(threads_and_square, range(3), n_jobs=1)
+    assert not parallel.WORKERS.warm
+    map_jobs(threads_and_square, range(3), n_jobs=2)
+    assert parallel.WORKERS.warm
+    assert Workers(idle_seconds=0.0).warm is False
+    parallel.WORKERS.used_at -= parallel.WORKERS.idle_seconds  # idle long enough to have ended
+    assert not parallel.WORKERS.warm
 
 
 def test_sweep_numbers_do_not_depend_on_the_workers(table):
-    runs = [sweep(table, "batch_size", [64, 128], protocols=["track"], n_splits=3, max_epochs=2,
-                  patience=None, n_jobs=n_jobs)[1] for n_jobs in (1, 2)]
+    runs = [sweep(table, "batch_size", [64, 128], protocols=["track"], n_splits=3,
+                  recipe=RECIPE.replace(max_epochs=2, patience=None), n_jobs=n_jobs)[1] for n_jobs in (1, 2)]
     pd.testing.assert_frame_equal(*runs)
 
 
 def test_both_protocols_in_one_stack_equal_separate_runs(table):
-    together = cross_validate(table, protocol=("segment", "track"), n_splits=3, max_epochs=3)
+    network = {"MLP": NetworkCandidate(RECIPE.replace(max_epochs=3))}
+    together = cross_validate(table, network, protocol=("segment", "track"), n_splits=3)
     for protocol in ("segment", "track"):
-        alone = cross_validate(table, protocol=protocol, n_splits=3, max_epochs=3)
+        alone = cross_validate(table, network, protocol=protocol, n_splits=3)
         pd.testing.assert_frame_equal(together[together.protocol == protocol].reset_index(drop=True),
                                       alone)
 
@@ -76,12 +100,12 @@ def test_a_dask_cluster_gives_the_numbers_of_one_process(table):
     from joblib import parallel_config
 
     small = table.subset(range(0, len(table), 2))
-    candidates = {"study MLP": study_mlp(batch_size=256)}
-    here = repeated_cv(small, candidates, n_splits=3, n_repeats=1, n_jobs=1)
+    candidates = {"study MLP": study_mlp(RECIPE.replace(batch_size=256))}
+    here = cross_validate(small, candidates, n_splits=3, n_repeats=1, n_jobs=1)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster), parallel_config(backend="dask"):
-        remote = repeated_cv(small, candidates, n_splits=3, n_repeats=1)
+        remote = cross_validate(small, candidates, n_splits=3, n_repeats=1)
     pd.testing.assert_frame_equal(here, remote)
 
 

@@ -1,5 +1,6 @@
 """One rule each: the decision, the loss, the per-track aggregation; and the one recipe."""
 
+import dataclasses
 import inspect
 
 import numpy as np
@@ -42,8 +43,8 @@ def test_training_histories_and_scores_use_one_loss():
     X, y = separable(n=300)
     for n_classes, labels in ((2, y), (3, (X[:, 0] > 0.5) + (X[:, 0] > -0.5))):
         net = model.make_mlp(6, (16,), n_classes=n_classes)
-        result = training.fit(net, X[:200], labels[:200], X[200:], labels[200:], max_epochs=3,
-                              patience=None)
+        result = training.fit(net, X[:200], labels[:200], X[200:], labels[200:],
+                              recipe=RECIPE.replace(max_epochs=3, patience=None))
         proba = training.predict_proba(result.model, X[200:])
         assert result.history["val_loss"].iloc[-1] == pytest.approx(
             cross_entropy(proba, labels[200:]), rel=1e-5)
@@ -75,23 +76,24 @@ def test_the_validation_split_keeps_groups_whole_and_falls_back_to_every_row():
     assert one[0].tolist() == one[1].tolist() == list(range(5))
 
 
-@pytest.mark.parametrize("function, recipe_names", [
-    (model.make_mlp, {"hidden": "hidden", "dropout": "dropout"}),
-    (training.fit, {"batch_size": "batch_size", "lr": "lr", "weight_decay": "weight_decay",
-                    "max_epochs": "max_epochs", "patience": "patience"}),
-    (stacked.fit_many, {"hidden": "hidden", "dropout": "dropout", "batch_size": "batch_size",
-                        "lr": "lr", "max_epochs": "max_epochs", "patience": "patience"}),
-    (evaluation.cross_validate, {"hidden": "hidden", "batch_size": "batch_size",
-                                 "n_splits": "n_splits", "validation_fraction": "validation_fraction"}),
-    (evaluation.train_holdout, {"test_size": "test_size", "patience": "patience"}),
-    (estimator.MLPClassifier, {"hidden": "hidden", "validation_fraction": "validation_fraction",
-                               "lr": "lr"}),
-    (candidates.MLPCandidate, {"hidden": "hidden", "patience": "patience"}),
-])
-def test_every_default_comes_from_the_recipe(function, recipe_names):
-    defaults = inspect.signature(function).parameters
-    for parameter, field in recipe_names.items():
-        assert defaults[parameter].default == getattr(RECIPE, field), parameter
+@pytest.mark.parametrize("function", [training.fit, training.train, stacked.fit_many, evaluation.train_holdout,
+                                      evaluation.sweep, evaluation.NetworkCandidate, candidates.MLPCandidate,
+                                      candidates.study_mlp, bundle.train_bundle])
+def test_every_trainer_takes_the_recipe_whole(function):
+    parameters = inspect.signature(function).parameters
+    assert parameters["recipe"].default is RECIPE
+    # no field of the network or its training spelled again as a parameter of its own, so every
+    # one can be swept (the folds and the split are the evaluation's, not the network's)
+    trained_by = {field.name for field in dataclasses.fields(Recipe)} - {"n_splits", "test_size", "threshold"}
+    assert not set(parameters) & trained_by
+
+
+def test_the_estimators_defaults_are_the_recipes():
+    names = {"alpha": "weight_decay"}   # scikit-learn's name for Adam's L2 penalty
+    params = estimator.MLPClassifier().get_params()
+    shared = {name: value for name, value in params.items() if hasattr(RECIPE, names.get(name, name))}
+    assert len(shared) == 8
+    assert all(value == getattr(RECIPE, names.get(name, name)) for name, value in shared.items())
 
 
 def test_a_bundle_records_the_recipe_it_trained_with(table, tmp_path):

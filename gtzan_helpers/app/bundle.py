@@ -29,12 +29,12 @@ import torch
 
 from .. import GENRES, GtzanError, __version__
 from ..features.segment import FEATURE_NAMES
-from ..model import MLP, make_mlp
+from ..model import MLP
 from ..paths import atomic_path
 from ..recipe import RECIPE, Recipe
 from ..scoring import class_probabilities
-from ..splits import validation_groups, validation_split
-from ..training import fit, predict_proba, scale
+from ..splits import validation_groups
+from ..training import Task, predict_proba, train
 
 FORMAT = "gtzan-mlp-bundle"
 FORMAT_VERSION = 3
@@ -331,20 +331,15 @@ def train_bundle(table, path, *, protocol: str = "track", recipe: Recipe = RECIP
     Bundle
         The bundle as :func:`load_bundle` reads it back from ``path``.
     """
-    groups = validation_groups(table, protocol)
-    fit_rows, val_rows = validation_split(table.y, groups, fraction=recipe.validation_fraction, seed=seed)
-    scaler, (X_fit, X_val) = scale(table.X.iloc[fit_rows], table.X.iloc[val_rows])
-    model = make_mlp(table.X.shape[1], recipe.hidden, recipe.dropout, n_classes=len(table.genres),
-                     seed=seed)
-    result = fit(model, X_fit, table.y[fit_rows], X_val, table.y[val_rows],
-                 batch_size=recipe.batch_size, lr=recipe.lr, weight_decay=recipe.weight_decay,
-                 max_epochs=recipe.max_epochs, patience=recipe.patience, seed=seed, device="cpu",
-                 progress="training" if progress else None)
+    trained = train(Task(table.X, table.y, validation_groups(table, protocol), seed=seed), recipe,
+                    n_classes=len(table.genres), device="cpu", progress="training" if progress else None)
+    X_fit = trained.scaler.transform(table.X.iloc[trained.fit_rows])
     pick = np.sort(np.random.default_rng(seed).choice(len(X_fit), min(background_size, len(X_fit)),
                                                       replace=False))
-    save_bundle(path, result.model, mean=scaler.mean_, scale=scaler.scale_, background=X_fit[pick],
+    scaler, history = trained.scaler, trained.history
+    save_bundle(path, trained.model, mean=scaler.mean_, scale=scaler.scale_, background=X_fit[pick],
                 labels=table.genres, whole_clip=table.whole_clips,
                 hyperparameters={"protocol": protocol, "seed": seed, "recipe": recipe.to_dict(),
-                                 "best_epoch": result.best_epoch,
-                                 "validation_accuracy": round(float(result.best["val_accuracy"]), 4)})
+                                 "best_epoch": trained.best_epoch,
+                                 "validation_accuracy": round(float(history["val_accuracy"].iloc[trained.best_epoch - 1]), 4)})
     return load_bundle(path)

@@ -21,7 +21,7 @@ def evaluate(args) -> int:
     from ..data import load_feature_table, load_heldout_split, parse_genres
     from ..honest.candidates import improved_mlp, study_mlp
     from ..honest.inputs import has_spreads
-    from ..honest.resampling import repeated_cv
+    from ..evaluation import cross_validate, with_setting
     from ..stats import summarize_cv
 
     table = load_feature_table(args.table, genres=parse_genres(args.genres))
@@ -37,10 +37,10 @@ def evaluate(args) -> int:
     else:
         settings = {f"batch_size={b} first_layer={w}": (b, w)
                     for b in args.batch_size for w in args.hidden}
-        candidates = {name: study_mlp(batch_size=b, first_layer=w, seed=args.seed)
+        candidates = {name: study_mlp(with_setting(RECIPE.replace(batch_size=b), "first_layer", w), seed=args.seed)
                       for name, (b, w) in settings.items()}
-    results = repeated_cv(table, candidates, protocol=args.protocol, n_splits=args.folds,
-                          n_repeats=args.repeats, seed=args.seed, n_jobs=args.jobs, progress=True)
+    results = cross_validate(table, candidates, protocol=args.protocol, n_splits=args.folds,
+                             n_repeats=args.repeats, seed=args.seed, n_jobs=args.jobs, progress=True)
     summary = summarize_cv(results)
     rows = [{"model": args.model, "batch_size": settings[name][0], "first_layer": settings[name][1],
              "protocol": args.protocol,

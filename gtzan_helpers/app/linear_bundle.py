@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..honest.baseline_models import baselines
-from ..honest.resampling import repeated_cv
+from ..evaluation import cross_validate
 from ..model import MLP
 from ..recipe import RECIPE
 from .bundle import Bundle, load_bundle, save_bundle
@@ -32,8 +32,8 @@ def train_linear_bundle(table, path, *, seed: int = 0, background_size: int = 10
         The bundle as :func:`~.bundle.load_bundle` reads it back from ``path``.
     """
     candidate = baselines(seed)["logistic regression"]
-    folds = repeated_cv(table, {"linear": candidate}, protocol="artist", n_splits=RECIPE.n_splits,
-                        n_repeats=1, seed=seed, n_jobs=1)
+    folds = cross_validate(table, {"linear": candidate}, protocol="artist", n_splits=RECIPE.n_splits,
+                           seed=seed, n_jobs=1)
     fitted = candidate.fit(table.X, table.y, table.tracks, n_classes=len(table.genres))
     scaler, regression = fitted.pipeline_[0], fitted.pipeline_[-1]
     model = MLP(table.X.shape[1], (), 0.0, n_classes=len(table.genres))

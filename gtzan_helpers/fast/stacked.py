@@ -1,26 +1,27 @@
 """Training many small MLPs at once: the fast path behind the notebooks' sweeps.
 
 The network is tiny (57→128→128→128→1) and its data fit in cache, so the plain
-loop of :mod:`gtzan_helpers.training` spends its time on overhead: a DataLoader
+loop of :mod:`gtzan_helpers.loop` spends its time on overhead: a DataLoader
 building batches row by row, autograd and the optimizer dispatching dozens of small
 operations per step, one fold after another. Here the ``N`` networks of a
 cross-validation run (its folds, repeats or ensemble members) are trained
 **together**: their weights are stacked, every step is a handful of batched matrix
 products with a hand-written backward pass, and one fused Adam update moves all of
-them. Everything is float32 unless a caller asks for bfloat16 matrix products
-(``precision="bfloat16"``, never used for the report's numbers). Each network keeps
-its own data, data order, dropout masks (drawn from its own generator),
-early-stopping state and best weights, so training it alone or among others gives
-the same result. :class:`~gtzan_helpers.model.MLP` is the oracle: a test checks the
-stacked forward pass and three hand-written steps against autograd and
-``torch.optim.Adam`` on it.
+them; the steps use four private PyTorch calls, each with a public fallback that a
+test holds equal to it (:mod:`._torch_private`). Everything is float32 unless a
+caller asks for bfloat16 matrix products (``precision="bfloat16"``, never used for the
+report's numbers). Each network keeps its own data, data order, dropout masks (drawn
+from its own generator), early-stopping state and best weights, so training it alone
+or among others gives the same result. :class:`~gtzan_helpers.model.MLP` is the
+oracle: a test checks the stacked forward pass and three hand-written steps against
+autograd and ``torch.optim.Adam`` on it.
 
 The recipe is the study's: Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8), binary
 cross-entropy on a sigmoid output (for more than two classes, cross-entropy on a
 softmax output), dropout after each hidden ReLU, reshuffled
 mini-batches (the last one of an epoch may be smaller), early stopping on the
 validation loss that restores the best epoch's weights.
-Used by :func:`gtzan_helpers.evaluation.cross_validate`, the honest candidates (:mod:`gtzan_helpers.honest`) and
+Used by :func:`gtzan_helpers.training.train` (``engine="stacked"``), and so by cross-validation, the candidates and
 ``benchmarks/bench_training.py``.
 """
 
@@ -35,9 +36,9 @@ import pandas as pd
 import torch
 
 from ..model import MLP, make_mlp
-from ..recipe import RECIPE
+from ..recipe import RECIPE, Recipe
 from ..scoring import decide
-from ..training import choose_device, cross_entropy_rows
+from ..loop import choose_device, cross_entropy_rows
 from ._torch_private import foreach_add_, foreach_copy_, fused_adam_, threshold_backward
 
 
@@ -52,7 +53,7 @@ class ManyResult:
         ``biases[k]`` of shape (N, 1, out).
     histories : list of pandas.DataFrame or None
         Per network, one row per epoch it ran, with the columns of
-        :class:`gtzan_helpers.training.TrainResult.history`; ``None`` unless asked for
+        :class:`gtzan_helpers.loop.TrainResult.history`; ``None`` unless asked for
         (``fit_many(..., history=True)``).
     best_epochs, stopped_epochs : numpy.ndarray of int, shape (N,)
     seconds : float
@@ -129,7 +130,7 @@ def _probabilities(weights, biases, X):
 
 
 def _cross_entropy(p, y, valid, count):
-    """Mean cross-entropy per network (:func:`~gtzan_helpers.training.cross_entropy_rows`) of
+    """Mean cross-entropy per network (:func:`~gtzan_helpers.loop.cross_entropy_rows`) of
     probabilities ``p`` for labels ``y`` (N, n), over the rows ``valid`` marks."""
     return (cross_entropy_rows(p, y) * valid).sum(dim=1) / count
 
@@ -356,10 +357,7 @@ def _train_scores(logits, y, sizes):
 
 
 def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Sequence, *,
-             seeds: Sequence[int], hidden: Sequence[int] = RECIPE.hidden,
-             dropout: float = RECIPE.dropout, batch_size: int = RECIPE.batch_size,
-             lr: float = RECIPE.lr, weight_decay: float = RECIPE.weight_decay,
-             max_epochs: int = RECIPE.max_epochs, patience: int | None = RECIPE.patience, device=None,
+             seeds: Sequence[int], recipe: Recipe = RECIPE, device=None,
              precision: str = "float32", n_classes: int = 2, history: bool = False) -> ManyResult:
     """Train ``N = len(seeds)`` independent MLPs together, each on its own data.
 
@@ -371,10 +369,11 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     seeds : sequence of int
         Network ``i`` starts from :func:`~gtzan_helpers.model.make_mlp` with ``seeds[i]``
         and draws its data order and dropout masks from that seed too.
-    hidden, dropout, batch_size, lr, weight_decay, max_epochs, patience
-        As in :func:`gtzan_helpers.training.fit`.
+    recipe : Recipe
+        The network (``hidden``, ``dropout``) and its training (``batch_size``, ``lr``,
+        ``weight_decay``, ``max_epochs``, ``patience``), as in :func:`gtzan_helpers.loop.fit`.
     device : str or torch.device, optional
-        Defaults to :func:`~gtzan_helpers.training.choose_device`.
+        Defaults to :func:`~gtzan_helpers.loop.choose_device`.
     precision : {"float32", "bfloat16"}
         Dtype of the training steps' matrix products. bfloat16 (8-bit mantissa, float32
         accumulation) is faster where the hardware multiplies it natively and gives other
@@ -400,8 +399,9 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     N = len(seeds)
     if not (len(X_train) == len(y_train) == len(X_val) == len(y_val) == N) or N == 0:
         raise ValueError("fit_many needs one training and one validation set per seed")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    hidden, dropout, max_epochs, patience = recipe.hidden, recipe.dropout, recipe.max_epochs, recipe.patience
+    if recipe.batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {recipe.batch_size}")
     Xt, _ = _with_ones(X_train, device, dtype)
     yt, _ = _stack(y_train, device)
     Xv, vv = _stack(X_val, device)
@@ -412,9 +412,9 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
     W0, b0 = _init_parameters(Xt.shape[2] - 1, hidden, seeds, device, n_classes)
     flat = torch.cat([torch.cat([w, c], dim=1).reshape(N, -1) for w, c in zip(W0, b0)], dim=1)
     stack = _Stack(flat.contiguous(), [(w.shape[1] + 1, w.shape[2]) for w in W0], list(hidden),
-                   batch_size, dtype, {"lr": lr, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
-                                       "weight_decay": weight_decay, "amsgrad": False,
-                                       "maximize": False})
+                   recipe.batch_size, dtype, {"lr": recipe.lr, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
+                                              "weight_decay": recipe.weight_decay, "amsgrad": False,
+                                              "maximize": False})
     best = stack.flat.clone()  # every network's best weights, indexed by its original position
     best_loss = torch.full((N,), float("inf"), device=device)
     best_epoch = np.zeros(N, dtype=int)
@@ -428,7 +428,7 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
 
     for epoch in range(1, max_epochs + 1):
         batches = _epoch_batches(Xt, yt, [generators[net] for net in running], sizes[running],
-                                 batch_size, hidden, dropout, dtype, workspace)
+                                 recipe.batch_size, hidden, dropout, dtype, workspace)
         logits = stack.epoch(batches, keep_logits=history)
         if patience is None and not history:
             continue  # nothing to watch, nothing to record
@@ -444,6 +444,9 @@ def fit_many(X_train: Sequence, y_train: Sequence, X_val: Sequence, y_val: Seque
                     histories[net].append((epoch, train_loss[i], train_acc[i], vl[i], va[i]))
         if patience is None:
             continue
+        if not torch.isfinite(val_loss).all():
+            raise FloatingPointError(f"a validation loss is not a number at epoch {epoch} (learning rate {recipe.lr}): "
+                                     "training diverged, or the features are not all finite")
         improved = val_loss < best_loss[running]
         imp = improved.cpu().numpy()
         if imp.any():

@@ -2,11 +2,11 @@
 kinds of candidate every baseline (:mod:`.baseline_models`) is built from.
 
 Every candidate has the same two methods, so one cross-validation loop scores them
-all on the same folds:
+all on the same folds (:func:`gtzan_helpers.evaluation.cross_validate`):
 
-``fit(X, y, tracks, watch_groups=None, n_classes=2)``
+``fit(X, y, tracks, groups=None, n_classes=2)``
     Train on a feature frame (segments), integer labels (0/1: blues/metal) and track
-    ids; any validation split made inside (early stopping) keeps ``watch_groups``
+    ids; any validation split made inside (early stopping) keeps ``groups``
     together — the protocol's groups, e.g. artists — or, by default, tracks.
     ``n_classes`` is the table's number of genres (a training fold may lack one).
 ``predict_proba(X, tracks)``
@@ -37,74 +37,52 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..fast.stacked import fit_many
+from ..evaluation import NetworkCandidate
 from ..recipe import RECIPE
 from ..scoring import group_labels, to_rows, track_accuracy
-from ..splits import validation_split
-from ..training import scale
 from .inputs import candidate_inputs, has_spreads
 
 
 @dataclass
-class MLPCandidate:
-    """The MLP trained honestly: early stopping watches held-out groups of the training data.
+class MLPCandidate(NetworkCandidate):
+    """The study's network (:class:`~gtzan_helpers.evaluation.NetworkCandidate`) on inputs of
+    this wing: early stopping watches held-out groups of the training data.
 
     Parameters
     ----------
-    hidden, dropout, batch_size, weight_decay, patience
-        As in :func:`gtzan_helpers.training.fit`; with ``patience=None`` the networks train
-        ``max_epochs`` epochs on all training rows, with no validation split.
+    recipe, stopping, n_models, seed, device
+        As in :class:`~gtzan_helpers.evaluation.NetworkCandidate`; with ``recipe.patience=None``
+        and ``recipe.validation_fraction=0`` the networks train ``recipe.max_epochs`` epochs on all
+        training rows, with no validation split.
     log_var : bool
         Log-transform the ``*_var`` features first.
     track_context : bool
         Append each segment's track means (:func:`~.inputs.add_track_context`).
-    n_models : int
-        Average the probabilities of this many networks trained with different seeds.
     track_level : bool
         Train on one row per track (:func:`~.inputs.track_summaries`) and give every segment its
         track's probability.
-    max_epochs : int
-    seed : int
     """
 
-    hidden: Sequence[int] = RECIPE.hidden
-    dropout: float = RECIPE.dropout
-    batch_size: int = RECIPE.batch_size
-    weight_decay: float = RECIPE.weight_decay
-    patience: int | None = RECIPE.patience
     log_var: bool = False
     track_context: bool = False
-    n_models: int = 1
     track_level: bool = False
-    max_epochs: int = RECIPE.max_epochs
-    seed: int = 0
-    device: str | None = None
 
-    def fit(self, X, y, tracks, watch_groups=None, n_classes: int = 2):
+    def _inputs(self, X, tracks):
+        return candidate_inputs(X, tracks, self.log_var, self.track_context, self.track_level, spreads=self.spreads_)
+
+    def training_tasks(self, X, y, tracks, groups=None, watch=None, fold: int = 1) -> list:
         self.spreads_ = has_spreads(tracks)  # predictions see the columns training saw
-        X = candidate_inputs(X, tracks, self.log_var, self.track_context, self.track_level, spreads=self.spreads_)
-        watch_groups = np.asarray(tracks if watch_groups is None else watch_groups)
+        groups = np.asarray(tracks if groups is None else groups)
         if self.track_level:
-            y, watch_groups = group_labels(y, tracks), group_labels(watch_groups, tracks)
-        y = np.asarray(y, dtype=np.float32)
-        if self.patience is None:  # a fixed number of epochs on every training row
-            fit_rows = val_rows = np.arange(len(y))
-        else:  # early stopping watches the recipe's share of the training groups
-            fit_rows, val_rows = validation_split(y, watch_groups, seed=self.seed)
-        self.scaler_, (X_fit, X_val) = scale(X.iloc[fit_rows], X.iloc[val_rows])
-        # the ensemble's networks train together (fast path), each from its own seed
-        k = self.n_models
-        self.networks_ = fit_many([X_fit] * k, [y[fit_rows]] * k, [X_val] * k, [y[val_rows]] * k,
-                                  seeds=[self.seed * 1000 + i for i in range(k)],
-                                  hidden=self.hidden, dropout=self.dropout,
-                                  batch_size=self.batch_size, weight_decay=self.weight_decay,
-                                  patience=self.patience, max_epochs=self.max_epochs,
-                                  device=self.device, n_classes=n_classes)
-        return self
+            y, groups = group_labels(y, tracks), group_labels(groups, tracks)
+        if watch is not None:
+            X_watch, y_watch, watch_tracks = watch
+            watch = (self._inputs(X_watch, watch_tracks),
+                     group_labels(y_watch, watch_tracks) if self.track_level else y_watch, watch_tracks)
+        return super().training_tasks(self._inputs(X, tracks), y, tracks, groups, watch, fold)
 
     def predict_proba(self, X, tracks) -> np.ndarray:
-        X = candidate_inputs(X, tracks, self.log_var, self.track_context, self.track_level, spreads=self.spreads_)
-        p = self.networks_.predict_proba(self.scaler_.transform(X)).mean(axis=0)
+        p = super().predict_proba(self._inputs(X, tracks))
         return to_rows(p, tracks) if self.track_level else p
 
 
@@ -133,10 +111,10 @@ class SklearnCandidate:
     def _rows(self, X, tracks):
         return candidate_inputs(X, tracks, self.log_var, False, self.track_level, self.columns, spreads=self.spreads_)
 
-    def fit(self, X, y, tracks, watch_groups=None, n_classes: int = 2):
+    def fit(self, X, y, tracks, groups=None, n_classes: int = 2):
         self.spreads_ = has_spreads(tracks)  # predictions see the columns training saw
         rows = self._rows(X, tracks)
-        groups = np.asarray(tracks if watch_groups is None else watch_groups)
+        groups = np.asarray(tracks if groups is None else groups)
         target = np.asarray(y)
         if self.track_level:
             target, groups = group_labels(y, tracks), group_labels(groups, tracks)
@@ -192,9 +170,9 @@ class SelectedCandidate:
         """Whether any option models whole tracks (and so cannot be scored on cut tracks)."""
         return any(getattr(option, "track_level", False) for option in self.options.values())
 
-    def fit(self, X, y, tracks, watch_groups=None, n_classes: int = 2):
+    def fit(self, X, y, tracks, groups=None, n_classes: int = 2):
         X, y, tracks = pd.DataFrame(X).reset_index(drop=True), np.asarray(y), np.asarray(tracks)
-        groups = tracks if watch_groups is None else np.asarray(watch_groups)
+        groups = tracks if groups is None else np.asarray(groups)
         inner = StratifiedGroupKFold(n_splits=self.inner_splits, shuffle=True, random_state=self.seed)
         scores = {name: [] for name in self.options}
         for train, test in inner.split(X, y, groups):
@@ -213,10 +191,10 @@ class SelectedCandidate:
         return self.model_.predict_proba(X, tracks)
 
 
-def study_mlp(*, batch_size: int = RECIPE.batch_size, first_layer: int = RECIPE.hidden[0],
-              seed: int = 0) -> MLPCandidate:
-    """The study's recipe (:data:`~gtzan_helpers.recipe.RECIPE`) with a first-layer width and batch size."""
-    return MLPCandidate(hidden=(first_layer, *RECIPE.hidden[1:]), batch_size=batch_size, seed=seed)
+def study_mlp(recipe=RECIPE, *, seed: int = 0) -> MLPCandidate:
+    """The study's recipe (:data:`~gtzan_helpers.recipe.RECIPE`, or a variant), early stopping on
+    held-out groups of the training data."""
+    return MLPCandidate(recipe, seed=seed)
 
 
 def mlp_variants(*, seed: int = 0) -> dict[str, MLPCandidate]:
@@ -227,12 +205,13 @@ def mlp_variants(*, seed: int = 0) -> dict[str, MLPCandidate]:
     fixed number of epochs on all of them with weight decay instead of giving up a
     share of them to early stopping.
     """
-    common = dict(dropout=0.5, log_var=True, n_models=5, seed=seed, track_level=True, batch_size=32,
-                  patience=None)
+    recipe = RECIPE.replace(dropout=0.5, batch_size=32, patience=None, validation_fraction=0, weight_decay=1e-2)
+    common = dict(log_var=True, n_models=5, seed=seed, track_level=True)
     return {
-        "2×128, 60 epochs": MLPCandidate(hidden=(128, 128), max_epochs=60, weight_decay=1e-2, **common),
-        "1×64, 100 epochs": MLPCandidate(hidden=(64,), max_epochs=100, weight_decay=1e-2, **common),
-        "1×32, weight decay 0.1": MLPCandidate(hidden=(32,), max_epochs=100, weight_decay=0.1, **common),
+        "2×128, 60 epochs": MLPCandidate(recipe.replace(hidden=(128, 128), max_epochs=60), **common),
+        "1×64, 100 epochs": MLPCandidate(recipe.replace(hidden=(64,), max_epochs=100), **common),
+        "1×32, weight decay 0.1": MLPCandidate(recipe.replace(hidden=(32,), max_epochs=100, weight_decay=0.1),
+                                               **common),
     }
 
 
@@ -260,14 +239,8 @@ def clip_mlp(*, seed: int = 0) -> SelectedCandidate:
     artist-grouped score is not free of selection (the fault-filtered test split was not
     looked at).
     """
-    common = dict(dropout=0.5, log_var=True, n_models=3, seed=seed, batch_size=64, weight_decay=1e-2,
-                  patience=None, max_epochs=60)
-    return SelectedCandidate({"2×128, 60 epochs": MLPCandidate(hidden=(128, 128), **common),
-                              "1×256, 60 epochs": MLPCandidate(hidden=(256,), **common)}, seed=seed)
-
-
-def trains_networks(candidate) -> bool:
-    """Whether a candidate trains MLPs: an :class:`MLPCandidate`, or a selection among options
-    one of which is (repeated CV repeats these fewer times, as each repeat trains every fold's
-    networks again)."""
-    return any(isinstance(option, MLPCandidate) for option in getattr(candidate, "options", {"": candidate}).values())
+    recipe = RECIPE.replace(dropout=0.5, batch_size=64, weight_decay=1e-2, patience=None, validation_fraction=0,
+                            max_epochs=60)
+    common = dict(log_var=True, n_models=3, seed=seed)
+    return SelectedCandidate({"2×128, 60 epochs": MLPCandidate(recipe.replace(hidden=(128, 128)), **common),
+                              "1×256, 60 epochs": MLPCandidate(recipe.replace(hidden=(256,)), **common)}, seed=seed)

@@ -2,7 +2,7 @@
 
 A learning curve that keeps a growing share of a fold's training *artists* removes artists
 and their tracks together, so it cannot say which of the two limits a model. The design
-here can: in every artist-grouped fold of :func:`~.resampling.repeated_cv`'s splits a
+here can: in every artist-grouped fold of :func:`~gtzan_helpers.evaluation.cross_validate`'s splits a
 model trains on
 
 * ``HALF_TRACKS``: every training artist, with about half of each one's recordings;
@@ -24,12 +24,13 @@ import numpy as np
 import pandas as pd
 
 from ..data import FeatureTable
+from ..evaluation import Fold, fit_and_score
 from ..fast.parallel import map_jobs
 from ..recipe import RECIPE
 from ..scoring import group_labels
 from ..splits import protocol_groups, validation_groups
 from ..stats import holm, paired_comparison
-from .resampling import _folds, _score_fold
+from .resampling import _folds
 
 HALF_TRACKS = "all artists, half their tracks"
 FEWER_ARTISTS = "fewer artists, all their tracks"
@@ -101,7 +102,7 @@ def artists_or_tracks(table: FeatureTable, candidates: dict, *, n_splits: int = 
                       n_repeats: int = 4, seed: int = 0, n_jobs: int | None = None) -> pd.DataFrame:
     """Each candidate trained on the three sets of :data:`CONDITIONS` in every artist-grouped fold.
 
-    The folds are :func:`~.resampling.repeated_cv`'s under the artist protocol (repeat ``r``
+    The folds are :func:`~gtzan_helpers.evaluation.cross_validate`'s under the artist protocol (repeat ``r``
     shuffled with ``seed + r``), so the ``ALL_DATA`` rows are that function's. Inside each
     training fold :func:`halve_artists_or_tracks` draws the two halves (seeded with
     ``(seed, repeat, fold)``); duplicates of a track are kept or dropped together. Every
@@ -111,10 +112,10 @@ def artists_or_tracks(table: FeatureTable, candidates: dict, *, n_splits: int = 
     ----------
     table : FeatureTable
     candidates : dict
-        Name → candidate, as in :func:`~.resampling.repeated_cv`.
+        Name → candidate, as in :func:`~gtzan_helpers.evaluation.cross_validate`.
     n_splits, n_repeats, seed : int
     n_jobs : int, optional
-        As in :func:`~.resampling.repeated_cv`; the numbers do not depend on it.
+        As in :func:`~gtzan_helpers.evaluation.cross_validate`; the numbers do not depend on it.
 
     Returns
     -------
@@ -127,16 +128,18 @@ def artists_or_tracks(table: FeatureTable, candidates: dict, *, n_splits: int = 
     recordings = protocol_groups(table, "track")
     jobs, facts = [], []
     for repeat in range(n_repeats):
-        for fold, (train, test) in enumerate(_folds(table, "artist", artists, n_splits, seed + repeat)):
+        for fold in _folds(table, "artist", n_splits, seed + repeat, repeat + 1):
+            train = fold.train
             halves = halve_artists_or_tracks(table.y[train], artists[train], table.tracks[train],
-                                             recordings=recordings[train], seed=(seed, repeat, fold))
+                                             recordings=recordings[train], seed=(seed, repeat, fold.fold - 1))
             for condition, keep in zip(CONDITIONS, (train[halves[0]], train[halves[1]], train)):
-                jobs.append((table, artists, candidates, repeat, fold, keep, test))
+                part = Fold("artist", fold.repeat, fold.fold, keep, fold.test, artists[keep])
+                jobs.append((table, [(name, candidate, part) for name, candidate in candidates.items()]))
                 facts.append({"condition": condition, "train_tracks": len(np.unique(table.tracks[keep])),
                               "train_artists": len(np.unique(artists[keep]))})
-    results = map_jobs(_score_fold, jobs, n_jobs=n_jobs)
+    results = map_jobs(fit_and_score, jobs, n_jobs=n_jobs)
     frame = pd.DataFrame([{**row, **fact} for fact, rows in zip(facts, results) for row in rows])
-    return frame.drop(columns=["test_rows", "proba", "chosen"])
+    return frame.drop(columns=["test_rows", "proba", "chosen", "protocol", "epochs"])
 
 
 def paired_differences(results: pd.DataFrame, pairs: dict, *, by: str = "candidate", within: str | None = None,
