@@ -5,6 +5,7 @@ share with the command line and the tests. The core, read top to bottom:
 
 ``recipe``      the study's hyperparameters in one object; every default comes from it
 ``paths``       where the repository's data, figures and results live; notebook output folders
+``workers``     worker processes that end with the process that started them
 ``features``    audio loading, the segment recipe, HPSS, batch extraction (notebook 01)
 ``data``        the one loader: feature tables, artists, duplicates, the fault-filtered split
 ``matching``    duplicate tracks and nearest rows, found by sorting the rows
@@ -18,7 +19,6 @@ share with the command line and the tests. The core, read top to bottom:
                 the loop, or the stacked trainer of ``fast``, loaded only when asked for)
 ``evaluation``  the study's hold-out, the one cross-validation (over candidates) and sweeps
 ``bootstrap``   resampling whole artists or tracks within genres: intervals for the review notebooks
-``workers``     worker processes that end with the process that started them
 ``explain``     SHAP explanations (notebook 06)
 ``tables``      the sweep tables notebooks 04 and 05 show, and their tests as results JSON
 ``plots``       figures with stable names under ``figures/``

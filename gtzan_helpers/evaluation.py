@@ -90,11 +90,13 @@ class NetworkCandidate:
         What early stopping watches (:data:`STOPPING`); ``recipe.patience=None`` trains
         ``recipe.max_epochs`` epochs (on every training row with ``recipe.validation_fraction=0``).
     n_models : int
-        Networks trained from seeds ``1000 * seed + i``; the validation split is drawn with ``seed``.
+        Networks trained from seeds ``1000 * seed + i`` (``i`` from 0), the same in every fold and
+        repeat; the validation split is drawn with ``seed``.
     seed : int
     fold_seeds : bool
-        Draw the network and the validation split of fold ``k`` (from 1) from ``seed + k - 1``
-        instead, as the study's sweeps do (:func:`sweep`; one network per fold).
+        Draw the first network and the validation split of fold ``k`` (from 1) from
+        ``seed + k - 1`` instead (network ``i`` from ``seed + k - 1 + 1000 i``), as the study's
+        sweeps do (:func:`sweep`).
     engine : {"stacked", "plain"}
         As in :func:`~gtzan_helpers.training.train`: the networks of all folds together, or
         the reference loop one after another.
@@ -113,8 +115,11 @@ class NetworkCandidate:
         """The networks to train (:class:`~gtzan_helpers.training.Task`) in fold ``fold``; ``watch``
         is the held-out (X, y, tracks) that ``stopping="held-out"`` watches."""
         _check_stopping(self.stopping)
+        if self.stopping == "held-out" and watch is None:
+            raise ValueError("stopping='held-out' watches the rows that are then scored: pass them as watch "
+                             "(cross_validate does)")
         groups = np.asarray(tracks if groups is None else groups)
-        watched = (watch[0], watch[1]) if self.stopping == "held-out" and watch is not None else None
+        watched = (watch[0], watch[1]) if self.stopping == "held-out" else None
         if self.fold_seeds:
             first = self.seed + fold - 1
             seeds, split_seed = [first + 1000 * i for i in range(self.n_models)], first
@@ -128,8 +133,8 @@ class NetworkCandidate:
         self.epochs_ = int(round(np.mean([t.best_epoch for t in self.networks_])))
         return self
 
-    def fit(self, X, y, tracks, groups=None, n_classes: int = 2, watch=None) -> "NetworkCandidate":
-        tasks = self.training_tasks(X, y, tracks, groups, watch)
+    def fit(self, X, y, tracks, groups=None, n_classes: int = 2, watch=None, fold: int = 1) -> "NetworkCandidate":
+        tasks = self.training_tasks(X, y, tracks, groups, watch, fold)
         return self.adopt(train(tasks, self.recipe, n_classes=n_classes, engine=self.engine, device=self.device))
 
     def predict_proba(self, X, tracks=None) -> np.ndarray:
@@ -201,25 +206,33 @@ def cross_validate(table: FeatureTable, candidates: dict, *, protocol: str | tup
     protocols = (protocol,) if isinstance(protocol, str) else tuple(protocol)
     repeats = {name: n_repeats if network_repeats is None or not trains_networks(c) else network_repeats
                for name, c in candidates.items()}
-    folds = []
-    for p in protocols:
-        groups = validation_groups(table, p)  # the protocol's groups (tracks for segments), once
-        for repeat in range(max(repeats.values(), default=0)):
-            for k, (train_rows, test_rows) in enumerate(make_folds(table, protocol=p, n_splits=n_splits,
-                                                                   seed=seed + repeat, groups=groups)):
-                folds.append(Fold(p, repeat + 1, k + 1, train_rows, test_rows, groups[train_rows]))
-    stacked = [name for name, c in candidates.items() if hasattr(c, "training_tasks")]
+    folds = [fold for p in protocols for fold in protocol_folds(table, p, n_splits=n_splits, seed=seed,
+                                                                n_repeats=max(repeats.values(), default=0))]
+    # networks train all their folds in one call (one stack, with the stacked engine); the rest fold by fold
+    batched = [name for name, c in candidates.items() if hasattr(c, "training_tasks")]
     jobs = [(table, [(name, c, fold) for name, c in candidates.items()
-                     if name not in stacked and fold.repeat <= repeats[name]]) for fold in folds]
+                     if name not in batched and fold.repeat <= repeats[name]]) for fold in folds]
     jobs += [(table, [(name, candidates[name], fold) for fold in folds if fold.repeat <= repeats[name]])
-             for name in stacked]
-    done = map_jobs(fit_and_score, [job for job in jobs if job[1]],
+             for name in batched]
+    done = map_jobs(fit_and_score, [job for job in jobs if job[1]], n_jobs=n_jobs,
                     progress="cross-validating" if progress else None)
     order = {name: i for i, name in enumerate(candidates)}
     rows = sorted((row for rows in done for row in rows),
                   key=lambda r: (protocols.index(r["protocol"]), r["repeat"], r["fold"], order[r["candidate"]]))
     results = pd.DataFrame(rows)
     return results if keep_proba else results.drop(columns=["test_rows", "proba"])
+
+
+def protocol_folds(table: FeatureTable, protocol: str, *, n_splits: int = RECIPE.n_splits, seed: int = 0,
+                   n_repeats: int = 1) -> list[Fold]:
+    """The folds of :func:`cross_validate` under one protocol: repeat ``r`` (from 1) drawn with
+    ``seed + r - 1`` (:func:`~gtzan_helpers.splits.make_folds`), the protocol's groups computed once
+    (tracks for the segment protocol, which its validation splits keep whole)."""
+    groups = validation_groups(table, protocol)
+    return [Fold(protocol, repeat + 1, k + 1, train_rows, test_rows, groups[train_rows])
+            for repeat in range(n_repeats)
+            for k, (train_rows, test_rows) in enumerate(make_folds(table, protocol=protocol, n_splits=n_splits,
+                                                                   seed=seed + repeat, groups=groups))]
 
 
 def fit_and_score(job) -> list[dict]:
@@ -243,7 +256,10 @@ def fit_and_score(job) -> list[dict]:
 
 
 def fit_on(table: FeatureTable, model, fold: Fold):
-    """``model`` fitted on the training rows of ``fold`` (in place; returned)."""
+    """``model`` fitted on the training rows of ``fold`` (in place; returned), as :func:`cross_validate` fits it."""
+    if hasattr(model, "training_tasks"):
+        _train_together(table, [(model, fold)])
+        return model
     return model.fit(table.X.iloc[fold.train], table.y[fold.train], table.tracks[fold.train], fold.groups,
                      n_classes=len(table.genres))
 
@@ -266,11 +282,13 @@ def _train_together(table: FeatureTable, members: list) -> None:
 
 def with_setting(recipe: Recipe, parameter: str, value) -> Recipe:
     """``recipe`` with one setting changed: any :class:`~gtzan_helpers.recipe.Recipe` field, or
-    ``"first_layer"``, the width of the first hidden layer (the others keep the recipe's).
+    ``"first_layer"``, the width of the first hidden layer (the others keep the recipe's). The
+    fields of the evaluation (``n_splits``, ``test_size``, ``threshold``) are refused.
 
     Examples
     --------
     >>> from gtzan_helpers.evaluation import with_setting
+    >>> from gtzan_helpers.recipe import RECIPE
     >>> with_setting(RECIPE, "first_layer", 256).hidden
     (256, 128, 128)
     >>> with_setting(RECIPE, "lr", 1e-2).lr
@@ -278,6 +296,9 @@ def with_setting(recipe: Recipe, parameter: str, value) -> Recipe:
     """
     if parameter == "first_layer":
         return recipe.replace(hidden=(value, *recipe.hidden[1:]))
+    if parameter in ("n_splits", "test_size", "threshold"):  # not the network's: the same network in every run
+        raise ValueError(f"{parameter} is a setting of the evaluation, not of the network: pass it to the "
+                         "function that splits or scores")
     return recipe.replace(**{parameter: value})
 
 
@@ -313,12 +334,18 @@ def sweep(table: FeatureTable, parameter: str, values, *, recipe: Recipe = RECIP
         Every fold's row of :func:`cross_validate`, its ``candidate`` column named ``parameter``.
     """
     values = list(values)
-    candidates = {value: NetworkCandidate(with_setting(recipe, parameter, value), stopping=stopping, seed=seed,
-                                          fold_seeds=True, engine=engine) for value in values}
+    # candidates named by position: a value may be None (patience), which a column would turn into NaN
+    candidates = {i: NetworkCandidate(with_setting(recipe, parameter, value), stopping=stopping, seed=seed,
+                                      fold_seeds=True, engine=engine) for i, value in enumerate(values)}
     folds = cross_validate(table, candidates, protocol=tuple(protocols), n_splits=n_splits, seed=seed,
-                           n_jobs=n_jobs).rename(columns={"candidate": parameter})
-    folds = folds.sort_values(["protocol", parameter], key=lambda s: s.map(
-        {v: i for i, v in enumerate(protocols if s.name == "protocol" else values)}), kind="stable")
-    summaries = [{"protocol": p, parameter: v, **summarize_folds(part)}
-                 for (p, v), part in folds.groupby(["protocol", parameter], sort=False)]
-    return pd.DataFrame(summaries), folds.reset_index(drop=True)
+                           n_jobs=n_jobs)
+    folds = folds.iloc[np.lexsort((folds["candidate"], [list(protocols).index(p) for p in folds["protocol"]]))]
+    folds = folds.reset_index(drop=True)
+    summaries = [{"protocol": p, parameter: values[i], **summarize_folds(part)}
+                 for (p, i), part in folds.groupby(["protocol", "candidate"], sort=False)]
+    folds.insert(0, parameter, pd.Series([values[i] for i in folds.pop("candidate")],
+                                         dtype=object if None in values else None))
+    summary = pd.DataFrame(summaries)
+    if None in values:
+        summary[parameter] = pd.Series(values * len(protocols), dtype=object)
+    return summary, folds

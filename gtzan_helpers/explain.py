@@ -42,8 +42,8 @@ def explain(model: torch.nn.Module, background, X, *, feature_names, display_dat
         At most this many background rows, drawn at random with ``seed``.
     seed : int
     output : int, optional
-        The class whose probability is explained. Default: label 1 for a one-output
-        network (metal), which is the only choice a k-class network has no default for.
+        The class whose probability is explained. A k-class network needs it; a
+        one-output network defaults to label 1 (metal).
         For a one-output network, ``output=0`` explains ``1 - p`` (blues): the same
         contributions with their signs flipped.
 

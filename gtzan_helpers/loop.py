@@ -144,7 +144,9 @@ def fit(model: nn.Module, X_train, y_train, X_val, y_val, *, recipe: Recipe = RE
     model : torch.nn.Module
         Maps ``(n, d)`` features to probabilities, ``(n, 1)`` for two classes (binary
         cross-entropy, the study's recipe) or ``(n, k)`` for k classes (e.g.
-        :class:`~gtzan_helpers.model.MLP`). It is trained where it is, on ``device``.
+        :class:`~gtzan_helpers.model.MLP`). It is moved to ``device`` (in place, as
+        ``Module.to`` moves it) and trained there; :func:`~gtzan_helpers.training.train` gives
+        it networks of its own.
     X_train, y_train : array-like, shapes (n, d) and (n,)
         Scaled training features and integer labels (0/1 for two classes).
     X_val, y_val : array-like

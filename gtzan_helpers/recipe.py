@@ -62,6 +62,10 @@ class Recipe:
     n_splits: int = 5
     threshold: float = 0.5
 
+    def __post_init__(self):
+        # a list of widths would make the recipe unhashable (runs of one recipe are grouped by it)
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+
     def replace(self, **changes) -> "Recipe":
         """A copy with some values changed, e.g. ``RECIPE.replace(batch_size=64)``.
 

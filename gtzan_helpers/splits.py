@@ -7,9 +7,10 @@ a track (and of its duplicates) on one side, which is what a new song faces;
 song faces (the "artist filter" of Pampalk, Flexer and Widmer, 2005). Splits are
 stratified by genre where every genre can be split.
 
-Early stopping always watches :func:`validation_split`: a share of the training side's
-groups, never rows of a song that also trains. Used by notebooks 02–09, the CLI, the
-bundles and the estimator.
+Where early stopping may not watch the rows that are scored, it watches :func:`validation_split`:
+a share of the training side's groups, never rows of a song that also trains.
+:class:`ProtocolKFold` is the folds as a scikit-learn splitter. Used by notebooks 02–09, the
+CLI, the bundles and the estimator.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import DisjointSet
 from sklearn.model_selection import BaseCrossValidator, StratifiedGroupKFold, StratifiedKFold, train_test_split
+from sklearn.utils.metadata_routing import MetadataRequest
 
 from . import DEFAULT_PROTOCOL, PROTOCOLS, GtzanError
 from .data import FeatureTable, TableWarning
@@ -229,6 +231,13 @@ class ProtocolKFold(BaseCrossValidator):
 
     def get_n_splits(self, X=None, y=None, groups=None) -> int:
         return self.n_splits * self.n_repeats
+
+    def get_metadata_routing(self) -> MetadataRequest:
+        """``split`` asks for ``groups``, as scikit-learn's group splitters do, so that metadata
+        routing hands them over (``cross_validate(..., params={"groups": tracks})``)."""
+        request = MetadataRequest(owner=type(self).__name__)
+        request.split.add_request(param="groups", alias=True)
+        return request
 
     def split(self, X, y=None, groups=None):
         """Yield (train, test) row positions, fold after fold, repeat after repeat."""

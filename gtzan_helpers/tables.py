@@ -47,12 +47,12 @@ def sweep_table(summary: pd.DataFrame, parameter: str, study: dict | None = None
     return frame
 
 
-def stopping_comparison(study: pd.DataFrame, inner: pd.DataFrame, parameter: str) -> pd.DataFrame:
+def stopping_comparison(held_out: pd.DataFrame, inner: pd.DataFrame, parameter: str) -> pd.DataFrame:
     """Mean CV accuracy of each setting with the two stopping rules (:data:`gtzan_helpers.evaluation.STOPPING`).
 
     Parameters
     ----------
-    study, inner : pandas.DataFrame
+    held_out, inner : pandas.DataFrame
         Summaries from :func:`~gtzan_helpers.evaluation.sweep` with ``stopping="held-out"`` and ``"inner"``.
     parameter : str
         The swept column.
@@ -63,10 +63,10 @@ def stopping_comparison(study: pd.DataFrame, inner: pd.DataFrame, parameter: str
         Indexed by (``protocol``, setting): both mean accuracies in % and their difference in
         points (positive: watching the scored fold flattered the score).
     """
-    study_acc, inner_acc = (s.set_index(["protocol", parameter])["accuracy"] * 100 for s in (study, inner))
-    return pd.DataFrame({"stops on the scored fold (%)": study_acc,
+    scored_acc, inner_acc = (s.set_index(["protocol", parameter])["accuracy"] * 100 for s in (held_out, inner))
+    return pd.DataFrame({"stops on the scored fold (%)": scored_acc,
                          "stops on an inner split (%)": inner_acc,
-                         "difference (points)": study_acc - inner_acc})
+                         "difference (points)": scored_acc - inner_acc})
 
 
 def paired_records(paired: pd.DataFrame) -> dict:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
@@ -91,22 +92,22 @@ class Trained:
     best_epoch: int
     stopped_epoch: int
     history: pd.DataFrame | None
-    network: object = field(repr=False)   # an nn.Module, or (stacked result, position)
+    network: object = field(repr=False)   # an nn.Module, or (stacked result, position, dropout)
 
     @property
     def model(self) -> nn.Module:
         """The network as an :class:`~gtzan_helpers.model.MLP` in eval mode."""
         if isinstance(self.network, nn.Module):
             return self.network
-        many, position = self.network
-        return many.to_module(position)
+        many, position, dropout = self.network
+        return many.to_module(position, dropout)
 
     def predict_proba(self, X) -> np.ndarray:
         """Probabilities for unscaled rows ``X``, as :func:`predict_proba` gives them."""
         X = self.scaler.transform(X)
         if isinstance(self.network, nn.Module):
             return predict_proba(self.network, X)
-        many, position = self.network
+        many, position, _ = self.network
         return many.predict_proba(X, network=position)
 
 
@@ -158,7 +159,8 @@ def train(tasks, recipe: Recipe = RECIPE, *, n_classes: int = 2, engine: str = "
     device : str or torch.device, optional
         Defaults to :func:`choose_device`.
     progress : str, optional
-        The plain engine shows a bar of the epochs with this label (where stderr is a terminal).
+        The plain engine shows a bar of the epochs with this label (where stderr is a terminal);
+        the stacked engine shows none.
 
     Returns
     -------
@@ -168,6 +170,7 @@ def train(tasks, recipe: Recipe = RECIPE, *, n_classes: int = 2, engine: str = "
     Examples
     --------
     >>> import numpy as np
+    >>> from gtzan_helpers.recipe import RECIPE
     >>> from gtzan_helpers.training import Task, train
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(200, 4)); y = (X[:, 0] > 0).astype(int)
@@ -193,7 +196,11 @@ def train(tasks, recipe: Recipe = RECIPE, *, n_classes: int = 2, engine: str = "
 
         many = fit_many(*zip(*(data for *_, data in prepared)), seeds=[task.seed for task in tasks],
                         recipe=recipe, device=device, n_classes=n_classes)
-        networks = [(many, i) for i in range(len(tasks))]
+        # without early stopping no loss is watched: the weights say whether training diverged
+        if not all(bool(torch.isfinite(w).all()) for w in (*many.weights, *many.biases)):
+            raise FloatingPointError(f"the weights are not numbers after training (learning rate {recipe.lr}): "
+                                     "training diverged, or the features are not all finite")
+        networks = [(many, i, recipe.dropout) for i in range(len(tasks))]
         epochs = list(zip(many.best_epochs.tolist(), many.stopped_epochs.tolist()))
         histories = [None] * len(tasks)
     else:

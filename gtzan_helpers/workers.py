@@ -36,6 +36,7 @@ def end_with_parent(dispatcher: int, poll_seconds: float = 0.5) -> bool:
 
     Examples
     --------
+    >>> import os
     >>> end_with_parent(os.getpid())  # the job runs where it was dispatched: nothing to do
     False
     """

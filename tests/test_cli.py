@@ -39,7 +39,7 @@ def small_bundle(tmp_path_factory, table):
 
 
 # how each shipped bundle was made: the command's arguments after `gtzan train`
-SHIPPED = {"blues-metal": [str(FEATURE_TABLE)],
+SHIPPED = {"blues-metal": [str(FEATURE_TABLE), "--protocol", "track"],
            "ten-genres": [str(KAGGLE_30_SEC), "--genres", "all", "--model", "linear"]}
 
 

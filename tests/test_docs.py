@@ -4,24 +4,12 @@ import doctest
 import importlib
 import pkgutil
 
-import pytest
-
 MODULES = ["gtzan_helpers.diagrams.sound", "gtzan_helpers.diagrams.features", "gtzan_helpers.diagrams.network",
            "gtzan_helpers.diagrams.folds", "gtzan_helpers.features.catalogue", "gtzan_helpers.features.segment",
            "gtzan_helpers.app.pages", "gtzan_helpers.bootstrap", "gtzan_helpers.honest.learning",
-           "gtzan_helpers.workers"]
-
-
-@pytest.mark.parametrize("name", MODULES)
-def test_examples_run_as_written(name):
-    import matplotlib.pyplot as plt
-
-    try:
-        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
-    finally:
-        plt.close("all")
-    assert result.attempted > 0, f"{name} has no Examples"
-    assert result.failed == 0, f"{name}: {result.failed} of {result.attempted} examples failed (see above)"
+           "gtzan_helpers.workers", "gtzan_helpers.training", "gtzan_helpers.evaluation", "gtzan_helpers.splits",
+           "gtzan_helpers.scoring", "gtzan_helpers.stats", "gtzan_helpers.app.estimator"]
+"""Modules a reader meets first: each has Examples."""
 
 
 def _package_modules():
@@ -54,4 +42,5 @@ def test_every_example_of_the_package_runs():
         plt.close("all")
     result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed (see above)"
-    assert len(with_examples) >= 15, f"only {len(with_examples)} docstrings have Examples: {with_examples}"
+    assert len(with_examples) >= 50, f"only {len(with_examples)} docstrings have Examples: {with_examples}"
+    assert not [name for name in MODULES if not any(t.startswith(name + ".") for t in with_examples)]

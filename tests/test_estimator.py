@@ -87,13 +87,13 @@ def test_early_stopping_never_watches_rows_of_a_song_it_trains_on(monkeypatch):
     real_fit = training.fit
     monkeypatch.setattr(training, "fit", recording_fit)
     model = MLPClassifier(hidden=(8,), max_epochs=2).fit(X, y, groups=songs)
-    assert len(seen["fit"]) == len(model.trained_.fit_rows)   # the loop saw the rows the entry point chose
-    seen["fit"], seen["watch"] = (X[rows] for rows in (model.trained_.fit_rows, model.trained_.watch_rows))
-    song_of = {row.tobytes(): song for row, song in zip(X, songs)}
-    fit_songs = {song_of[row.tobytes()] for row in seen["fit"]}
-    watch_songs = {song_of[row.tobytes()] for row in seen["watch"]}
+    trained = model.trained_
+    # the loop saw exactly the rows the entry point chose, standardised
+    for rows, key in ((trained.fit_rows, "fit"), (trained.watch_rows, "watch")):
+        np.testing.assert_allclose(seen[key], trained.scaler.transform(X[rows]), rtol=1e-5, atol=1e-6)
+    fit_songs, watch_songs = set(songs[trained.fit_rows]), set(songs[trained.watch_rows])
     assert watch_songs and not fit_songs & watch_songs
-    assert len(seen["watch"]) == 10 * len(watch_songs)
+    assert len(trained.watch_rows) == 10 * len(watch_songs)
 
 
 def test_groups_reach_fit_through_metadata_routing():

@@ -91,6 +91,7 @@ def test_inner_stopping_never_watches_the_scored_fold(table, split, monkeypatch)
     monkeypatch.setattr(evaluation, "train", recording_train)
     evaluation.cross_validate(table, _network(max_epochs=1), protocol=split, n_splits=5, seed=3, n_jobs=1)
     groups = splits.validation_groups(table, split)   # tracks for segment folds
+    assert len(trained) == 5
     for (train, test), (task, network) in zip(make_folds(table, protocol=split, n_splits=5, seed=3), trained):
         rows = task.X.index.to_numpy()   # the table's row positions
         assert np.array_equal(rows, train) and not set(rows) & set(test)
@@ -255,3 +256,26 @@ def test_holdout_stopping_on_a_validation_split_never_watches_the_test_rows(tabl
     assert not set(part.tracks[list(held_back)]) & set(part.tracks[inner.train_rows])  # whole tracks
     with pytest.raises(ValueError, match="stopping must be"):
         train_holdout(part, stopping="fold")
+
+
+def test_the_splitter_takes_groups_from_scikit_learns_metadata_routing():
+    import sklearn
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_validate
+
+    rng = np.random.default_rng(0)
+    X, y, songs = rng.normal(size=(80, 3)), np.repeat([0, 1], 40), np.repeat(np.arange(16), 5)
+    splitter = splits.ProtocolKFold("track", n_splits=4)
+    plain = cross_validate(LogisticRegression(), X, y, cv=splitter, groups=songs)["test_score"]
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = cross_validate(LogisticRegression(), X, y, cv=splitter, params={"groups": songs})["test_score"]
+    assert np.array_equal(plain, routed)
+    assert all(not set(songs[train]) & set(songs[test]) for train, test in splitter.split(X, y, songs))
+    with pytest.raises(ValueError, match="needs the rows' groups"):
+        next(splitter.split(X, y))
+
+
+def test_held_out_stopping_needs_the_held_out_rows(table):
+    candidate = NetworkCandidate(RECIPE.replace(hidden=(8,), max_epochs=1), stopping="held-out")
+    with pytest.raises(ValueError, match="watches the rows that are then scored"):
+        candidate.fit(table.X, table.y, table.tracks)

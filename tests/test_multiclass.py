@@ -16,7 +16,6 @@ from gtzan_helpers.app.cli import main
 from gtzan_helpers.data import load_feature_table, table_from_frame
 from gtzan_helpers.evaluation import NetworkCandidate, cross_validate
 from gtzan_helpers.splits import make_folds, protocol_groups
-from gtzan_helpers.evaluation import NetworkCandidate, cross_validate
 from gtzan_helpers.honest.resampling import cross_val_proba
 from gtzan_helpers.scoring import score, track_accuracy, track_table
 from gtzan_helpers.features import FEATURE_NAMES

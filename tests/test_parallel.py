@@ -7,10 +7,10 @@ import pytest
 
 import torch
 
-from gtzan_helpers.honest.candidates import study_mlp
-from gtzan_helpers.recipe import RECIPE
 from gtzan_helpers.evaluation import NetworkCandidate, cross_validate, sweep
 from gtzan_helpers.fast.parallel import map_jobs
+from gtzan_helpers.honest.candidates import study_mlp
+from gtzan_helpers.recipe import RECIPE
 
 
 def threads_and_square(x):
@@ -74,9 +74,16 @@ def test_calls_without_a_record_share_the_processs(monkeypatch):
     assert not parallel.WORKERS.warm
 
 
-def test_sweep_numbers_do_not_depend_on_the_workers(table):
+def test_sweep_numbers_do_not_depend_on_the_workers(table, monkeypatch):
+    from gtzan_helpers.fast import parallel
+
+    spread = []   # the n_jobs of every call that handed jobs to worker processes
+    real_spread = parallel._spread
+    monkeypatch.setattr(parallel, "_spread", lambda fn, items, n_jobs, *rest: spread.append(n_jobs)
+                        or real_spread(fn, items, n_jobs, *rest))
     runs = [sweep(table, "batch_size", [64, 128], protocols=["track"], n_splits=3,
                   recipe=RECIPE.replace(max_epochs=2, patience=None), n_jobs=n_jobs)[1] for n_jobs in (1, 2)]
+    assert spread == [2]   # one run here, one in two workers
     pd.testing.assert_frame_equal(*runs)
 
 

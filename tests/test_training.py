@@ -123,6 +123,14 @@ def test_a_diverging_loss_is_named_not_restored_from_nothing():
     for engine in ("plain", "stacked"):
         with pytest.raises(FloatingPointError, match="loss is not a number at epoch 1 .learning rate 1e"):
             train(Task(X, y), diverging, engine=engine, device="cpu")
+        # with no early stopping nothing is watched: the stacked engine looks at the weights
+        with pytest.raises(FloatingPointError, match="not (a number|numbers)"):
+            train(Task(X, y), diverging.replace(patience=None), engine=engine, device="cpu")
+
+
+def test_a_recipe_is_one_value_whatever_spells_its_widths():
+    assert RECIPE.replace(hidden=[128, 128, 128]) == RECIPE and hash(RECIPE.replace(hidden=[64])) == hash(
+        RECIPE.replace(hidden=(64,)))
 
 
 def test_the_entry_point_splits_by_group_and_scales_on_the_rows_it_trains_on():

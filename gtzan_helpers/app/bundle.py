@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import GENRES, GtzanError, __version__
+from .. import DEFAULT_PROTOCOL, GENRES, GtzanError, __version__
 from ..features.segment import FEATURE_NAMES
 from ..model import MLP
 from ..paths import atomic_path
@@ -312,7 +312,7 @@ def load_bundle(path=None) -> Bundle:
     return Bundle(weights, arrays["scaler/mean"], arrays["scaler/scale"], arrays["background"], metadata)
 
 
-def train_bundle(table, path, *, protocol: str = "track", recipe: Recipe = RECIPE, seed: int = 0,
+def train_bundle(table, path, *, protocol: str = DEFAULT_PROTOCOL, recipe: Recipe = RECIPE, seed: int = 0,
                  background_size: int = 100, progress: bool = False) -> Bundle:
     """Train the MLP of ``recipe`` on a whole table and save it as a bundle.
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 import warnings
 
-from .. import PROTOCOLS, GtzanError, GtzanWarning
+from .. import DEFAULT_PROTOCOL, PROTOCOLS, GtzanError, GtzanWarning
 from ..recipe import RECIPE
 from . import commands as run
 
@@ -105,11 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Repeated k-fold cross-validation of the study's MLP (or the improved one) on a "
                     "feature table. A comma list sweeps a setting of the study's MLP in one run; "
                     "every setting sees the same folds. Early stopping watches "
-                    f"{RECIPE.validation_fraction:.0%} of the training tracks (artists under "
-                    "--protocol artist).")
+                    f"{RECIPE.validation_fraction:.0%} of the training artists (tracks under "
+                    "--protocol track or segment).")
     evaluate.add_argument("table", metavar="TABLE", help="feature table CSV (e.g. data/audio_gtzan.csv)")
-    evaluate.add_argument("--protocol", choices=PROTOCOLS, default="track",
-                          help="track-grouped folds (default), artist-grouped folds, or the study's "
+    evaluate.add_argument("--protocol", choices=PROTOCOLS, default=DEFAULT_PROTOCOL,
+                          help="artist-grouped folds (default), track-grouped folds, or the study's "
                                "segment-random folds; duplicate tracks always stay together")
     evaluate.add_argument("--model", choices=("study", "improved"), default="study",
                           help="the study's MLP (default) or the improved MLP of notebook 07")
@@ -140,8 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "unpickled). The same seed gives the same file on the same machine.")
     train.add_argument("table", metavar="TABLE", help="feature table CSV")
     train.add_argument("-o", "--output", required=True, help="bundle file to write (.npz)")
-    train.add_argument("--protocol", choices=PROTOCOLS, default="track",
-                       help="hold out tracks (default), artists or segments for early stopping")
+    train.add_argument("--protocol", choices=PROTOCOLS, default=DEFAULT_PROTOCOL,
+                       help="hold out artists (default), tracks or segments for early stopping")
     train.add_argument("--genres", metavar="G[,G...]|all", default=None,
                        help="genres to keep (default: every genre in the table)")
     train.add_argument("--hidden", type=_int_list, default=list(RECIPE.hidden), metavar="W,W,...",

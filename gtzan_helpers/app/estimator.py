@@ -130,6 +130,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
         return class_probabilities(self.trained_.predict_proba(X))
+
     def predict(self, X) -> np.ndarray:
         """Predicted class label for each row (:func:`~gtzan_helpers.scoring.decide`: for two classes, the second at the recipe's threshold)."""
         proba = self.predict_proba(X)   # first: it raises NotFittedError before fit

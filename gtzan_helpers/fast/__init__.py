@@ -1,7 +1,7 @@
 """The fast path, a wing the course may skip: many MLPs trained together, and jobs spread over processes.
 
 ``stacked``    :func:`fit_many`: the networks of a cross-validation run trained as one
-               stack of batched products (float32), checked against :mod:`..training`
+               stack of batched products (float32), checked against :mod:`..loop`
 ``parallel``   :func:`map_jobs`: independent jobs on one thread each, in worker
                processes when that pays (joblib; a Dask cluster through its backend)
 """

@@ -26,8 +26,8 @@ run (a notebook's) pay nothing: a :class:`Workers` record, which the caller can 
 read and reset, says when workers were last used, as joblib has no public way to ask
 whether its workers are still running. Where the jobs run never changes their results.
 
-Used by :func:`gtzan_helpers.evaluation.sweep` and the resampling of
-:mod:`gtzan_helpers.honest`.
+Used by :func:`gtzan_helpers.evaluation.cross_validate` (and so by sweeps) and the resampling
+of :mod:`gtzan_helpers.honest`.
 """
 
 from __future__ import annotations

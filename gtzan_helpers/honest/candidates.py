@@ -46,7 +46,7 @@ from .inputs import candidate_inputs, has_spreads
 @dataclass
 class MLPCandidate(NetworkCandidate):
     """The study's network (:class:`~gtzan_helpers.evaluation.NetworkCandidate`) on inputs of
-    this wing: early stopping watches held-out groups of the training data.
+    this wing: early stopping watches a validation split of the training data's groups.
 
     Parameters
     ----------
@@ -193,7 +193,7 @@ class SelectedCandidate:
 
 def study_mlp(recipe=RECIPE, *, seed: int = 0) -> MLPCandidate:
     """The study's recipe (:data:`~gtzan_helpers.recipe.RECIPE`, or a variant), early stopping on
-    held-out groups of the training data."""
+    a validation split of the training data's groups."""
     return MLPCandidate(recipe, seed=seed)
 
 

@@ -24,13 +24,12 @@ import numpy as np
 import pandas as pd
 
 from ..data import FeatureTable
-from ..evaluation import Fold, fit_and_score
+from ..evaluation import Fold, fit_and_score, protocol_folds
 from ..fast.parallel import map_jobs
 from ..recipe import RECIPE
 from ..scoring import group_labels
 from ..splits import protocol_groups, validation_groups
 from ..stats import holm, paired_comparison
-from .resampling import _folds
 
 HALF_TRACKS = "all artists, half their tracks"
 FEWER_ARTISTS = "fewer artists, all their tracks"
@@ -127,16 +126,15 @@ def artists_or_tracks(table: FeatureTable, candidates: dict, *, n_splits: int = 
     artists = validation_groups(table, "artist")
     recordings = protocol_groups(table, "track")
     jobs, facts = [], []
-    for repeat in range(n_repeats):
-        for fold in _folds(table, "artist", n_splits, seed + repeat, repeat + 1):
-            train = fold.train
-            halves = halve_artists_or_tracks(table.y[train], artists[train], table.tracks[train],
-                                             recordings=recordings[train], seed=(seed, repeat, fold.fold - 1))
-            for condition, keep in zip(CONDITIONS, (train[halves[0]], train[halves[1]], train)):
-                part = Fold("artist", fold.repeat, fold.fold, keep, fold.test, artists[keep])
-                jobs.append((table, [(name, candidate, part) for name, candidate in candidates.items()]))
-                facts.append({"condition": condition, "train_tracks": len(np.unique(table.tracks[keep])),
-                              "train_artists": len(np.unique(artists[keep]))})
+    for fold in protocol_folds(table, "artist", n_splits=n_splits, seed=seed, n_repeats=n_repeats):
+        train = fold.train
+        halves = halve_artists_or_tracks(table.y[train], artists[train], table.tracks[train],
+                                         recordings=recordings[train], seed=(seed, fold.repeat - 1, fold.fold - 1))
+        for condition, keep in zip(CONDITIONS, (train[halves[0]], train[halves[1]], train)):
+            part = Fold("artist", fold.repeat, fold.fold, keep, fold.test, artists[keep])
+            jobs.append((table, [(name, candidate, part) for name, candidate in candidates.items()]))
+            facts.append({"condition": condition, "train_tracks": len(np.unique(table.tracks[keep])),
+                          "train_artists": len(np.unique(artists[keep]))})
     results = map_jobs(fit_and_score, jobs, n_jobs=n_jobs)
     frame = pd.DataFrame([{**row, **fact} for fact, rows in zip(facts, results) for row in rows])
     return frame.drop(columns=["test_rows", "proba", "chosen", "protocol", "epochs"])

@@ -16,19 +16,11 @@ import pandas as pd
 
 from .. import DEFAULT_PROTOCOL
 from ..data import FeatureTable
-from ..evaluation import Fold, cross_validate, fit_and_score, fit_on
+from ..evaluation import Fold, cross_validate, fit_and_score, fit_on, protocol_folds
 from ..fast.parallel import map_jobs
 from ..recipe import RECIPE
 from ..scoring import per_track, track_accuracy
-from ..splits import make_folds, protocol_groups, split_groups, validation_groups
-
-
-def _folds(table, protocol, n_splits, seed, repeat=1) -> list[Fold]:
-    """The folds of :func:`cross_validate`'s repeat ``repeat`` (drawn with ``seed``)."""
-    groups = validation_groups(table, protocol)
-    return [Fold(protocol, repeat, k + 1, train, test, groups[train])
-            for k, (train, test) in enumerate(make_folds(table, protocol=protocol, n_splits=n_splits, seed=seed,
-                                                         groups=groups))]
+from ..splits import protocol_groups, split_groups, validation_groups
 
 
 def out_of_fold(results: pd.DataFrame, candidate: str, n_rows: int, *, repeat: int = 1) -> np.ndarray:
@@ -108,7 +100,7 @@ def permutation_importance(table: FeatureTable, candidate, column_groups: dict, 
         shuffled and ``drop`` (the unshuffled track accuracy minus it), in fractions.
     """
     jobs = [(table, candidate, fold, column_groups, n_permutations, seed + fold.fold - 1)
-            for fold in _folds(table, protocol, n_splits, seed)]
+            for fold in protocol_folds(table, protocol, n_splits=n_splits, seed=seed)]
     rows = map_jobs(_permutation_fold, jobs, n_jobs=n_jobs)
     return pd.DataFrame([{"fold": fold + 1, **row} for fold, fold_rows in enumerate(rows)
                          for row in fold_rows])
@@ -152,18 +144,17 @@ def learning_curve(table: FeatureTable, candidates: dict, *, protocol: str = DEF
         One row per (candidate, fraction, repeat, fold): the columns of :func:`~gtzan_helpers.evaluation.cross_validate`,
         ``fraction``, ``train_tracks`` and ``train_groups``.
     """
-    watch_groups = validation_groups(table, protocol)
-    groups = protocol_groups(table, protocol) if protocol == "segment" else watch_groups
+    validation = validation_groups(table, protocol)  # what the validation splits keep whole
+    groups = protocol_groups(table, protocol)   # what is kept or dropped
     jobs, facts = [], []
-    for repeat in range(n_repeats):
-        for fold in _folds(table, protocol, n_splits, seed + repeat, repeat + 1):
-            for fraction in fractions:
-                keep = fold.train if fraction >= 1 else fold.train[split_groups(
-                    table.y[fold.train], groups[fold.train], test_size=1 - fraction, seed=seed + fold.fold - 1)[0]]
-                part = Fold(protocol, fold.repeat, fold.fold, keep, fold.test, watch_groups[keep])
-                jobs.append((table, [(name, candidate, part) for name, candidate in candidates.items()]))
-                facts.append({"fraction": fraction, "train_tracks": len(np.unique(table.tracks[keep])),
-                              "train_groups": len(np.unique(groups[keep]))})
+    for fold in protocol_folds(table, protocol, n_splits=n_splits, seed=seed, n_repeats=n_repeats):
+        for fraction in fractions:
+            keep = fold.train if fraction >= 1 else fold.train[split_groups(
+                table.y[fold.train], groups[fold.train], test_size=1 - fraction, seed=seed + fold.fold - 1)[0]]
+            part = Fold(protocol, fold.repeat, fold.fold, keep, fold.test, validation[keep])
+            jobs.append((table, [(name, candidate, part) for name, candidate in candidates.items()]))
+            facts.append({"fraction": fraction, "train_tracks": len(np.unique(table.tracks[keep])),
+                          "train_groups": len(np.unique(groups[keep]))})
     results = map_jobs(fit_and_score, jobs, n_jobs=n_jobs)
     return pd.DataFrame([{**row, **fact} for fact, rows in zip(facts, results) for row in rows]).drop(
         columns=["test_rows", "proba"])
