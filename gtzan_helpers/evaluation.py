@@ -2,7 +2,6 @@
 
 Every split comes from :mod:`.splits` under one of the three protocols, every network
 is trained by :func:`.training.train`, and every score is computed by :mod:`.scoring`.
-
 :func:`cross_validate` is the one cross-validation of the package: it scores any
 *candidates* (objects with ``fit(X, y, tracks, groups, n_classes)`` and
 ``predict_proba(X, tracks)``) on the same folds of one or more protocols, repeated, and
