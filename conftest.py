@@ -59,7 +59,6 @@ SLOW = (
     "tests/test_parallel.py::test_a_worker_ends_soon_after_its_parent_is_killed",
     "tests/test_parallel.py::test_a_dask_cluster_gives_the_numbers_of_one_process",
     "tests/test_parallel.py::test_short_jobs_stay_here_and_long_ones_go_to_workers",
-    "tests/test_stacked.py::test_the_stacked_engine_matches_the_plain_loop_statistically",
     "tests/test_stacked.py::test_the_environment_variable_forces_the_public_fallbacks",
     "tests/test_cli.py::test_shipped_bundles_are_reproduced_by_gtzan_train",
     "tests/test_multiclass.py::test_gtzan_evaluate_on_kaggles_ten_genre_table_is_notebook_10s_ladder",

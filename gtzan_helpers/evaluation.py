@@ -30,7 +30,9 @@ from .training import Task, Trained, train
 STOPPING = ("held-out", "inner")
 """What early stopping watches: ``"held-out"``, the rows that are then scored (the study's
 recipe: the test side of the hold-out, the held-out fold of cross-validation; an optimistic
-bias), or ``"inner"``, a validation split of the training rows' groups."""
+bias), or ``"inner"``, a validation split of the training rows' groups. The study's experiments
+(:func:`train_holdout`, :func:`sweep`) watch the held-out rows by default, as the study did; a
+:class:`NetworkCandidate` watches an inner split."""
 
 
 def _check_stopping(stopping: str) -> None:
@@ -141,11 +143,9 @@ class NetworkCandidate:
 
 
 def trains_networks(candidate) -> bool:
-    """Whether a candidate trains networks: a :class:`NetworkCandidate`, or a selection among
-    options one of which is (:func:`cross_validate` repeats these fewer times, as each repeat
-    trains every fold's networks again)."""
-    return any(isinstance(option, NetworkCandidate)
-               for option in getattr(candidate, "options", {"": candidate}).values())
+    """Whether a candidate trains networks, itself or among its options (:func:`cross_validate`
+    may repeat these fewer times: each repeat trains every fold's networks again)."""
+    return any(isinstance(option, NetworkCandidate) for option in getattr(candidate, "options", {"": candidate}).values())
 
 
 @dataclass
