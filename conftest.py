@@ -18,8 +18,11 @@ tests (marked in their file) and those of :data:`SLOW`.
 """
 
 import functools
+import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -32,6 +35,9 @@ from gtzan_helpers.app.report import side_by_side_environment
 from gtzan_helpers.paths import CACHE_ENV, OUTPUT_ENV, RESULTS_DIR, notebook_outputs
 from gtzan_helpers.results import SOURCES_ENV, load_results
 from tests.tolerances import TRAINED_KINDS, compare_results, kinds
+
+ROOT = Path(__file__).parent
+TREE = pytest.StashKey[str | None]()   # the working tree as the run found it (_tree_state)
 
 os.environ.setdefault("GTZAN_DEVICE", "cpu")  # tests run on the CPU even where a GPU exists
 # Each test process and each notebook's kernel on one thread, as `make report` runs them
@@ -70,9 +76,35 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: a unit test that `make unit` leaves out (two seconds or more)")
 
 
-def pytest_sessionfinish(session):
+def _tree_state() -> str | None:
+    """What git sees of the working tree: changed and untracked files, and what the changes hold
+    (None outside a git checkout)."""
+    try:
+        listed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                                capture_output=True, text=True, check=True).stdout
+        changes = subprocess.run(["git", "diff", "HEAD", "--binary"], cwd=ROOT, capture_output=True,
+                                 check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return listed + hashlib.sha1(changes).hexdigest()
+
+
+def pytest_sessionstart(session):
     if "PYTEST_XDIST_WORKER" not in os.environ:
-        shutil.rmtree(os.environ[OUTPUT_ENV], ignore_errors=True)
+        session.config.stash[TREE] = _tree_state()
+
+
+def pytest_sessionfinish(session):
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        return
+    shutil.rmtree(os.environ[OUTPUT_ENV], ignore_errors=True)
+    # a test run leaves the working tree as it found it: nothing changed, nothing left behind
+    found, now = session.config.stash.get(TREE, None), _tree_state()
+    if found is not None and now != found:
+        left = sorted(set(now.splitlines()[:-1]) - set(found.splitlines()[:-1]))
+        print(f"\nthe test run left the working tree changed (tests must leave it as it was): "
+              f"{' '.join(left) or 'files that were changed before it'}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 class ResultsMatch(pytest.Item):

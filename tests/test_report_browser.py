@@ -1,7 +1,7 @@
 """The rendered report, opened from disk in headless Chromium, as a reader would.
 
 The browser test is skipped where Chromium is missing, unless ``$GTZAN_REQUIRE_BROWSER`` is
-set (CI sets it where ``make test`` can install Chromium): there a missing browser fails it.
+set (``make test`` sets it where it may install Chromium): there a missing browser fails it.
 """
 
 import os
