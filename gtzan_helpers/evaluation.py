@@ -340,11 +340,11 @@ def sweep(table: FeatureTable, parameter: str, values, *, recipe: Recipe = RECIP
                            n_jobs=n_jobs)
     folds = folds.iloc[np.lexsort((folds["candidate"], [list(protocols).index(p) for p in folds["protocol"]]))]
     folds = folds.reset_index(drop=True)
-    summaries = [{"protocol": p, parameter: values[i], **summarize_folds(part)}
+    summaries = [{"protocol": p, parameter: i, **summarize_folds(part)}
                  for (p, i), part in folds.groupby(["protocol", "candidate"], sort=False)]
-    folds.insert(0, parameter, pd.Series([values[i] for i in folds.pop("candidate")],
-                                         dtype=object if None in values else None))
-    summary = pd.DataFrame(summaries)
-    if None in values:
-        summary[parameter] = pd.Series(values * len(protocols), dtype=object)
+    def settings(positions):  # the values as a column, None kept as None (not NaN)
+        return pd.Series([values[i] for i in positions], dtype=object if None in values else None)
+
+    folds.insert(0, parameter, settings(folds.pop("candidate")))
+    summary = pd.DataFrame(summaries).assign(**{parameter: settings(s[parameter] for s in summaries)})
     return summary, folds

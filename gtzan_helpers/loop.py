@@ -215,9 +215,12 @@ def _loop(model, loader, optimizer, X_val, y_val, recipe: Recipe, progress):
             for xb, yb in loader:
                 optimizer.zero_grad()
                 p = model(xb)
-                if not torch.isfinite(p).all():  # nn.BCELoss would fail with a message about its range
-                    raise _diverged("training", epoch, recipe)
-                loss, hits = loss_and_hits(p, yb)
+                try:
+                    loss, hits = loss_and_hits(p, yb)
+                except RuntimeError:  # nn.BCELoss refuses probabilities that are not numbers: say why
+                    if torch.isfinite(p).all():
+                        raise
+                    raise _diverged("training", epoch, recipe) from None
                 loss.backward()
                 optimizer.step()
                 total_loss += loss.item() * len(yb)
